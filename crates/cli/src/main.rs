@@ -1,0 +1,39 @@
+//! The `corruptencoder` binary: parses flags, installs the logger and the progress
+//! renderer, and hands the work to the library crates.
+#![allow(clippy::print_stderr)]
+
+mod commands;
+mod reporters;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::commands::Command;
+
+/// CorruptEncoder (CVPR 2024) end to end: build poisoned pre-training sets, pre-train
+/// encoders, evaluate backdoors and defenses, and report.
+#[derive(Debug, Parser)]
+#[command(name = "corruptencoder", version, about, propagate_version = true)]
+struct Cli {
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Hide progress bars and warnings.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    reporters::init_logger(cli.verbose, cli.quiet);
+    match commands::run(cli.command, &reporters::Ui { quiet: cli.quiet }) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The only place that draws progress and installs a logger (libraries never print).
+use std::time::Duration;
+
+use corruptencoder_core::Progress;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// What the commands need from the terminal.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ui {
+    pub(crate) quiet: bool,
+}
+
+impl Ui {
+    /// A progress renderer for one job.
+    pub(crate) fn progress(&self) -> BarProgress {
+        BarProgress::new(self.quiet)
+    }
+}
+
+pub(crate) fn init_logger(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => log::LevelFilter::Error,
+        (false, 0) => log::LevelFilter::Warn,
+        (false, 1) => log::LevelFilter::Info,
+        (false, _) => log::LevelFilter::Debug,
+    };
+    env_logger::Builder::new()
+        .filter_level(level)
+        .format_timestamp(None)
+        .format_target(false)
+        .init();
+}
+
+/// An indicatif bar behind the library's [`Progress`] hook.
+pub(crate) struct BarProgress {
+    bar: ProgressBar,
+}
+
+impl BarProgress {
+    fn new(quiet: bool) -> Self {
+        let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Self { bar }
+    }
+}
+
+impl Progress for BarProgress {
+    fn start(&self, label: &str, total: u64) {
+        self.bar.set_message(label.to_owned());
+        self.bar.set_length(total);
+        self.bar.set_position(0);
+        self.bar.reset_eta();
+    }
+    fn advance(&self, n: u64) {
+        self.bar.inc(n);
+    }
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
