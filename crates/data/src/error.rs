@@ -1,0 +1,78 @@
+use std::path::PathBuf;
+
+/// Everything that can be wrong with input data. Each variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file or folder could not be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The image could not be decoded (corrupt, truncated, unknown format).
+    #[error("cannot decode image {path}")]
+    Decode {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: image::ImageError,
+    },
+    /// The image's declared size exceeds the memory limit (decompression-bomb guard).
+    #[error("{path} declares {width}x{height} pixels, over the limit of {limit} pixels")]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// The limit in pixels.
+        limit: u64,
+    },
+    /// A mask has no object pixels.
+    #[error("mask {path} marks no object pixels")]
+    EmptyMask {
+        /// The mask's path.
+        path: PathBuf,
+    },
+    /// A mask and its image differ in size.
+    #[error("mask {mask} is {mask_w}x{mask_h} but its image {image} is {image_w}x{image_h}")]
+    MaskSize {
+        /// The mask's path.
+        mask: PathBuf,
+        /// Mask width.
+        mask_w: u32,
+        /// Mask height.
+        mask_h: u32,
+        /// The image's path.
+        image: PathBuf,
+        /// Image width.
+        image_w: u32,
+        /// Image height.
+        image_h: u32,
+    },
+    /// A labelme JSON file is malformed.
+    #[error("cannot parse labelme file {path}")]
+    Labelme {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Input is well-formed but unusable; `problem` says why.
+    #[error("{path}: {problem}")]
+    Invalid {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// Result with the data [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
