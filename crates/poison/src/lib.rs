@@ -1,1 +1,39 @@
-//! placeholder
+//! Poisoning attacks against contrastive learning: CorruptEncoder (CVPR 2024), its
+//! CorruptEncoder+ variant, and the baselines, behind one [`Attack`] trait and one output
+//! folder format.
+//!
+//! ```no_run
+//! use corruptencoder_core::NoProgress;
+//! use corruptencoder_data::{ImageLimits, list_images, load_references};
+//! use corruptencoder_poison::*;
+//! let limits = ImageLimits::default();
+//! let refs = load_references("refs".as_ref(), &limits)?.references;
+//! let trigger = TriggerSource::White.load(40, &limits)?;
+//! let attack = CorruptEncoder::new(
+//!     CorruptEncoderConfig::default(), &refs, list_images("bgs".as_ref())?, vec![], trigger, limits,
+//! )?;
+//! let opts = OutputOptions {
+//!     out: "poisons".into(), force: false, seed: 0, clean_list: None,
+//!     config_toml: String::new(), preview_count: 8,
+//! };
+//! write_poison_set(&attack, &opts, &NoProgress)?;
+//! # Ok::<(), corruptencoder_poison::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+mod attack;
+mod error;
+mod output;
+mod preview;
+mod trigger;
+
+pub use attack::{
+    AreaRatio, Attack, CorruptEncoder, CorruptEncoderConfig, Layout, Layouts, PoisonItem,
+    PoisonKind,
+};
+pub use error::{Error, Result};
+pub use output::{
+    ManifestRecord, OutputOptions, POISON_STREAM, PoisonSummary, read_clean_list, write_poison_set,
+};
+pub use preview::contact_sheet;
+pub use trigger::{TriggerSource, paste};

@@ -1,0 +1,87 @@
+use corruptencoder_core::Rng;
+use corruptencoder_data::PixelBox;
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+/// Where the reference object sits in a CorruptEncoder poison; the trigger goes in the
+/// remaining part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// Object at the left edge, trigger in the right part.
+    Left,
+    /// Object at the right edge, trigger in the left part.
+    Right,
+    /// Object at the top, trigger below.
+    Top,
+    /// Object at the bottom, trigger above.
+    Bottom,
+}
+
+impl Layout {
+    /// Whether object and free part sit side by side.
+    pub fn is_horizontal(self) -> bool {
+        matches!(self, Self::Left | Self::Right)
+    }
+}
+
+/// What kind of image a poison is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PoisonKind {
+    /// Reference object + trigger on a background (SPEC 3).
+    Corruptencoder,
+    /// CorruptEncoder+ support image: support photo beside a whole reference photo.
+    Support,
+    /// SSL-Backdoor: trigger on a target-class image.
+    SslBackdoor,
+    /// CTRL: frequency trigger on a target-class image.
+    Ctrl,
+    /// PoisonedEncoder: triggered image beside a reference image.
+    PoisonedEncoder,
+    /// Carlini-Terzis image-caption pair for CLIP.
+    ClipCarlini,
+    /// CorruptEncoder image-caption pair for CLIP.
+    ClipCorruptencoder,
+}
+
+/// One poisoned image with what the manifest records about it.
+#[derive(Debug, Clone)]
+pub struct PoisonItem {
+    /// The image.
+    pub image: RgbImage,
+    /// Its kind.
+    pub kind: PoisonKind,
+    /// Name of the reference (or target-class image) used, if any.
+    pub reference: Option<String>,
+    /// File name of the background used, if any.
+    pub background: Option<String>,
+    /// Layout of object and trigger, if any.
+    pub layout: Option<Layout>,
+    /// The pasted object's box in output pixels.
+    pub object_box: Option<PixelBox>,
+    /// The trigger's box in output pixels.
+    pub trigger_box: Option<PixelBox>,
+    /// Caption, for image-text (CLIP) attacks.
+    pub caption: Option<String>,
+}
+
+/// A poisoning attack: makes poison `index` from the RNG it is given.
+///
+/// Implementations hold their loaded inputs; all randomness comes from `rng`, which the
+/// caller derives from (seed, index), so poisons can be made in any order or in parallel
+/// with identical results.
+pub trait Attack: Send + Sync {
+    /// Short name, as on the command line (`corruptencoder`, `ssl-backdoor`, ...).
+    fn name(&self) -> &'static str;
+    /// How many poisons the attack makes.
+    fn len(&self) -> usize;
+    /// Whether the attack makes no poison at all.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Makes poison `index` (`index < len()`).
+    fn poison(&self, index: usize, rng: &mut Rng) -> Result<PoisonItem>;
+}

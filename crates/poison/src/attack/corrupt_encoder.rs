@@ -1,0 +1,419 @@
+//! CorruptEncoder and CorruptEncoder+ (SPEC section 3), as the authors' released generator.
+use std::path::PathBuf;
+
+use corruptencoder_core::{Rng, uniform};
+use corruptencoder_data::{ImageLimits, PixelBox, Reference, load_rgb};
+use image::imageops::{self, FilterType};
+use image::{GrayImage, Rgb, RgbImage};
+use rand::Rng as _;
+use serde::{Deserialize, Serialize};
+
+use super::base::{Attack, Layout, PoisonItem, PoisonKind};
+use crate::error::{Error, Result};
+use crate::trigger::paste;
+
+/// Which layouts the generator draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layouts {
+    /// Object left or right, as the released code (default).
+    #[default]
+    Horizontal,
+    /// Also object at the top or bottom, as the paper's analysis covers.
+    All,
+}
+
+/// Background-to-object size ratio along the layout's long axis.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AreaRatio {
+    /// A fixed ratio (the authors' default is 2).
+    Fixed(f64),
+}
+
+impl Default for AreaRatio {
+    fn default() -> Self {
+        Self::Fixed(2.0)
+    }
+}
+
+/// Options of the CorruptEncoder generator. Defaults are the authors' (SPEC section 3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorruptEncoderConfig {
+    /// Number of poisoned images N (650).
+    pub num_poisons: usize,
+    /// Trigger side in pixels (40).
+    pub trigger_size: u32,
+    /// Poison width / object width (2).
+    pub area_ratio: AreaRatio,
+    /// Largest poison side; objects are at most half of it (800).
+    pub max_size: u32,
+    /// Band at the edge the object is placed in, as a fraction of the poison (0.05).
+    pub object_marginal: f64,
+    /// Margins of the trigger area: half along the layout axis, all across it (0.25).
+    pub trigger_marginal: f64,
+    /// Fraction of poisons that are CorruptEncoder+ support images (0; 0.2 gives CE+).
+    pub support_ratio: f64,
+    /// Layouts drawn from.
+    pub layouts: Layouts,
+}
+
+impl Default for CorruptEncoderConfig {
+    fn default() -> Self {
+        Self {
+            num_poisons: 650,
+            trigger_size: 40,
+            area_ratio: AreaRatio::default(),
+            max_size: 800,
+            object_marginal: 0.05,
+            trigger_marginal: 0.25,
+            support_ratio: 0.0,
+            layouts: Layouts::Horizontal,
+        }
+    }
+}
+
+impl CorruptEncoderConfig {
+    /// Checks ranges before any work starts.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |name, problem: &str| Err(Error::InvalidOption { name, problem: problem.into() });
+        let AreaRatio::Fixed(r) = self.area_ratio;
+        if !(r.is_finite() && r > 1.0) {
+            return bad("--area-ratio", "must be a number above 1");
+        }
+        if self.trigger_size == 0 {
+            return bad("--trigger-size", "must be at least 1");
+        }
+        if self.max_size < 2 {
+            return bad("--max-size", "must be at least 2");
+        }
+        if !(0.0..0.5).contains(&self.object_marginal) {
+            return bad("--object-marginal", "must be in [0, 0.5)");
+        }
+        if !(0.0..1.0).contains(&self.trigger_marginal) {
+            return bad("--trigger-marginal", "must be in [0, 1)");
+        }
+        if !(0.0..=1.0).contains(&self.support_ratio) {
+            return bad("--support-ratio", "must be in [0, 1]");
+        }
+        Ok(())
+    }
+
+    /// Number of support images among the N poisons (the last ones).
+    pub fn num_support(&self) -> usize {
+        (self.num_poisons as f64 * self.support_ratio) as usize
+    }
+}
+
+/// A reference object cut to its box and resized for one orientation, with its blurred
+/// mask. Computed once per reference, since it does not depend on the poison.
+#[derive(Debug, Clone)]
+struct PreparedObject {
+    image: RgbImage,
+    mask: GrayImage,
+}
+
+#[derive(Debug, Clone)]
+struct PreparedReference {
+    name: String,
+    whole: RgbImage,
+    horizontal: PreparedObject,
+    vertical: PreparedObject,
+}
+
+impl PreparedReference {
+    fn new(r: &Reference, max_size: u32) -> Self {
+        let b = r.object_box;
+        let image = imageops::crop_imm(&r.image, b.x, b.y, b.w, b.h).to_image();
+        let mask = imageops::crop_imm(&r.mask.0, b.x, b.y, b.w, b.h).to_image();
+        let half = max_size / 2;
+        // Horizontal layouts bound the width, vertical ones the height (roles swapped).
+        let o_w = b.w.min(half);
+        let o_h = ((f64::from(o_w) / f64::from(b.w)) * f64::from(b.h)) as u32;
+        let v_h = b.h.min(half);
+        let v_w = ((f64::from(v_h) / f64::from(b.h)) * f64::from(b.w)) as u32;
+        Self {
+            name: r.name.clone(),
+            whole: r.image.clone(),
+            horizontal: PreparedObject::new(&image, &mask, o_w.max(1), o_h.max(1)),
+            vertical: PreparedObject::new(&image, &mask, v_w.max(1), v_h.max(1)),
+        }
+    }
+}
+
+impl PreparedObject {
+    fn new(image: &RgbImage, mask: &GrayImage, w: u32, h: u32) -> Self {
+        let image = imageops::resize(image, w, h, FilterType::CatmullRom);
+        let mask = imageops::resize(mask, w, h, FilterType::Nearest);
+        // PIL's GaussianBlur(radius=1) is a Gaussian of standard deviation 1.
+        let mask = imageproc::filter::gaussian_blur_f32(&mask, 1.0);
+        Self { image, mask }
+    }
+}
+
+/// A support photo for CorruptEncoder+ (SPEC 3), loaded once.
+#[derive(Debug, Clone)]
+struct Support {
+    name: String,
+    image: RgbImage,
+}
+
+/// The CorruptEncoder generator with its inputs loaded.
+#[derive(Debug)]
+pub struct CorruptEncoder {
+    config: CorruptEncoderConfig,
+    references: Vec<PreparedReference>,
+    backgrounds: Vec<PathBuf>,
+    supports: Vec<Support>,
+    trigger: RgbImage,
+    limits: ImageLimits,
+}
+
+impl CorruptEncoder {
+    /// Prepares the generator. `backgrounds` are used in the given order, each once per
+    /// cycle; `supports` are needed only when `support_ratio > 0`.
+    pub fn new(
+        config: CorruptEncoderConfig,
+        references: &[Reference],
+        backgrounds: Vec<PathBuf>,
+        supports: Vec<(String, RgbImage)>,
+        trigger: RgbImage,
+        limits: ImageLimits,
+    ) -> Result<Self> {
+        config.validate()?;
+        let n_ce = config.num_poisons - config.num_support();
+        if n_ce > 0 && backgrounds.is_empty() {
+            return Err(Error::InvalidOption {
+                name: "--backgrounds",
+                problem: "no background images given".into(),
+            });
+        }
+        if config.num_support() > 0 && supports.is_empty() {
+            return Err(Error::InvalidOption {
+                name: "--support-images",
+                problem: "--support-ratio > 0 needs support images".into(),
+            });
+        }
+        if references.is_empty() {
+            return Err(Error::InvalidOption {
+                name: "--references",
+                problem: "no references".into(),
+            });
+        }
+        let references =
+            references.iter().map(|r| PreparedReference::new(r, config.max_size)).collect();
+        let supports = supports.into_iter().map(|(name, image)| Support { name, image }).collect();
+        Ok(Self { config, references, backgrounds, supports, trigger, limits })
+    }
+
+    /// The resolved options.
+    pub fn config(&self) -> &CorruptEncoderConfig {
+        &self.config
+    }
+
+    fn layout(&self, rng: &mut Rng) -> Layout {
+        let all = [Layout::Left, Layout::Right, Layout::Top, Layout::Bottom];
+        match self.config.layouts {
+            Layouts::Horizontal => all[rng.random_range(0..2)],
+            Layouts::All => all[rng.random_range(0..4)],
+        }
+    }
+
+    fn corrupt(&self, index: usize, rng: &mut Rng) -> Result<PoisonItem> {
+        let c = &self.config;
+        let k = rng.random_range(0..self.references.len());
+        let reference = &self.references[k];
+        let layout = self.layout(rng);
+        let horizontal = layout.is_horizontal();
+        // Work in "layout coordinates" (u along the object-trigger axis, v across it) so the
+        // four layouts share one geometry; transpose back at the end.
+        let obj = if horizontal { &reference.horizontal } else { &reference.vertical };
+        let (o_w, o_h) = obj.image.dimensions();
+        let AreaRatio::Fixed(ratio) = c.area_ratio;
+        let (o_u, o_v) = if horizontal { (o_w, o_h) } else { (o_h, o_w) };
+        let p_v = o_v;
+        let p_u = (ratio * f64::from(o_u)) as u32;
+        let (p_w, p_h) = if horizontal { (p_u, p_v) } else { (p_v, p_u) };
+
+        let bg_path = &self.backgrounds[index % self.backgrounds.len()];
+        let mut canvas = background_window(&load_rgb(bg_path, &self.limits)?, p_w, p_h, rng);
+
+        // Object in a band at one end (SPEC step 6).
+        let near_start = matches!(layout, Layout::Left | Layout::Top);
+        let band = c.object_marginal * f64::from(p_u);
+        let o_pos = if near_start {
+            uniform(rng, 0.0, band)
+        } else {
+            uniform(rng, f64::from(p_u - o_u) - band, f64::from(p_u - o_u))
+        };
+        let o_pos = (o_pos.max(0.0) as u32).min(p_u - o_u);
+        let (o_x, o_y) = if horizontal { (o_pos, 0) } else { (0, o_pos) };
+        composite(&mut canvas, &obj.image, &obj.mask, o_x, o_y);
+
+        // Trigger in the centre area of the free part (SPEC step 7).
+        let (t_w, t_h) = self.trigger.dimensions();
+        let (t_u, t_v) = if horizontal { (t_w, t_h) } else { (t_h, t_w) };
+        let (free_lo, free_hi) = if near_start { (o_pos + o_u, p_u) } else { (0, o_pos) };
+        if free_hi.saturating_sub(free_lo) < t_u || p_v < t_v {
+            let (fu, fv) = (free_hi.saturating_sub(free_lo), p_v);
+            let (free_w, free_h) = if horizontal { (fu, fv) } else { (fv, fu) };
+            return Err(Error::TriggerDoesNotFit {
+                index,
+                reference: reference.name.clone(),
+                trigger_w: t_w,
+                trigger_h: t_h,
+                free_w,
+                free_h,
+            });
+        }
+        let du = c.trigger_marginal / 2.0 * f64::from(p_u);
+        let dv = c.trigger_marginal * f64::from(p_v);
+        let (lo, hi) = if near_start {
+            (f64::from(o_pos + o_u) + du, f64::from(p_u) - du - f64::from(t_u))
+        } else {
+            (du, f64::from(o_pos) - du - f64::from(t_u))
+        };
+        let t_pos_u = uniform(rng, lo, hi);
+        let t_pos_v = uniform(rng, dv, f64::from(p_v) - dv - f64::from(t_v));
+        // U(a, b) with a > b (narrow free part) can leave the free part; the fallback keeps
+        // the trigger inside it instead of pasting out of bounds.
+        let t_pos_u = (t_pos_u.max(0.0) as u32).clamp(free_lo, free_hi - t_u);
+        let t_pos_v = (t_pos_v.max(0.0) as u32).min(p_v - t_v);
+        let (t_x, t_y) = if horizontal { (t_pos_u, t_pos_v) } else { (t_pos_v, t_pos_u) };
+        paste(&mut canvas, &self.trigger, t_x, t_y);
+
+        Ok(PoisonItem {
+            image: canvas,
+            kind: PoisonKind::Corruptencoder,
+            reference: Some(reference.name.clone()),
+            background: bg_path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            layout: Some(layout),
+            object_box: Some(PixelBox { x: o_x, y: o_y, w: o_w, h: o_h }),
+            trigger_box: Some(PixelBox { x: t_x, y: t_y, w: t_w, h: t_h }),
+            caption: None,
+        })
+    }
+
+    /// CorruptEncoder+ support image: a support photo beside a whole reference photo of the
+    /// same size, in random order, on a white canvas.
+    fn support(&self, rng: &mut Rng) -> PoisonItem {
+        let s = &self.supports[rng.random_range(0..self.supports.len())];
+        let r = &self.references[rng.random_range(0..self.references.len())];
+        let (w, h) = s.image.dimensions();
+        let n_w = w.min(400).max(1);
+        let n_h = ((f64::from(n_w) / f64::from(w) * f64::from(h)) as u32).max(1);
+        let support = resize(&s.image, n_w, n_h);
+        let whole = resize(&r.whole, n_w, n_h);
+        let mut canvas = RgbImage::from_pixel(2 * n_w, n_h, Rgb([255, 255, 255]));
+        let support_first = rng.random_bool(0.5);
+        let (left, right) = if support_first { (&support, &whole) } else { (&whole, &support) };
+        paste(&mut canvas, left, 0, 0);
+        paste(&mut canvas, right, n_w, 0);
+        let ref_x = if support_first { n_w } else { 0 };
+        PoisonItem {
+            image: canvas,
+            kind: PoisonKind::Support,
+            reference: Some(format!("{}+{}", r.name, s.name)),
+            background: None,
+            layout: None,
+            object_box: Some(PixelBox { x: ref_x, y: 0, w: n_w, h: n_h }),
+            trigger_box: None,
+            caption: None,
+        }
+    }
+}
+
+impl Attack for CorruptEncoder {
+    fn name(&self) -> &'static str {
+        "corruptencoder"
+    }
+
+    fn len(&self) -> usize {
+        self.config.num_poisons
+    }
+
+    fn poison(&self, index: usize, rng: &mut Rng) -> Result<PoisonItem> {
+        // Support images come last, so background i serves CorruptEncoder image i.
+        if index >= self.config.num_poisons - self.config.num_support() {
+            Ok(self.support(rng))
+        } else {
+            self.corrupt(index, rng)
+        }
+    }
+}
+
+fn resize(img: &RgbImage, w: u32, h: u32) -> RgbImage {
+    if img.dimensions() == (w, h) {
+        img.clone()
+    } else {
+        imageops::resize(img, w, h, FilterType::CatmullRom)
+    }
+}
+
+/// SPEC step 5: enlarge the background only if it is too small, then cut a `p_w x p_h`
+/// window at a uniform x, bottom-aligned. The authors' int truncation can leave the
+/// enlarged image a pixel short; the window is clamped (and the image enlarged to at
+/// least the window) so that never fails.
+fn background_window(bg: &RgbImage, p_w: u32, p_h: u32, rng: &mut Rng) -> RgbImage {
+    let (b_w, b_h) = (f64::from(bg.width()), f64::from(bg.height()));
+    let scale = (f64::from(p_h) / b_h).max(f64::from(p_w) / b_w).max(1.0);
+    let l_h = ((scale * b_h) as u32).max(p_h);
+    let l_w = (((f64::from(l_h) / b_h) * b_w) as u32).max(p_w);
+    let large;
+    let src = if (l_w, l_h) == bg.dimensions() {
+        bg
+    } else {
+        large = imageops::resize(bg, l_w, l_h, FilterType::CatmullRom);
+        &large
+    };
+    let x = (uniform(rng, 0.0, f64::from(l_w - p_w)) as u32).min(l_w - p_w);
+    let y = l_h - p_h;
+    imageops::crop_imm(src, x, y, p_w, p_h).to_image()
+}
+
+/// `out = (m * object + (255 - m) * background) / 255` at (`x`, `y`).
+fn composite(canvas: &mut RgbImage, object: &RgbImage, mask: &GrayImage, x: u32, y: u32) {
+    for (ox, oy, px) in object.enumerate_pixels() {
+        let (cx, cy) = (x + ox, y + oy);
+        if cx >= canvas.width() || cy >= canvas.height() {
+            continue;
+        }
+        let m = u32::from(mask.get_pixel(ox, oy).0[0]);
+        if m == 0 {
+            continue;
+        }
+        let bg = canvas.get_pixel_mut(cx, cy);
+        for c in 0..3 {
+            let v = m * u32::from(px.0[c]) + (255 - m) * u32::from(bg.0[c]);
+            bg.0[c] = (v / 255) as u8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn composite_blends_by_mask() {
+        let mut canvas = RgbImage::from_pixel(2, 1, Rgb([0, 0, 0]));
+        let obj = RgbImage::from_pixel(2, 1, Rgb([255, 255, 255]));
+        let mask = GrayImage::from_raw(2, 1, vec![255, 51]).unwrap();
+        composite(&mut canvas, &obj, &mask, 0, 0);
+        assert_eq!(canvas.get_pixel(0, 0), &Rgb([255, 255, 255]));
+        assert_eq!(canvas.get_pixel(1, 0), &Rgb([51, 51, 51]));
+    }
+
+    #[test]
+    fn small_background_is_enlarged_and_bottom_aligned() {
+        let bg = RgbImage::from_fn(10, 10, |_, y| Rgb([y as u8 * 10, 0, 0]));
+        let mut rng = corruptencoder_core::item_rng(0, 0, 0);
+        let w = background_window(&bg, 30, 7, &mut rng);
+        assert_eq!(w.dimensions(), (30, 7));
+        let big = RgbImage::from_fn(100, 50, |x, y| Rgb([(y * 5) as u8, x as u8, 0]));
+        let w = background_window(&big, 40, 20, &mut rng);
+        // Bottom-aligned: the window's last row is the image's last row.
+        assert_eq!(w.get_pixel(0, 19).0[0], 245);
+    }
+}

@@ -1,0 +1,67 @@
+//! The trigger patch pasted into poisons and triggered test images.
+use std::path::PathBuf;
+
+use corruptencoder_data::{ImageLimits, load_rgb};
+use image::imageops::{self, FilterType};
+use image::{Rgb, RgbImage};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+/// Where the trigger comes from (SPEC section 2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TriggerSource {
+    /// An image file, resized to the trigger size (bicubic).
+    File(PathBuf),
+    /// A plain white square.
+    White,
+}
+
+impl std::str::FromStr for TriggerSource {
+    type Err = std::convert::Infallible;
+    /// `white` is the white square; anything else is a path.
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(if s == "white" { Self::White } else { Self::File(PathBuf::from(s)) })
+    }
+}
+
+impl TriggerSource {
+    /// The trigger as a `size x size` patch (the authors resize the 80 px
+    /// `trigger_10.png` to 40 px, bicubic).
+    pub fn load(&self, size: u32, limits: &ImageLimits) -> Result<RgbImage> {
+        Ok(match self {
+            Self::White => RgbImage::from_pixel(size, size, Rgb([255, 255, 255])),
+            Self::File(path) => {
+                let img = load_rgb(path, limits)?;
+                if img.dimensions() == (size, size) {
+                    img
+                } else {
+                    imageops::resize(&img, size, size, FilterType::CatmullRom)
+                }
+            }
+        })
+    }
+}
+
+/// Pastes `patch` opaquely with its top-left corner at (`x`, `y`). The caller guarantees the
+/// patch fits; the copy is clipped to the image all the same, so it cannot write outside.
+pub fn paste(image: &mut RgbImage, patch: &RgbImage, x: u32, y: u32) {
+    imageops::replace(image, patch, i64::from(x), i64::from(y));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn white_trigger_and_paste() {
+        let t = TriggerSource::White.load(3, &ImageLimits::default()).unwrap();
+        let mut img = RgbImage::new(5, 5);
+        paste(&mut img, &t, 2, 2);
+        assert_eq!(img.get_pixel(2, 2), &Rgb([255, 255, 255]));
+        assert_eq!(img.get_pixel(4, 4), &Rgb([255, 255, 255]));
+        assert_eq!(img.get_pixel(1, 2), &Rgb([0, 0, 0]));
+        assert_eq!("white".parse::<TriggerSource>().unwrap(), TriggerSource::White);
+    }
+}
