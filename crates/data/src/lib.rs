@@ -16,8 +16,10 @@ mod image_io;
 mod labelme;
 mod mask;
 mod reference;
+mod resize;
 
 pub use error::{Error, Result};
 pub use image_io::{ImageLimits, list_images, load_rgb, load_rgba, png_bytes};
 pub use mask::{Mask, PixelBox};
 pub use reference::{MaskSource, Reference, ReferenceSet, load_references};
+pub use resize::{Filter, resize_gray, resize_rgb};

@@ -1,8 +1,8 @@
 //! The trigger patch pasted into poisons and triggered test images.
 use std::path::PathBuf;
 
-use corruptencoder_data::{ImageLimits, load_rgb};
-use image::imageops::{self, FilterType};
+use corruptencoder_data::{Filter, ImageLimits, load_rgb, resize_rgb};
+use image::imageops;
 use image::{Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +37,7 @@ impl TriggerSource {
                 if img.dimensions() == (size, size) {
                     img
                 } else {
-                    imageops::resize(&img, size, size, FilterType::CatmullRom)
+                    resize_rgb(&img, size, size, Filter::Bicubic)
                 }
             }
         })

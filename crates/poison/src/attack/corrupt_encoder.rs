@@ -2,8 +2,10 @@
 use std::path::PathBuf;
 
 use corruptencoder_core::{Rng, uniform};
-use corruptencoder_data::{ImageLimits, PixelBox, Reference, load_rgb};
-use image::imageops::{self, FilterType};
+use corruptencoder_data::{
+    Filter, ImageLimits, PixelBox, Reference, load_rgb, resize_gray, resize_rgb,
+};
+use image::imageops;
 use image::{GrayImage, Rgb, RgbImage};
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
@@ -144,8 +146,8 @@ impl PreparedReference {
 
 impl PreparedObject {
     fn new(image: &RgbImage, mask: &GrayImage, w: u32, h: u32) -> Self {
-        let image = imageops::resize(image, w, h, FilterType::CatmullRom);
-        let mask = imageops::resize(mask, w, h, FilterType::Nearest);
+        let image = resize_rgb(image, w, h, Filter::Bicubic);
+        let mask = resize_gray(mask, w, h, Filter::Nearest);
         // PIL's GaussianBlur(radius=1) is a Gaussian of standard deviation 1.
         let mask = imageproc::filter::gaussian_blur_f32(&mask, 1.0);
         Self { image, mask }
@@ -303,8 +305,8 @@ impl CorruptEncoder {
         let (w, h) = s.image.dimensions();
         let n_w = w.min(400).max(1);
         let n_h = ((f64::from(n_w) / f64::from(w) * f64::from(h)) as u32).max(1);
-        let support = resize(&s.image, n_w, n_h);
-        let whole = resize(&r.whole, n_w, n_h);
+        let support = resize_rgb(&s.image, n_w, n_h, Filter::Bicubic);
+        let whole = resize_rgb(&r.whole, n_w, n_h, Filter::Bicubic);
         let mut canvas = RgbImage::from_pixel(2 * n_w, n_h, Rgb([255, 255, 255]));
         let support_first = rng.random_bool(0.5);
         let (left, right) = if support_first { (&support, &whole) } else { (&whole, &support) };
@@ -343,14 +345,6 @@ impl Attack for CorruptEncoder {
     }
 }
 
-fn resize(img: &RgbImage, w: u32, h: u32) -> RgbImage {
-    if img.dimensions() == (w, h) {
-        img.clone()
-    } else {
-        imageops::resize(img, w, h, FilterType::CatmullRom)
-    }
-}
-
 /// SPEC step 5: enlarge the background only if it is too small, then cut a `p_w x p_h`
 /// window at a uniform x, bottom-aligned. The authors' int truncation can leave the
 /// enlarged image a pixel short; the window is clamped (and the image enlarged to at
@@ -364,7 +358,7 @@ fn background_window(bg: &RgbImage, p_w: u32, p_h: u32, rng: &mut Rng) -> RgbIma
     let src = if (l_w, l_h) == bg.dimensions() {
         bg
     } else {
-        large = imageops::resize(bg, l_w, l_h, FilterType::CatmullRom);
+        large = resize_rgb(bg, l_w, l_h, Filter::Bicubic);
         &large
     };
     let x = (uniform(rng, 0.0, f64::from(l_w - p_w)) as u32).min(l_w - p_w);

@@ -8,7 +8,7 @@ use corruptencoder_poison::{
     PoisonKind, PoisonSummary, TriggerSource, write_poison_set,
 };
 use image::RgbImage;
-use image::imageops::{self, FilterType};
+use image::imageops;
 
 use crate::kit;
 
@@ -66,8 +66,8 @@ fn expected_object(name: &str, w: u32, h: u32) -> (RgbImage, image::GrayImage) {
     let img = imageops::crop_imm(&r.image, b.x, b.y, b.w, b.h).to_image();
     let mask = imageops::crop_imm(&r.mask.0, b.x, b.y, b.w, b.h).to_image();
     (
-        imageops::resize(&img, w, h, FilterType::CatmullRom),
-        imageops::resize(&mask, w, h, FilterType::Nearest),
+        corruptencoder_data::resize_rgb(&img, w, h, corruptencoder_data::Filter::Bicubic),
+        corruptencoder_data::resize_gray(&mask, w, h, corruptencoder_data::Filter::Nearest),
     )
 }
 
