@@ -1,5 +1,6 @@
 //! Integration tests of the poison generators on the authors' kit.
 mod corrupt_encoder;
+mod proptests;
 
 use std::path::PathBuf;
 
