@@ -301,7 +301,7 @@ impl CorruptEncoder {
         let s = &self.supports[rng.random_range(0..self.supports.len())];
         let r = &self.references[rng.random_range(0..self.references.len())];
         let (w, h) = s.image.dimensions();
-        let n_w = w.min(400).max(1);
+        let n_w = w.clamp(1, 400);
         let n_h = ((f64::from(n_w) / f64::from(w) * f64::from(h)) as u32).max(1);
         let support = resize(&s.image, n_w, n_h);
         let whole = resize(&r.whole, n_w, n_h);
