@@ -1,6 +1,5 @@
 //! The `corruptencoder` binary: parses flags, installs the logger and the progress
 //! renderer, and hands the work to the library crates.
-#![allow(clippy::print_stderr)]
 
 mod commands;
 mod reporters;
@@ -26,6 +25,7 @@ struct Cli {
     command: Command,
 }
 
+#[expect(clippy::print_stderr, reason = "the binary reports its error chain once")]
 fn main() -> ExitCode {
     let cli = Cli::parse();
     reporters::init_logger(cli.verbose, cli.quiet);

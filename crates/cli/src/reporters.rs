@@ -15,6 +15,14 @@ impl Ui {
     pub(crate) fn progress(&self) -> BarProgress {
         BarProgress::new(self.quiet)
     }
+
+    /// A one-line result for the user (stderr, so stdout stays for tables and data).
+    #[expect(clippy::print_stderr, reason = "the CLI's status line")]
+    pub(crate) fn status(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
 }
 
 pub(crate) fn init_logger(verbose: u8, quiet: bool) {

@@ -1,6 +1,7 @@
-//! Integration tests of the poison crate on the authors' kit.
+//! Integration tests of the poison generators on the authors' kit.
 mod baselines;
 mod clip;
+mod corrupt_encoder;
 mod ctrl;
 mod testset;
 
@@ -10,8 +11,7 @@ use corruptencoder_data::{ImageLimits, list_images, load_rgb};
 use image::RgbImage;
 use image::imageops::{self, FilterType};
 
-/// The authors' kit (`../shared/kit` from the repository root). Fails loudly when missing,
-/// since these tests exist to check behaviour on the real inputs.
+/// The authors' kit at `../shared/kit` from the repository root; fails loudly if missing.
 pub(crate) fn kit() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kit");
     assert!(
