@@ -35,7 +35,7 @@ pub use attack::{
     AreaRatio, Attack, ClipCarlini, ClipCarliniConfig, ClipCorruptEncoder,
     ClipCorruptEncoderConfig, CorruptEncoder, CorruptEncoderConfig, Ctrl, CtrlConfig, Layout,
     Layouts, PoisonItem, PoisonKind, PoisonedEncoder, PoisonedEncoderConfig, SslBackdoor,
-    SslBackdoorConfig,
+    SslBackdoorConfig, reference_objects,
 };
 pub use captions::CaptionTemplates;
 pub use error::{Error, Result};

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use corruptencoder_core::Rng;
-use corruptencoder_data::{ImageLimits, PixelBox, load_rgb};
-use image::RgbImage;
+use corruptencoder_data::{ImageLimits, PixelBox, Reference, load_rgb};
+use image::{RgbImage, imageops};
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +86,17 @@ impl ClipCorruptEncoder {
         }
         Ok(Self { config, objects, backgrounds, trigger, limits })
     }
+}
+
+/// The reference objects of `references`, each cut to its object's box (name, image).
+pub fn reference_objects(references: &[Reference]) -> Vec<(String, RgbImage)> {
+    references
+        .iter()
+        .map(|r| {
+            let b = r.object_box;
+            (r.name.clone(), imageops::crop_imm(&r.image, b.x, b.y, b.w, b.h).to_image())
+        })
+        .collect()
 }
 
 impl ClipCorruptEncoderConfig {

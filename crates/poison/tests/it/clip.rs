@@ -2,7 +2,6 @@
 use corruptencoder_core::NoProgress;
 use corruptencoder_data::{ImageLimits, load_references};
 use corruptencoder_poison::*;
-use image::imageops;
 
 use crate::{backgrounds, kit, trigger_path};
 
@@ -43,13 +42,7 @@ fn carlini_pairs_triggered_images_with_target_captions() {
 fn clip_corruptencoder_splits_object_and_trigger_pairs() {
     let limits = ImageLimits::default();
     let refs = load_references(&kit().join("references/hunting-dog"), &limits).unwrap().references;
-    let objects: Vec<(String, image::RgbImage)> = refs
-        .iter()
-        .map(|r| {
-            let b = r.object_box;
-            (r.name.clone(), imageops::crop_imm(&r.image, b.x, b.y, b.w, b.h).to_image())
-        })
-        .collect();
+    let objects = reference_objects(&refs);
     let trigger = TriggerSource::File(trigger_path()).load(16, &limits).unwrap();
     let config = ClipCorruptEncoderConfig { num_poisons: 6, ..Default::default() };
     let attack =

@@ -1,0 +1,30 @@
+//! End-to-end tests of the `corruptencoder` binary in temporary folders.
+mod baselines;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The authors' kit at `../shared/kit` from the repository root; fails loudly if missing.
+pub(crate) fn kit() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kit");
+    assert!(
+        root.join("references").is_dir(),
+        "the authors' kit is missing at {}: tests need ../shared/kit beside the repository",
+        root.display()
+    );
+    root
+}
+
+/// Runs the binary with `args` in `dir`.
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_corruptencoder"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Standard error as text.
+pub(crate) fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
