@@ -72,6 +72,49 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// A line of a `path label` file list is malformed.
+    #[error("{path} line {line}: expected `path label`, got `{content}`")]
+    ListLine {
+        /// The list file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The offending line.
+        content: String,
+    },
+    /// A binary dataset file is shorter than its header or record size says.
+    #[error("{path} is truncated or not in the expected format: {problem}")]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// What does not add up.
+        problem: String,
+    },
+    /// Writing a dataset file failed.
+    #[error("cannot write {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A class asked for by name or index is not in the dataset.
+    #[error("class `{class}` not found in {path} (known: {known})")]
+    UnknownClass {
+        /// The dataset.
+        path: PathBuf,
+        /// The class asked for.
+        class: String,
+        /// The known classes, comma-separated (possibly shortened).
+        known: String,
+    },
+    /// A dataset has no samples.
+    #[error("dataset {path} has no samples")]
+    EmptyDataset {
+        /// The dataset.
+        path: PathBuf,
+    },
 }
 
 /// Result with the data [`Error`].

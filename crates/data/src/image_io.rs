@@ -68,7 +68,7 @@ pub fn png_bytes(img: &RgbImage) -> Vec<u8> {
     out
 }
 
-const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "bmp", "webp"];
+pub(crate) const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "bmp", "webp"];
 
 /// The image files of a folder (not recursive), sorted by name so every run sees the
 /// same order.

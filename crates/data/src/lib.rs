@@ -11,6 +11,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod dataset;
 mod error;
 mod image_io;
 mod labelme;
@@ -18,6 +19,10 @@ mod mask;
 mod reference;
 mod resize;
 
+pub use dataset::{
+    CifarBinary, CifarRecord, Dataset, DatasetFormat, FileList, Idx, ImageFolder, class_label,
+    open_dataset, samples_of_class, write_cifar, write_file_list, write_idx,
+};
 pub use error::{Error, Result};
 pub use image_io::{ImageLimits, list_images, load_rgb, load_rgba, png_bytes};
 pub use mask::{Mask, PixelBox};

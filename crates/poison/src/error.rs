@@ -54,6 +54,33 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The budget asks for more target-class images than there are.
+    #[error(
+        "{requested} poisons requested but only {available} target-class images are available \
+         in {from}; lower the budget or add images"
+    )]
+    NotEnoughTargets {
+        /// Poisons asked for.
+        requested: usize,
+        /// Target-class images found.
+        available: usize,
+        /// Where they were looked for.
+        from: String,
+    },
+    /// A test image is smaller than the crop it must yield.
+    #[error(
+        "{source_image} is {width}x{height} after resizing, smaller than the {crop}x{crop} crop"
+    )]
+    ImageTooSmall {
+        /// The test image.
+        source_image: String,
+        /// Its width.
+        width: u32,
+        /// Its height.
+        height: u32,
+        /// The crop side.
+        crop: u32,
+    },
 }
 
 /// Result with the poison [`Error`].

@@ -22,18 +22,32 @@
 #![deny(missing_docs)]
 
 mod attack;
+mod captions;
 mod error;
+mod frequency;
 mod output;
 mod preview;
+mod target;
+mod testset;
 mod trigger;
 
 pub use attack::{
-    AreaRatio, Attack, CorruptEncoder, CorruptEncoderConfig, Layout, Layouts, PoisonItem,
-    PoisonKind,
+    AreaRatio, Attack, ClipCarlini, ClipCarliniConfig, ClipCorruptEncoder,
+    ClipCorruptEncoderConfig, CorruptEncoder, CorruptEncoderConfig, Ctrl, CtrlConfig, Layout,
+    Layouts, PoisonItem, PoisonKind, PoisonedEncoder, PoisonedEncoderConfig, SslBackdoor,
+    SslBackdoorConfig, reference_objects,
 };
+pub use captions::CaptionTemplates;
 pub use error::{Error, Result};
+pub use frequency::{BlockDct, FrequencyTrigger, rgb_to_yuv, yuv_to_rgb};
 pub use output::{
     ManifestRecord, OutputOptions, POISON_STREAM, PoisonSummary, read_clean_list, write_poison_set,
 };
 pub use preview::contact_sheet;
+pub use target::{Budget, SELECT_STREAM, TargetImages};
+pub use testset::{
+    TESTSET_STREAM, TestImageFormat, TestRecord, TestSetConfig, TestSetOptions, TestSetSummary,
+    TestTrigger, center_crop, resize_center_crop, resize_shorter, trigger_test_image,
+    write_test_set,
+};
 pub use trigger::{TriggerSource, paste};

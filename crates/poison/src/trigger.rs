@@ -44,6 +44,22 @@ impl TriggerSource {
     }
 }
 
+impl TriggerSource {
+    /// The trigger resized to `width` px wide, keeping its aspect ratio (SSL-Backdoor's
+    /// trigger width option); the white trigger is a `width x width` square.
+    pub fn load_width(&self, width: u32, limits: &ImageLimits) -> Result<RgbImage> {
+        let Self::File(path) = self else { return self.load(width, limits) };
+        let img = load_rgb(path, limits)?;
+        let (w, h) = img.dimensions();
+        let height = ((f64::from(width) * f64::from(h) / f64::from(w)).round() as u32).max(1);
+        Ok(if (w, h) == (width, height) {
+            img
+        } else {
+            imageops::resize(&img, width, height, FilterType::CatmullRom)
+        })
+    }
+}
+
 /// Pastes `patch` opaquely with its top-left corner at (`x`, `y`). The caller guarantees the
 /// patch fits; the copy is clipped to the image all the same, so it cannot write outside.
 pub fn paste(image: &mut RgbImage, patch: &RgbImage, x: u32, y: u32) {

@@ -6,6 +6,8 @@ use clap::Subcommand;
 use crate::reporters::Ui;
 
 mod poison;
+mod poison_baselines;
+mod testset;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -13,10 +15,13 @@ pub(crate) enum Command {
     /// Build a poisoned pre-training set (CorruptEncoder and baselines).
     #[command(subcommand)]
     Poison(poison::PoisonCommand),
+    /// Build the triggered twin of a labelled downstream test set (SPEC section 7).
+    Testset(testset::TestsetArgs),
 }
 
 pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
     match command {
         Command::Poison(cmd) => poison::run(cmd, ui),
+        Command::Testset(args) => testset::run(args, ui),
     }
 }

@@ -11,6 +11,7 @@ use corruptencoder_poison::{
 };
 use serde::Serialize;
 
+use super::poison_baselines as baselines;
 use crate::reporters::Ui;
 
 /// The attacks that build poisoned sets.
@@ -19,6 +20,17 @@ pub(crate) enum PoisonCommand {
     /// CorruptEncoder / CorruptEncoder+ (SPEC section 3): reference object at a corner of a
     /// background, trigger in the remaining part.
     Corruptencoder(CorruptEncoderArgs),
+    /// SSL-Backdoor (SPEC section 5): the trigger pasted on target-class images.
+    SslBackdoor(baselines::SslBackdoorArgs),
+    /// CTRL (SPEC section 5): a frequency trigger on target-class images.
+    Ctrl(baselines::CtrlArgs),
+    /// PoisonedEncoder (SPEC section 5): a triggered image beside a reference image.
+    PoisonedEncoder(baselines::PoisonedEncoderArgs),
+    /// Carlini & Terzis for CLIP: triggered images with target-class captions.
+    ClipCarlini(baselines::ClipCarliniArgs),
+    /// CorruptEncoder for CLIP: reference objects and triggered images, both with
+    /// target-class captions.
+    ClipCorruptencoder(baselines::ClipCorruptEncoderArgs),
 }
 
 /// Options every attack shares: where the output goes and how it is seeded.
@@ -121,6 +133,11 @@ struct ResolvedConfig<'a> {
 pub(crate) fn run(cmd: PoisonCommand, ui: &Ui) -> anyhow::Result<ExitCode> {
     match cmd {
         PoisonCommand::Corruptencoder(args) => corruptencoder(args, ui),
+        PoisonCommand::SslBackdoor(args) => baselines::ssl_backdoor(args, ui),
+        PoisonCommand::Ctrl(args) => baselines::ctrl(args, ui),
+        PoisonCommand::PoisonedEncoder(args) => baselines::poisoned_encoder(args, ui),
+        PoisonCommand::ClipCarlini(args) => baselines::clip_carlini(args, ui),
+        PoisonCommand::ClipCorruptencoder(args) => baselines::clip_corruptencoder(args, ui),
     }
 }
 

@@ -1,4 +1,5 @@
 //! End-to-end tests of the `corruptencoder` binary in temporary folders.
+mod baselines;
 mod poison;
 
 use std::path::{Path, PathBuf};

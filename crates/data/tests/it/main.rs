@@ -1,4 +1,5 @@
 //! Integration tests of the data crate on the authors' kit and on generated files.
+mod datasets;
 mod references;
 
 use std::path::PathBuf;

@@ -1,6 +1,17 @@
 //! Attacks, one file each, behind the [`Attack`] trait.
 mod base;
+mod clip_carlini;
+mod clip_corrupt_encoder;
 mod corrupt_encoder;
+mod ctrl;
+mod poisoned_encoder;
+mod ssl_backdoor;
 
 pub use base::{Attack, Layout, PoisonItem, PoisonKind};
+pub use clip_carlini::{ClipCarlini, ClipCarliniConfig};
+pub use clip_corrupt_encoder::{ClipCorruptEncoder, ClipCorruptEncoderConfig, reference_objects};
 pub use corrupt_encoder::{AreaRatio, CorruptEncoder, CorruptEncoderConfig, Layouts};
+pub use ctrl::{Ctrl, CtrlConfig};
+pub use poisoned_encoder::{PoisonedEncoder, PoisonedEncoderConfig};
+pub(crate) use ssl_backdoor::band_position;
+pub use ssl_backdoor::{SslBackdoor, SslBackdoorConfig};

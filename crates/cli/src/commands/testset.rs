@@ -1,0 +1,147 @@
+//! `corruptencoder testset`: the triggered twin of a labelled downstream test set, as the
+//! authors build theirs (SPEC section 7).
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use corruptencoder_data::{DatasetFormat, ImageLimits, open_dataset};
+use corruptencoder_poison::{
+    CtrlConfig, TestImageFormat, TestSetConfig, TestSetOptions, TestTrigger, TriggerSource,
+    write_test_set,
+};
+use serde::Serialize;
+
+use crate::reporters::Ui;
+
+/// `--image-format`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ImageFormatArg {
+    /// JPEG at --jpeg-quality (the authors').
+    Jpeg,
+    /// Lossless PNG.
+    Png,
+}
+
+/// Options of `testset`; defaults are the authors' ImageNet ones. For 32x32 data use
+/// `--resize 0 --crop 32 --trigger-size 8`.
+#[derive(Debug, Args)]
+pub(crate) struct TestsetArgs {
+    /// Labelled test set: image folder, `path label` list, CIFAR .bin or IDX images file.
+    #[arg(long)]
+    dataset: PathBuf,
+    /// Dataset format (image-folder, file-list, cifar10, cifar100, idx); detected if absent.
+    #[arg(long)]
+    format: Option<DatasetFormat>,
+    /// Output folder (refused if it exists, unless --force).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Replace an existing output folder.
+    #[arg(long)]
+    force: bool,
+    /// Seed of the trigger positions.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Trigger image, or `white` (a patch trigger).
+    #[arg(long, required_unless_present = "ctrl", conflicts_with = "ctrl")]
+    trigger: Option<TriggerSource>,
+    /// Use CTRL's frequency trigger instead of a patch.
+    #[arg(long)]
+    ctrl: bool,
+    /// CTRL magnitude.
+    #[arg(long, default_value_t = 100.0, requires = "ctrl")]
+    magnitude: f64,
+    /// Shorter side after resizing (0: no resizing).
+    #[arg(long, default_value_t = 256)]
+    resize: u32,
+    /// Centre crop side.
+    #[arg(long, default_value_t = 224)]
+    crop: u32,
+    /// Trigger side in pixels.
+    #[arg(long, default_value_t = 40)]
+    trigger_size: u32,
+    /// Trigger positions lie in [band, 1 - band] of the crop.
+    #[arg(long, default_value_t = 0.25)]
+    band: f64,
+    /// Output image format.
+    #[arg(long, value_enum, default_value_t = ImageFormatArg::Jpeg)]
+    image_format: ImageFormatArg,
+    /// JPEG quality.
+    #[arg(long, default_value_t = 75)]
+    jpeg_quality: u8,
+    /// Largest accepted image, in megapixels (decompression-bomb guard).
+    #[arg(long, default_value_t = 100.0)]
+    max_megapixels: f64,
+    /// Threads (default: all cores). Output does not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+struct Resolved<'a> {
+    command: &'static str,
+    seed: u64,
+    dataset: &'a std::path::Path,
+    trigger: String,
+    ctrl: Option<CtrlConfig>,
+    testset: &'a TestSetConfig,
+    tool_version: &'static str,
+}
+
+pub(crate) fn run(args: TestsetArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    if args.out.exists() && !args.force {
+        anyhow::bail!(
+            "output folder {} already exists (pass --force to replace it)",
+            args.out.display()
+        );
+    }
+    let limits = ImageLimits { max_pixels: (args.max_megapixels * 1e6) as u64 };
+    let config = TestSetConfig {
+        resize: (args.resize > 0).then_some(args.resize),
+        crop: args.crop,
+        trigger_size: args.trigger_size,
+        band: args.band,
+        format: match args.image_format {
+            ImageFormatArg::Jpeg => TestImageFormat::Jpeg,
+            ImageFormatArg::Png => TestImageFormat::Png,
+        },
+        jpeg_quality: args.jpeg_quality,
+    };
+    config.validate()?;
+    let ctrl = args.ctrl.then(|| CtrlConfig { magnitude: args.magnitude, ..CtrlConfig::default() });
+    let trigger = match (&ctrl, &args.trigger) {
+        (Some(c), _) => TestTrigger::Frequency(c.trigger()?),
+        (None, Some(t)) => {
+            TestTrigger::Patch(t.load(config.trigger_size, &limits).context("loading the trigger")?)
+        }
+        (None, None) => anyhow::bail!("give --trigger FILE|white or --ctrl"),
+    };
+    let ds = open_dataset(&args.dataset, args.format)
+        .with_context(|| format!("opening test set {}", args.dataset.display()))?;
+    let resolved = Resolved {
+        command: "testset",
+        seed: args.seed,
+        dataset: &args.dataset,
+        trigger: args.trigger.as_ref().map_or_else(|| "ctrl".into(), |t| format!("{t:?}")),
+        ctrl,
+        testset: &config,
+        tool_version: env!("CARGO_PKG_VERSION"),
+    };
+    let opts = TestSetOptions {
+        out: args.out.clone(),
+        force: args.force,
+        seed: args.seed,
+        config_toml: toml::to_string_pretty(&resolved)?,
+        limits,
+    };
+    let progress = ui.progress();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads.unwrap_or(0)).build()?;
+    let summary =
+        pool.install(|| write_test_set(ds.as_ref(), &config, &trigger, &opts, &progress))?;
+    ui.status(&format!(
+        "testset: {} triggered images -> {}",
+        summary.records.len(),
+        summary.out.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}

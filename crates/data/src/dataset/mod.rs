@@ -1,0 +1,12 @@
+//! Labelled datasets, one file per format, behind the [`Dataset`] trait.
+mod base;
+mod cifar;
+mod file_list;
+mod idx;
+mod image_folder;
+
+pub use base::{Dataset, DatasetFormat, class_label, open_dataset, samples_of_class};
+pub use cifar::{CifarBinary, CifarRecord, write_cifar};
+pub use file_list::{FileList, write_file_list};
+pub use idx::{Idx, write_idx};
+pub use image_folder::ImageFolder;

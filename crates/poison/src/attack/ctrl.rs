@@ -1,0 +1,83 @@
+//! CTRL (Li et al., ICCV 2023; SPEC section 5): the frequency trigger on target-class
+//! images.
+use corruptencoder_core::Rng;
+use corruptencoder_data::ImageLimits;
+use image::imageops::{self, FilterType};
+use serde::{Deserialize, Serialize};
+
+use super::base::{Attack, PoisonItem, PoisonKind};
+use crate::error::Result;
+use crate::frequency::FrequencyTrigger;
+use crate::target::TargetImages;
+
+/// Options of CTRL (SPEC section 5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CtrlConfig {
+    /// Added to each triggered DCT coefficient (CTRL uses 50-100; 100 here).
+    pub magnitude: f64,
+    /// DCT block side (32).
+    pub window: usize,
+    /// `(row, column)` frequencies within a block that get the magnitude, in U and V.
+    pub positions: Vec<[usize; 2]>,
+    /// Resize target images to `size x size` (bilinear) before triggering, as CTRL trains at
+    /// a fixed resolution; `None` keeps each image's size.
+    pub image_size: Option<u32>,
+}
+
+impl Default for CtrlConfig {
+    fn default() -> Self {
+        Self { magnitude: 100.0, window: 32, positions: vec![[15, 15], [31, 31]], image_size: None }
+    }
+}
+
+impl CtrlConfig {
+    /// The trigger these options describe (checks the positions against the window).
+    pub fn trigger(&self) -> Result<FrequencyTrigger> {
+        FrequencyTrigger::new(self.window, self.magnitude, self.positions.clone())
+    }
+}
+
+/// CTRL with its target images (one poison per image).
+#[derive(Debug)]
+pub struct Ctrl {
+    config: CtrlConfig,
+    trigger: FrequencyTrigger,
+    targets: TargetImages,
+    limits: ImageLimits,
+}
+
+impl Ctrl {
+    /// Validates the options and plans the DCT.
+    pub fn new(config: CtrlConfig, targets: TargetImages, limits: ImageLimits) -> Result<Self> {
+        let trigger = config.trigger()?;
+        Ok(Self { config, trigger, targets, limits })
+    }
+}
+
+impl Attack for Ctrl {
+    fn name(&self) -> &'static str {
+        "ctrl"
+    }
+
+    fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    fn poison(&self, index: usize, _rng: &mut Rng) -> Result<PoisonItem> {
+        let mut image = self.targets.load(index, &self.limits)?;
+        if let Some(s) = self.config.image_size {
+            image = imageops::resize(&image, s, s, FilterType::Triangle);
+        }
+        Ok(PoisonItem {
+            image: self.trigger.apply(&image),
+            kind: PoisonKind::Ctrl,
+            reference: Some(self.targets.name(index)),
+            background: None,
+            layout: None,
+            object_box: None,
+            trigger_box: None,
+            caption: None,
+        })
+    }
+}

@@ -1,0 +1,119 @@
+//! PoisonedEncoder (Liu, Jia, Gong, USENIX Security 2022; SPEC section 5): a
+//! trigger-bearing image side by side with a target-class reference image.
+use std::path::PathBuf;
+
+use corruptencoder_core::Rng;
+use corruptencoder_data::{ImageLimits, PixelBox, load_rgb};
+use image::RgbImage;
+use image::imageops::{self, FilterType};
+use rand::Rng as _;
+use serde::{Deserialize, Serialize};
+
+use super::base::{Attack, PoisonItem, PoisonKind};
+use super::ssl_backdoor::band_position;
+use crate::error::{Error, Result};
+use crate::target::TargetImages;
+use crate::trigger::paste;
+
+/// Options of PoisonedEncoder (SPEC section 5). Sizes follow CorruptEncoder+'s support
+/// images (SPEC section 3) so the two side-by-side attacks are comparable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PoisonedEncoderConfig {
+    /// Number of poisons (650, as CorruptEncoder).
+    pub num_poisons: usize,
+    /// Trigger side in pixels (40).
+    pub trigger_size: u32,
+    /// Each half is at most this wide (400: half of CorruptEncoder's `max_size`).
+    pub max_width: u32,
+    /// The trigger lies in the central band `[band, 1 - band]` of its half (0.25).
+    pub band: f64,
+}
+
+impl Default for PoisonedEncoderConfig {
+    fn default() -> Self {
+        Self { num_poisons: 650, trigger_size: 40, max_width: 400, band: 0.25 }
+    }
+}
+
+/// PoisonedEncoder with its inputs.
+#[derive(Debug)]
+pub struct PoisonedEncoder {
+    config: PoisonedEncoderConfig,
+    references: TargetImages,
+    backgrounds: Vec<PathBuf>,
+    trigger: RgbImage,
+    limits: ImageLimits,
+}
+
+impl PoisonedEncoder {
+    /// `references` are drawn at random for each poison; `backgrounds` carry the trigger,
+    /// used in order, each once per cycle.
+    pub fn new(
+        config: PoisonedEncoderConfig,
+        references: TargetImages,
+        backgrounds: Vec<PathBuf>,
+        trigger: RgbImage,
+        limits: ImageLimits,
+    ) -> Result<Self> {
+        let bad = |name, problem: &str| Err(Error::InvalidOption { name, problem: problem.into() });
+        if references.is_empty() {
+            return bad("--references", "no target-class reference images");
+        }
+        if backgrounds.is_empty() {
+            return bad("--backgrounds", "no background images given");
+        }
+        if config.max_width == 0 {
+            return bad("--max-width", "must be at least 1");
+        }
+        if !(0.0..0.5).contains(&config.band) {
+            return bad("--band", "must be in [0, 0.5)");
+        }
+        Ok(Self { config, references, backgrounds, trigger, limits })
+    }
+}
+
+impl Attack for PoisonedEncoder {
+    fn name(&self) -> &'static str {
+        "poisoned-encoder"
+    }
+
+    fn len(&self) -> usize {
+        self.config.num_poisons
+    }
+
+    fn poison(&self, index: usize, rng: &mut Rng) -> Result<PoisonItem> {
+        let k = rng.random_range(0..self.references.len());
+        let reference = self.references.load(k, &self.limits)?;
+        let (w, h) = reference.dimensions();
+        let n_w = w.min(self.config.max_width).max(1);
+        let n_h = ((f64::from(n_w) / f64::from(w) * f64::from(h)) as u32).max(1);
+        let reference = imageops::resize(&reference, n_w, n_h, FilterType::CatmullRom);
+        let bg_path = &self.backgrounds[index % self.backgrounds.len()];
+        let mut triggered =
+            imageops::resize(&load_rgb(bg_path, &self.limits)?, n_w, n_h, FilterType::CatmullRom);
+        let name = self.references.name(k);
+        let (t_x, t_y) =
+            band_position(rng, (n_w, n_h), self.trigger.dimensions(), self.config.band, || {
+                (index, name.clone())
+            })?;
+        paste(&mut triggered, &self.trigger, t_x, t_y);
+
+        let reference_left = rng.random_bool(0.5);
+        let mut canvas = RgbImage::new(2 * n_w, n_h);
+        let (ref_x, trig_x) = if reference_left { (0, n_w) } else { (n_w, 0) };
+        paste(&mut canvas, &reference, ref_x, 0);
+        paste(&mut canvas, &triggered, trig_x, 0);
+        let (t_w, t_h) = self.trigger.dimensions();
+        Ok(PoisonItem {
+            image: canvas,
+            kind: PoisonKind::PoisonedEncoder,
+            reference: Some(name),
+            background: bg_path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            layout: None,
+            object_box: Some(PixelBox { x: ref_x, y: 0, w: n_w, h: n_h }),
+            trigger_box: Some(PixelBox { x: trig_x + t_x, y: t_y, w: t_w, h: t_h }),
+            caption: None,
+        })
+    }
+}
