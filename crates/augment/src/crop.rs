@@ -168,6 +168,45 @@ impl CropPolicy {
     }
 }
 
+/// Anything that samples the two views of an image. The layout theory's Monte Carlo is
+/// generic over it, so it runs the very samplers the training pipeline uses.
+pub trait PairSampler: Sync {
+    /// Samples (view 1, view 2) of a `width x height` image.
+    fn sample_pair(&self, width: u32, height: u32, rng: &mut Rng) -> (CropBox, CropBox);
+}
+
+impl PairSampler for CropPolicy {
+    fn sample_pair(&self, width: u32, height: u32, rng: &mut Rng) -> (CropBox, CropBox) {
+        CropPolicy::sample_pair(self, width, height, rng)
+    }
+}
+
+/// Fixed `size x size` views at a uniform whole-pixel position: the simplified view model of
+/// the layout theory (SPEC section 4). Theory and tests only; not a training policy, which
+/// is why it is not a [`CropPolicy`] variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SquareCrop {
+    /// Side of the square view in pixels. A side larger than the image is clipped to it.
+    pub size: u32,
+}
+
+impl SquareCrop {
+    /// Samples one view: `x ~ U{0..=width-size}`, `y ~ U{0..=height-size}`.
+    pub fn sample(&self, width: u32, height: u32, rng: &mut Rng) -> CropBox {
+        let (w, h) = (self.size.clamp(1, width), self.size.clamp(1, height));
+        let x = uniform_int(rng, 0, i64::from(width - w)) as u32;
+        let y = uniform_int(rng, 0, i64::from(height - h)) as u32;
+        CropBox { x, y, w, h }
+    }
+}
+
+impl PairSampler for SquareCrop {
+    /// Two independent views, as the theory assumes.
+    fn sample_pair(&self, width: u32, height: u32, rng: &mut Rng) -> (CropBox, CropBox) {
+        (self.sample(width, height, rng), self.sample(width, height, rng))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +263,20 @@ mod tests {
             };
             assert!(near(&a, &b) || near(&b, &a));
         }
+    }
+
+    #[test]
+    fn square_views_cover_every_position_and_clip() {
+        let c = SquareCrop { size: 3 };
+        let mut rng = item_rng(3, 0, 0);
+        let mut seen = [[false; 3]; 2];
+        for _ in 0..500 {
+            let b = c.sample(5, 4, &mut rng);
+            assert_eq!((b.w, b.h), (3, 3));
+            seen[b.y as usize][b.x as usize] = true;
+        }
+        assert!(seen.iter().flatten().all(|s| *s));
+        let big = SquareCrop { size: 10 }.sample(5, 4, &mut rng);
+        assert_eq!(big, CropBox { x: 0, y: 0, w: 5, h: 4 });
     }
 }
