@@ -58,8 +58,13 @@ impl Default for RandomResizedCrop {
 impl RandomResizedCrop {
     /// Samples one crop of a `width x height` image.
     pub fn sample(&self, width: u32, height: u32, rng: &mut Rng) -> CropBox {
+        self.sample_with(LogRatio::of(self.ratio), width, height, rng)
+    }
+
+    /// [`Self::sample`] with the log ratio bounds already computed.
+    fn sample_with(&self, logs: LogRatio, width: u32, height: u32, rng: &mut Rng) -> CropBox {
         let area = f64::from(width) * f64::from(height);
-        let (log_lo, log_hi) = (self.ratio.0.ln(), self.ratio.1.ln());
+        let LogRatio(log_lo, log_hi) = logs;
         for _ in 0..10 {
             let target_area = area * uniform(rng, self.scale.0, self.scale.1);
             let aspect = uniform(rng, log_lo, log_hi).exp();
@@ -88,6 +93,18 @@ impl RandomResizedCrop {
     }
 }
 
+/// `ln` of a ratio range's bounds. Computed once per batch of crops in hot loops: the two
+/// `ln` calls were a large share of a crop's cost in the layout Monte Carlo. The values are
+/// the same, so the crops are bit-identical either way.
+#[derive(Debug, Clone, Copy)]
+struct LogRatio(f64, f64);
+
+impl LogRatio {
+    fn of(ratio: (f64, f64)) -> Self {
+        Self(ratio.0.ln(), ratio.1.ln())
+    }
+}
+
 /// The localized cropping defense (authors' code, SPEC section 6): view 2 is drawn inside the
 /// first view enlarged by `enlarge` of its size on each side.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -111,7 +128,18 @@ impl LocalizedCrop {
     /// Samples (view 1, view 2) of a `width x height` image; the two are swapped with
     /// probability 1/2 as in the authors' code.
     pub fn sample_pair(&self, width: u32, height: u32, rng: &mut Rng) -> (CropBox, CropBox) {
-        let first = self.first.sample(width, height, rng);
+        self.sample_pair_with(LogRatio::of(self.first.ratio), width, height, rng)
+    }
+
+    /// [`Self::sample_pair`] with the log ratio bounds already computed.
+    fn sample_pair_with(
+        &self,
+        logs: LogRatio,
+        width: u32,
+        height: u32,
+        rng: &mut Rng,
+    ) -> (CropBox, CropBox) {
+        let first = self.first.sample_with(logs, width, height, rng);
         let dh = (self.enlarge * f64::from(first.h)) as u32;
         let dw = (self.enlarge * f64::from(first.w)) as u32;
         let top = first.y.saturating_sub(dh);
@@ -121,7 +149,7 @@ impl LocalizedCrop {
         let (l_h, l_w) = (bottom - top, right - left);
         let l_area = f64::from(l_h) * f64::from(l_w);
         let image_area = f64::from(width) * f64::from(height);
-        let (log_lo, log_hi) = (self.first.ratio.0.ln(), self.first.ratio.1.ln());
+        let LogRatio(log_lo, log_hi) = logs;
         let (mut h2, mut w2) = (first.h, first.w);
         for _ in 0..10 {
             let area = l_area * uniform(rng, self.min_scale * image_area / l_area, 1.0);
@@ -173,11 +201,55 @@ impl CropPolicy {
 pub trait PairSampler: Sync {
     /// Samples (view 1, view 2) of a `width x height` image.
     fn sample_pair(&self, width: u32, height: u32, rng: &mut Rng) -> (CropBox, CropBox);
+
+    /// Draws `n` pairs in a row and hands each to `f`; the same pairs as `n` calls of
+    /// [`Self::sample_pair`], but samplers may hoist per-call set-up out of the loop.
+    fn for_each_pair(
+        &self,
+        width: u32,
+        height: u32,
+        rng: &mut Rng,
+        n: u64,
+        mut f: impl FnMut(CropBox, CropBox),
+    ) where
+        Self: Sized,
+    {
+        for _ in 0..n {
+            let (a, b) = self.sample_pair(width, height, rng);
+            f(a, b);
+        }
+    }
 }
 
 impl PairSampler for CropPolicy {
     fn sample_pair(&self, width: u32, height: u32, rng: &mut Rng) -> (CropBox, CropBox) {
         CropPolicy::sample_pair(self, width, height, rng)
+    }
+
+    fn for_each_pair(
+        &self,
+        width: u32,
+        height: u32,
+        rng: &mut Rng,
+        n: u64,
+        mut f: impl FnMut(CropBox, CropBox),
+    ) {
+        match self {
+            Self::Standard(c) => {
+                let logs = LogRatio::of(c.ratio);
+                for _ in 0..n {
+                    let a = c.sample_with(logs, width, height, rng);
+                    f(a, c.sample_with(logs, width, height, rng));
+                }
+            }
+            Self::Localized(c) => {
+                let logs = LogRatio::of(c.first.ratio);
+                for _ in 0..n {
+                    let (a, b) = c.sample_pair_with(logs, width, height, rng);
+                    f(a, b);
+                }
+            }
+        }
     }
 }
 
@@ -278,5 +350,19 @@ mod tests {
         assert!(seen.iter().flatten().all(|s| *s));
         let big = SquareCrop { size: 10 }.sample(5, 4, &mut rng);
         assert_eq!(big, CropBox { x: 0, y: 0, w: 5, h: 4 });
+    }
+
+    #[test]
+    fn batched_pairs_equal_single_pairs() {
+        for policy in [
+            CropPolicy::Standard(RandomResizedCrop::default()),
+            CropPolicy::Localized(LocalizedCrop::default()),
+        ] {
+            let (mut r1, mut r2) = (item_rng(4, 0, 0), item_rng(4, 0, 0));
+            let mut batched = Vec::new();
+            policy.for_each_pair(640, 300, &mut r1, 300, |a, b| batched.push((a, b)));
+            let single: Vec<_> = (0..300).map(|_| policy.sample_pair(640, 300, &mut r2)).collect();
+            assert_eq!(batched, single);
+        }
     }
 }

@@ -142,8 +142,7 @@ pub fn trigger_map<S: PairSampler>(
     let (nx, ny) = (grid.nx as usize, grid.ny as usize);
     let zero = || Diff { nx, cells: vec![0; (nx + 1) * (ny + 1)] };
     let diff = run_chunks(cfg, zero, |rng, n, acc| {
-        for _ in 0..n {
-            let (a, b) = sampler.sample_pair(width, height, rng);
+        sampler.for_each_pair(width, height, rng, n, |a, b| {
             let ra = cfg.is_object_view(&a, &object).then(|| grid.contained_by(&b, trigger));
             let rb = cfg.is_object_view(&b, &object).then(|| grid.contained_by(&a, trigger));
             // A trigger in either rectangle makes a poisoned pair: count the union once.
@@ -155,7 +154,7 @@ pub fn trigger_map<S: PairSampler>(
                     acc.add(both, -1);
                 }
             }
-        }
+        });
     });
     // Prefix sums over the summed differences (sums commute, so this is exact).
     let w = nx + 1;

@@ -120,8 +120,7 @@ pub fn estimate<S: PairSampler>(scene: &Scene, sampler: &S, cfg: &McConfig) -> M
     let (object, trigger) = (scene.object, scene.trigger);
     let counts = run_chunks(cfg, Counts::default, |rng, n, acc| {
         let mut c = [0u64; 4];
-        for _ in 0..n {
-            let (a, b) = sampler.sample_pair(scene.width, scene.height, rng);
+        sampler.for_each_pair(scene.width, scene.height, rng, n, |a, b| {
             let inside = object.contains(&a);
             let has_trigger = b.contains(&trigger);
             c[0] += u64::from(inside);
@@ -130,7 +129,7 @@ pub fn estimate<S: PairSampler>(scene: &Scene, sampler: &S, cfg: &McConfig) -> M
             let pair = (has_trigger && cfg.is_object_view(&a, &object))
                 || (a.contains(&trigger) && cfg.is_object_view(&b, &object));
             c[3] += u64::from(pair);
-        }
+        });
         *acc += Counts(c);
     });
     let n = cfg.samples;
