@@ -68,8 +68,8 @@ impl RandomResizedCrop {
         for _ in 0..10 {
             let target_area = area * uniform(rng, self.scale.0, self.scale.1);
             let aspect = uniform(rng, log_lo, log_hi).exp();
-            let w = (target_area * aspect).sqrt().round() as i64;
-            let h = (target_area / aspect).sqrt().round() as i64;
+            let w = round_half_away((target_area * aspect).sqrt());
+            let h = round_half_away((target_area / aspect).sqrt());
             if 0 < w && w <= i64::from(width) && 0 < h && h <= i64::from(height) {
                 let y = uniform_int(rng, 0, i64::from(height) - h);
                 let x = uniform_int(rng, 0, i64::from(width) - w);
@@ -91,6 +91,18 @@ impl RandomResizedCrop {
         };
         CropBox { x: (width - w) / 2, y: (height - h) / 2, w, h }
     }
+}
+
+/// Exactly `x.round() as i64` (half away from zero). Without SSE4.1 `f64::round` is a
+/// libm call, a seventh of the layout Monte Carlo's time; for finite `0 <= x < 2^52` the
+/// fraction `x - trunc(x)` is exact, so truncating and comparing it with 0.5 is the same.
+#[inline]
+fn round_half_away(x: f64) -> i64 {
+    if !(0.0..4.5e15).contains(&x) {
+        return x.round() as i64;
+    }
+    let t = x as i64;
+    if x - t as f64 >= 0.5 { t + 1 } else { t }
 }
 
 /// `ln` of a ratio range's bounds. Computed once per batch of crops in hot loops: the two
@@ -154,8 +166,8 @@ impl LocalizedCrop {
         for _ in 0..10 {
             let area = l_area * uniform(rng, self.min_scale * image_area / l_area, 1.0);
             let ar = uniform(rng, log_lo, log_hi).exp();
-            let h = (area / ar).sqrt().round() as i64;
-            let w = (area * ar).sqrt().round() as i64;
+            let h = round_half_away((area / ar).sqrt());
+            let w = round_half_away((area * ar).sqrt());
             if 0 < h && h <= i64::from(l_h) && 0 < w && w <= i64::from(l_w) {
                 (h2, w2) = (h as u32, w as u32);
                 break;
@@ -350,6 +362,16 @@ mod tests {
         assert!(seen.iter().flatten().all(|s| *s));
         let big = SquareCrop { size: 10 }.sample(5, 4, &mut rng);
         assert_eq!(big, CropBox { x: 0, y: 0, w: 5, h: 4 });
+    }
+
+    #[test]
+    fn fast_rounding_equals_round() {
+        let mut rng = item_rng(6, 0, 0);
+        let halves = [0.0, 0.5, 1.5, 2.5, 0.49999999999999994, 1e15 + 0.5, 4.6e15, -2.5];
+        let randoms = (0..100_000).map(|_| uniform(&mut rng, 0.0, 2000.0));
+        for x in halves.into_iter().chain(randoms).chain([f64::NAN, f64::INFINITY]) {
+            assert_eq!(round_half_away(x), x.round() as i64, "{x}");
+        }
     }
 
     #[test]

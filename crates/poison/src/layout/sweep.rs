@@ -221,3 +221,54 @@ pub fn optimal_area_ratio(
         trigger,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::closed_form::square_probs;
+    use corruptencoder_augment::{LocalizedCrop, RandomResizedCrop, SquareCrop};
+    use corruptencoder_core::NoProgress;
+
+    #[test]
+    fn rows_match_direct_estimates_and_closed_forms() {
+        let mc = McConfig { samples: 40_000, seed: 3, object_fraction: 1.0 };
+        let cfg = SweepConfig {
+            layout: Layout::Right,
+            object: (60, 40),
+            trigger: 8,
+            ratios: vec![1.1, 1.5, 2.0],
+            positions: vec![0.0, 0.5],
+            mc,
+        };
+        let square = SquareCrop { size: 30 };
+        let out = sweep(&cfg, &square, &NoProgress).unwrap();
+        assert!(out.rows[0].centred.is_none(), "66 px leave no room for 60 + 8");
+        for row in &out.rows[1..] {
+            let near = Scene::new(Layout::Right, (60, 40), row.background, 8, 0, None).unwrap();
+            assert_eq!(row.at_positions[0], estimate(&near, &square, &mc).pair);
+            let exact = square_probs(&near, 30).unwrap();
+            let c = row.centred.unwrap();
+            assert!((c.p1.p - exact.p1).abs() <= 3.0 * c.p1.se);
+            // Square views: against the object is (one of) the best offsets.
+            assert!(row.best.p >= row.at_positions[1].p);
+        }
+        assert!(out.best_any.is_some() && out.best_centred.is_some());
+    }
+
+    #[test]
+    fn optimal_area_ratio_is_deterministic_and_near_twice_the_object() {
+        let opts = OptimalRatioOptions {
+            step: 0.1,
+            mc: McConfig { samples: 30_000, ..McConfig::default() },
+            ..OptimalRatioOptions::default()
+        };
+        let standard = CropPolicy::Standard(RandomResizedCrop::default());
+        let r = optimal_area_ratio(400, 300, 40, &standard, &opts).unwrap();
+        assert_eq!(r, optimal_area_ratio(400, 300, 40, &standard, &opts).unwrap());
+        assert!((1.3..=2.6).contains(&r), "{r}");
+        let localized = CropPolicy::Localized(LocalizedCrop::default());
+        assert!(optimal_area_ratio(400, 300, 40, &localized, &opts).is_ok());
+        let bad = OptimalRatioOptions { step: 0.0, ..opts };
+        assert!(optimal_area_ratio(400, 300, 40, &standard, &bad).is_err());
+    }
+}
