@@ -64,10 +64,15 @@ impl RandomResizedCrop {
     /// [`Self::sample`] with the log ratio bounds already computed.
     fn sample_with(&self, logs: LogRatio, width: u32, height: u32, rng: &mut Rng) -> CropBox {
         let area = f64::from(width) * f64::from(height);
-        let LogRatio(log_lo, log_hi) = logs;
+        let LogRatio(log_lo, log_hi, _) = logs;
+        let limits = ((f64::from(width) + 0.75).powi(2), (f64::from(height) + 0.75).powi(2));
         for _ in 0..10 {
             let target_area = area * uniform(rng, self.scale.0, self.scale.1);
-            let aspect = uniform(rng, log_lo, log_hi).exp();
+            let log_ratio = uniform(rng, log_lo, log_hi);
+            if logs.surely_rejected(target_area, log_ratio, limits) {
+                continue;
+            }
+            let aspect = log_ratio.exp();
             let w = round_half_away((target_area * aspect).sqrt());
             let h = round_half_away((target_area / aspect).sqrt());
             if 0 < w && w <= i64::from(width) && 0 < h && h <= i64::from(height) {
@@ -109,11 +114,34 @@ fn round_half_away(x: f64) -> i64 {
 /// `ln` calls were a large share of a crop's cost in the layout Monte Carlo. The values are
 /// the same, so the crops are bit-identical either way.
 #[derive(Debug, Clone, Copy)]
-struct LogRatio(f64, f64);
+struct LogRatio(f64, f64, bool);
 
 impl LogRatio {
     fn of(ratio: (f64, f64)) -> Self {
-        Self(ratio.0.ln(), ratio.1.ln())
+        let (lo, hi) = (ratio.0.ln(), ratio.1.ln());
+        Self(lo, hi, lo.abs().max(hi.abs()) <= 0.5)
+    }
+
+    /// Whether a RandomResizedCrop try of `area` and log aspect `u` is rejected for sure,
+    /// judged without `exp`, `sqrt` or a division. On the generator's wide images
+    /// torchvision's loop rejects about four tries in five, and those calls were most of the
+    /// Monte Carlo's time. `limits` are `(W + 0.75)^2, (H + 0.75)^2`: a side whose square
+    /// exceeds them rounds above the image side with a wide margin, and the degree-7 Taylor
+    /// polynomial is within 3e-7 of `exp(u)` for `|u| <= 0.5` (the bound widens it by
+    /// 1e-6), so no try that could pass is skipped and the crops are unchanged.
+    #[inline]
+    fn surely_rejected(&self, area: f64, u: f64, (w_lim, h_lim): (f64, f64)) -> bool {
+        if !self.2 {
+            return false;
+        }
+        let p = 1.0 / 5040.0;
+        let p = 1.0 / 720.0 + u * p;
+        let p = 1.0 / 120.0 + u * p;
+        let p = 1.0 / 24.0 + u * p;
+        let p = 1.0 / 6.0 + u * p;
+        let p = 0.5 + u * p;
+        let e = 1.0 + u * (1.0 + u * p);
+        area * (e * (1.0 - 1e-6)) >= w_lim || area >= h_lim * (e * (1.0 + 1e-6))
     }
 }
 
@@ -161,7 +189,7 @@ impl LocalizedCrop {
         let (l_h, l_w) = (bottom - top, right - left);
         let l_area = f64::from(l_h) * f64::from(l_w);
         let image_area = f64::from(width) * f64::from(height);
-        let LogRatio(log_lo, log_hi) = logs;
+        let LogRatio(log_lo, log_hi, _) = logs;
         let (mut h2, mut w2) = (first.h, first.w);
         for _ in 0..10 {
             let area = l_area * uniform(rng, self.min_scale * image_area / l_area, 1.0);
@@ -371,6 +399,37 @@ mod tests {
         let randoms = (0..100_000).map(|_| uniform(&mut rng, 0.0, 2000.0));
         for x in halves.into_iter().chain(randoms).chain([f64::NAN, f64::INFINITY]) {
             assert_eq!(round_half_away(x), x.round() as i64, "{x}");
+        }
+    }
+
+    /// torchvision's loop written out plainly, the oracle for the fast paths above.
+    fn reference_sample(c: &RandomResizedCrop, width: u32, height: u32, rng: &mut Rng) -> CropBox {
+        let area = f64::from(width) * f64::from(height);
+        for _ in 0..10 {
+            let target_area = area * uniform(rng, c.scale.0, c.scale.1);
+            let aspect = uniform(rng, c.ratio.0.ln(), c.ratio.1.ln()).exp();
+            let w = (target_area * aspect).sqrt().round() as i64;
+            let h = (target_area / aspect).sqrt().round() as i64;
+            if 0 < w && w <= i64::from(width) && 0 < h && h <= i64::from(height) {
+                let y = uniform_int(rng, 0, i64::from(height) - h);
+                let x = uniform_int(rng, 0, i64::from(width) - w);
+                return CropBox { x: x as u32, y: y as u32, w: w as u32, h: h as u32 };
+            }
+        }
+        c.fallback(width, height)
+    }
+
+    #[test]
+    fn fast_sampler_equals_plain_torchvision_loop() {
+        let wide = RandomResizedCrop { ratio: (0.5, 2.0), scale: (0.05, 1.0) };
+        for c in [RandomResizedCrop::default(), wide] {
+            for (w, h) in [(800, 300), (300, 800), (224, 224), (1067, 400), (7, 3), (1, 1)] {
+                let (mut r1, mut r2) =
+                    (item_rng(8, w.into(), h.into()), item_rng(8, w.into(), h.into()));
+                for _ in 0..20_000 {
+                    assert_eq!(c.sample(w, h, &mut r1), reference_sample(&c, w, h, &mut r2));
+                }
+            }
         }
     }
 

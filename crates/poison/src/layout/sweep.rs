@@ -259,7 +259,7 @@ mod tests {
     fn optimal_area_ratio_is_deterministic_and_near_twice_the_object() {
         let opts = OptimalRatioOptions {
             step: 0.1,
-            mc: McConfig { samples: 30_000, ..McConfig::default() },
+            mc: McConfig { samples: 15_000, ..McConfig::default() },
             ..OptimalRatioOptions::default()
         };
         let standard = CropPolicy::Standard(RandomResizedCrop::default());
