@@ -149,10 +149,10 @@ pub fn trigger_map<S: PairSampler>(
             for r in [ra, rb].into_iter().flatten().flatten() {
                 acc.add(r, 1);
             }
-            if let (Some(Some(ra)), Some(Some(rb))) = (ra, rb) {
-                if let Some(both) = ra.intersect(rb) {
-                    acc.add(both, -1);
-                }
+            if let (Some(Some(ra)), Some(Some(rb))) = (ra, rb)
+                && let Some(both) = ra.intersect(rb)
+            {
+                acc.add(both, -1);
             }
         });
     });
