@@ -58,13 +58,23 @@ impl Default for RandomResizedCrop {
 impl RandomResizedCrop {
     /// Samples one crop of a `width x height` image.
     pub fn sample(&self, width: u32, height: u32, rng: &mut Rng) -> CropBox {
+        self.sample_with(LogRatio::of(self.ratio), width, height, rng)
+    }
+
+    /// [`Self::sample`] with the log ratio bounds already computed.
+    fn sample_with(&self, logs: LogRatio, width: u32, height: u32, rng: &mut Rng) -> CropBox {
         let area = f64::from(width) * f64::from(height);
-        let (log_lo, log_hi) = (self.ratio.0.ln(), self.ratio.1.ln());
+        let LogRatio(log_lo, log_hi, _) = logs;
+        let limits = ((f64::from(width) + 0.75).powi(2), (f64::from(height) + 0.75).powi(2));
         for _ in 0..10 {
             let target_area = area * uniform(rng, self.scale.0, self.scale.1);
-            let aspect = uniform(rng, log_lo, log_hi).exp();
-            let w = (target_area * aspect).sqrt().round() as i64;
-            let h = (target_area / aspect).sqrt().round() as i64;
+            let log_ratio = uniform(rng, log_lo, log_hi);
+            if logs.surely_rejected(target_area, log_ratio, limits) {
+                continue;
+            }
+            let aspect = log_ratio.exp();
+            let w = round_half_away((target_area * aspect).sqrt());
+            let h = round_half_away((target_area / aspect).sqrt());
             if 0 < w && w <= i64::from(width) && 0 < h && h <= i64::from(height) {
                 let y = uniform_int(rng, 0, i64::from(height) - h);
                 let x = uniform_int(rng, 0, i64::from(width) - w);
@@ -85,6 +95,50 @@ impl RandomResizedCrop {
             (width, height)
         };
         CropBox { x: (width - w) / 2, y: (height - h) / 2, w, h }
+    }
+}
+
+/// Exactly `x.round() as i64` (half away from zero). Without SSE4.1 `f64::round` is a
+/// libm call, a seventh of the layout Monte Carlo's time; for finite `0 <= x < 2^52` the
+/// fraction `x - trunc(x)` is exact, so truncating and comparing it with 0.5 is the same.
+#[inline]
+fn round_half_away(x: f64) -> i64 {
+    if !(0.0..4.5e15).contains(&x) {
+        return x.round() as i64;
+    }
+    let t = x as i64;
+    if x - t as f64 >= 0.5 { t + 1 } else { t }
+}
+
+/// `ln` of a ratio range's bounds. Computed once per batch of crops in hot loops: the two
+/// `ln` calls were a large share of a crop's cost in the layout Monte Carlo. The values are
+/// the same, so the crops are bit-identical either way.
+#[derive(Debug, Clone, Copy)]
+struct LogRatio(f64, f64, bool);
+
+impl LogRatio {
+    fn of(ratio: (f64, f64)) -> Self {
+        let (lo, hi) = (ratio.0.ln(), ratio.1.ln());
+        Self(lo, hi, lo.abs().max(hi.abs()) <= 0.3)
+    }
+
+    /// Whether a RandomResizedCrop try of `area` and log aspect `u` is rejected for sure,
+    /// judged without `exp`, `sqrt` or a division. On the generator's wide images
+    /// torchvision's loop rejects about four tries in five, and those calls were most of the
+    /// Monte Carlo's time. `limits` are `(W + 0.75)^2, (H + 0.75)^2`: a side whose square
+    /// exceeds them rounds above the image side with a wide margin, and the degree-5 Taylor
+    /// polynomial is within 1.4e-6 (relative) of `exp(u)` for `|u| <= 0.3`, which covers
+    /// the default ratios 3/4..4/3 (the bounds widen it by 1e-5), so no try that could pass
+    /// is skipped and the crops are unchanged.
+    #[inline]
+    fn surely_rejected(&self, area: f64, u: f64, (w_lim, h_lim): (f64, f64)) -> bool {
+        if !self.2 {
+            return false;
+        }
+        // Degree-5 Taylor polynomial in Estrin form (short dependency chain).
+        let u2 = u * u;
+        let e = (1.0 + u) + u2 * ((0.5 + u / 6.0) + u2 * (1.0 / 24.0 + u / 120.0));
+        area >= h_lim * (e * (1.0 + 1e-5)) || area * (e * (1.0 - 1e-5)) >= w_lim
     }
 }
 
@@ -111,7 +165,18 @@ impl LocalizedCrop {
     /// Samples (view 1, view 2) of a `width x height` image; the two are swapped with
     /// probability 1/2 as in the authors' code.
     pub fn sample_pair(&self, width: u32, height: u32, rng: &mut Rng) -> (CropBox, CropBox) {
-        let first = self.first.sample(width, height, rng);
+        self.sample_pair_with(LogRatio::of(self.first.ratio), width, height, rng)
+    }
+
+    /// [`Self::sample_pair`] with the log ratio bounds already computed.
+    fn sample_pair_with(
+        &self,
+        logs: LogRatio,
+        width: u32,
+        height: u32,
+        rng: &mut Rng,
+    ) -> (CropBox, CropBox) {
+        let first = self.first.sample_with(logs, width, height, rng);
         let dh = (self.enlarge * f64::from(first.h)) as u32;
         let dw = (self.enlarge * f64::from(first.w)) as u32;
         let top = first.y.saturating_sub(dh);
@@ -121,13 +186,13 @@ impl LocalizedCrop {
         let (l_h, l_w) = (bottom - top, right - left);
         let l_area = f64::from(l_h) * f64::from(l_w);
         let image_area = f64::from(width) * f64::from(height);
-        let (log_lo, log_hi) = (self.first.ratio.0.ln(), self.first.ratio.1.ln());
+        let LogRatio(log_lo, log_hi, _) = logs;
         let (mut h2, mut w2) = (first.h, first.w);
         for _ in 0..10 {
             let area = l_area * uniform(rng, self.min_scale * image_area / l_area, 1.0);
             let ar = uniform(rng, log_lo, log_hi).exp();
-            let h = (area / ar).sqrt().round() as i64;
-            let w = (area * ar).sqrt().round() as i64;
+            let h = round_half_away((area / ar).sqrt());
+            let w = round_half_away((area * ar).sqrt());
             if 0 < h && h <= i64::from(l_h) && 0 < w && w <= i64::from(l_w) {
                 (h2, w2) = (h as u32, w as u32);
                 break;
@@ -165,6 +230,89 @@ impl CropPolicy {
             Self::Standard(c) => (c.sample(width, height, rng), c.sample(width, height, rng)),
             Self::Localized(c) => c.sample_pair(width, height, rng),
         }
+    }
+}
+
+/// Anything that samples the two views of an image. The layout theory's Monte Carlo is
+/// generic over it, so it runs the very samplers the training pipeline uses.
+pub trait PairSampler: Sync {
+    /// Samples (view 1, view 2) of a `width x height` image.
+    fn sample_pair(&self, width: u32, height: u32, rng: &mut Rng) -> (CropBox, CropBox);
+
+    /// Draws `n` pairs in a row and hands each to `f`; the same pairs as `n` calls of
+    /// [`Self::sample_pair`], but samplers may hoist per-call set-up out of the loop.
+    fn for_each_pair(
+        &self,
+        width: u32,
+        height: u32,
+        rng: &mut Rng,
+        n: u64,
+        mut f: impl FnMut(CropBox, CropBox),
+    ) where
+        Self: Sized,
+    {
+        for _ in 0..n {
+            let (a, b) = self.sample_pair(width, height, rng);
+            f(a, b);
+        }
+    }
+}
+
+impl PairSampler for CropPolicy {
+    fn sample_pair(&self, width: u32, height: u32, rng: &mut Rng) -> (CropBox, CropBox) {
+        CropPolicy::sample_pair(self, width, height, rng)
+    }
+
+    fn for_each_pair(
+        &self,
+        width: u32,
+        height: u32,
+        rng: &mut Rng,
+        n: u64,
+        mut f: impl FnMut(CropBox, CropBox),
+    ) {
+        match self {
+            Self::Standard(c) => {
+                let logs = LogRatio::of(c.ratio);
+                for _ in 0..n {
+                    let a = c.sample_with(logs, width, height, rng);
+                    f(a, c.sample_with(logs, width, height, rng));
+                }
+            }
+            Self::Localized(c) => {
+                let logs = LogRatio::of(c.first.ratio);
+                for _ in 0..n {
+                    let (a, b) = c.sample_pair_with(logs, width, height, rng);
+                    f(a, b);
+                }
+            }
+        }
+    }
+}
+
+/// Fixed `size x size` views at a uniform whole-pixel position: the simplified view model of
+/// the layout theory (SPEC section 4). Theory and tests only; not a training policy, which
+/// is why it is not a [`CropPolicy`] variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SquareCrop {
+    /// Side of the square view in pixels. A side larger than the image is clipped to it.
+    pub size: u32,
+}
+
+impl SquareCrop {
+    /// Samples one view: `x ~ U{0..=width-size}`, `y ~ U{0..=height-size}`.
+    pub fn sample(&self, width: u32, height: u32, rng: &mut Rng) -> CropBox {
+        let (w, h) = (self.size.clamp(1, width), self.size.clamp(1, height));
+        let x = uniform_int(rng, 0, i64::from(width - w)) as u32;
+        let y = uniform_int(rng, 0, i64::from(height - h)) as u32;
+        CropBox { x, y, w, h }
+    }
+}
+
+impl PairSampler for SquareCrop {
+    /// Two independent views, as the theory assumes.
+    fn sample_pair(&self, width: u32, height: u32, rng: &mut Rng) -> (CropBox, CropBox) {
+        (self.sample(width, height, rng), self.sample(width, height, rng))
     }
 }
 
@@ -223,6 +371,76 @@ mod tests {
                     && s.y + s.h <= f.y + f.h + dh
             };
             assert!(near(&a, &b) || near(&b, &a));
+        }
+    }
+
+    #[test]
+    fn square_views_cover_every_position_and_clip() {
+        let c = SquareCrop { size: 3 };
+        let mut rng = item_rng(3, 0, 0);
+        let mut seen = [[false; 3]; 2];
+        for _ in 0..500 {
+            let b = c.sample(5, 4, &mut rng);
+            assert_eq!((b.w, b.h), (3, 3));
+            seen[b.y as usize][b.x as usize] = true;
+        }
+        assert!(seen.iter().flatten().all(|s| *s));
+        let big = SquareCrop { size: 10 }.sample(5, 4, &mut rng);
+        assert_eq!(big, CropBox { x: 0, y: 0, w: 5, h: 4 });
+    }
+
+    #[test]
+    fn fast_rounding_equals_round() {
+        let mut rng = item_rng(6, 0, 0);
+        let halves = [0.0, 0.5, 1.5, 2.5, 0.49999999999999994, 1e15 + 0.5, 4.6e15, -2.5];
+        let randoms = (0..100_000).map(|_| uniform(&mut rng, 0.0, 2000.0));
+        for x in halves.into_iter().chain(randoms).chain([f64::NAN, f64::INFINITY]) {
+            assert_eq!(round_half_away(x), x.round() as i64, "{x}");
+        }
+    }
+
+    /// torchvision's loop written out plainly, the oracle for the fast paths above.
+    fn reference_sample(c: &RandomResizedCrop, width: u32, height: u32, rng: &mut Rng) -> CropBox {
+        let area = f64::from(width) * f64::from(height);
+        for _ in 0..10 {
+            let target_area = area * uniform(rng, c.scale.0, c.scale.1);
+            let aspect = uniform(rng, c.ratio.0.ln(), c.ratio.1.ln()).exp();
+            let w = (target_area * aspect).sqrt().round() as i64;
+            let h = (target_area / aspect).sqrt().round() as i64;
+            if 0 < w && w <= i64::from(width) && 0 < h && h <= i64::from(height) {
+                let y = uniform_int(rng, 0, i64::from(height) - h);
+                let x = uniform_int(rng, 0, i64::from(width) - w);
+                return CropBox { x: x as u32, y: y as u32, w: w as u32, h: h as u32 };
+            }
+        }
+        c.fallback(width, height)
+    }
+
+    #[test]
+    fn fast_sampler_equals_plain_torchvision_loop() {
+        let wide = RandomResizedCrop { ratio: (0.5, 2.0), scale: (0.05, 1.0) };
+        for c in [RandomResizedCrop::default(), wide] {
+            for (w, h) in [(800, 300), (300, 800), (224, 224), (1067, 400), (7, 3), (1, 1)] {
+                let (mut r1, mut r2) =
+                    (item_rng(8, w.into(), h.into()), item_rng(8, w.into(), h.into()));
+                for _ in 0..20_000 {
+                    assert_eq!(c.sample(w, h, &mut r1), reference_sample(&c, w, h, &mut r2));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn batched_pairs_equal_single_pairs() {
+        for policy in [
+            CropPolicy::Standard(RandomResizedCrop::default()),
+            CropPolicy::Localized(LocalizedCrop::default()),
+        ] {
+            let (mut r1, mut r2) = (item_rng(4, 0, 0), item_rng(4, 0, 0));
+            let mut batched = Vec::new();
+            policy.for_each_pair(640, 300, &mut r1, 300, |a, b| batched.push((a, b)));
+            let single: Vec<_> = (0..300).map(|_| policy.sample_pair(640, 300, &mut r2)).collect();
+            assert_eq!(batched, single);
         }
     }
 }

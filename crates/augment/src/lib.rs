@@ -14,4 +14,4 @@
 
 mod crop;
 
-pub use crop::{CropBox, CropPolicy, LocalizedCrop, RandomResizedCrop};
+pub use crop::{CropBox, CropPolicy, LocalizedCrop, PairSampler, RandomResizedCrop, SquareCrop};

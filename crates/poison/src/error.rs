@@ -43,6 +43,9 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// Geometry the layout theory cannot handle.
+    #[error(transparent)]
+    Layout(#[from] crate::layout::LayoutError),
     /// Reading a file list or writing an output file failed.
     #[error("cannot {action} {path}")]
     Io {

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use corruptencoder_core::{OutputDir, Progress, item_rng};
-use corruptencoder_data::{Dataset, ImageLimits, PixelBox, png_bytes};
+use corruptencoder_data::{Dataset, Filter, ImageLimits, PixelBox, png_bytes, resize_rgb};
 use image::RgbImage;
-use image::imageops::{self, FilterType};
+use image::imageops;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -142,7 +142,7 @@ pub fn resize_shorter(img: &RgbImage, size: u32) -> RgbImage {
     }
     let new_long = (f64::from(size) * f64::from(long) / f64::from(short)) as u32;
     let (nw, nh) = if w <= h { (size, new_long) } else { (new_long, size) };
-    imageops::resize(img, nw, nh, FilterType::Triangle)
+    resize_rgb(img, nw, nh, Filter::Bilinear)
 }
 
 /// torchvision `CenterCrop`: offsets `int(round((side - crop) / 2))` (Python rounds half to

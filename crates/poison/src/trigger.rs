@@ -55,7 +55,7 @@ impl TriggerSource {
         Ok(if (w, h) == (width, height) {
             img
         } else {
-            imageops::resize(&img, width, height, FilterType::CatmullRom)
+            resize_rgb(&img, width, height, Filter::Bicubic)
         })
     }
 }

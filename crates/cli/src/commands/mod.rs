@@ -8,6 +8,7 @@ use crate::reporters::Ui;
 mod poison;
 mod poison_baselines;
 mod testset;
+mod theory;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -17,11 +18,15 @@ pub(crate) enum Command {
     Poison(poison::PoisonCommand),
     /// Build the triggered twin of a labelled downstream test set (SPEC section 7).
     Testset(testset::TestsetArgs),
+    /// Layout calculator: crop probabilities over background sizes and trigger positions,
+    /// the optimum, and a heatmap (SPEC section 4).
+    Theory(theory::TheoryArgs),
 }
 
 pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
     match command {
         Command::Poison(cmd) => poison::run(cmd, ui),
         Command::Testset(args) => testset::run(args, ui),
+        Command::Theory(args) => theory::run(args, ui),
     }
 }

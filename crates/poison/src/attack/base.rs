@@ -5,27 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
-/// Where the reference object sits in a CorruptEncoder poison; the trigger goes in the
-/// remaining part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Layout {
-    /// Object at the left edge, trigger in the right part.
-    Left,
-    /// Object at the right edge, trigger in the left part.
-    Right,
-    /// Object at the top, trigger below.
-    Top,
-    /// Object at the bottom, trigger above.
-    Bottom,
-}
-
-impl Layout {
-    /// Whether object and free part sit side by side.
-    pub fn is_horizontal(self) -> bool {
-        matches!(self, Self::Left | Self::Right)
-    }
-}
+pub use crate::layout::Layout;
 
 /// What kind of image a poison is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

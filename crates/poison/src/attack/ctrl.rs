@@ -2,7 +2,8 @@
 //! images.
 use corruptencoder_core::Rng;
 use corruptencoder_data::ImageLimits;
-use image::imageops::{self, FilterType};
+use corruptencoder_data::{Filter, resize_rgb};
+
 use serde::{Deserialize, Serialize};
 
 use super::base::{Attack, PoisonItem, PoisonKind};
@@ -67,7 +68,7 @@ impl Attack for Ctrl {
     fn poison(&self, index: usize, _rng: &mut Rng) -> Result<PoisonItem> {
         let mut image = self.targets.load(index, &self.limits)?;
         if let Some(s) = self.config.image_size {
-            image = imageops::resize(&image, s, s, FilterType::Triangle);
+            image = resize_rgb(&image, s, s, Filter::Bilinear);
         }
         Ok(PoisonItem {
             image: self.trigger.apply(&image),

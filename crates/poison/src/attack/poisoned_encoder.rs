@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use corruptencoder_core::Rng;
-use corruptencoder_data::{ImageLimits, PixelBox, load_rgb};
+use corruptencoder_data::{Filter, ImageLimits, PixelBox, load_rgb, resize_rgb};
 use image::RgbImage;
-use image::imageops::{self, FilterType};
+
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
@@ -88,10 +88,10 @@ impl Attack for PoisonedEncoder {
         let (w, h) = reference.dimensions();
         let n_w = w.min(self.config.max_width).max(1);
         let n_h = ((f64::from(n_w) / f64::from(w) * f64::from(h)) as u32).max(1);
-        let reference = imageops::resize(&reference, n_w, n_h, FilterType::CatmullRom);
+        let reference = resize_rgb(&reference, n_w, n_h, Filter::Bicubic);
         let bg_path = &self.backgrounds[index % self.backgrounds.len()];
         let mut triggered =
-            imageops::resize(&load_rgb(bg_path, &self.limits)?, n_w, n_h, FilterType::CatmullRom);
+            resize_rgb(&load_rgb(bg_path, &self.limits)?, n_w, n_h, Filter::Bicubic);
         let name = self.references.name(k);
         let (t_x, t_y) =
             band_position(rng, (n_w, n_h), self.trigger.dimensions(), self.config.band, || {

@@ -1,0 +1,263 @@
+//! `corruptencoder theory`: the layout calculator (SPEC section 4). Prints crop
+//! probabilities over a sweep of background sizes and trigger positions and writes a
+//! heatmap of the poisoned-pair probability over trigger positions.
+#![expect(clippy::print_stdout, reason = "the table is this command's output")]
+
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use corruptencoder_augment::{
+    CropPolicy, LocalizedCrop, PairSampler, RandomResizedCrop, SquareCrop,
+};
+use corruptencoder_core::write_atomic;
+use corruptencoder_poison::{
+    Layout, McConfig, Scene, Sweep, SweepConfig, TriggerGrid, centred_square_background,
+    optimal_square_layout, render_trigger_map, square_probs, sweep, trigger_map,
+};
+
+use crate::reporters::Ui;
+
+/// Flags of `theory`.
+#[derive(Debug, Args)]
+pub(crate) struct TheoryArgs {
+    /// Reference object size after the generator's resize, WxH pixels.
+    #[arg(long, default_value = "400x300", value_parser = parse_size)]
+    object: (u32, u32),
+    /// Trigger side in pixels.
+    #[arg(long, default_value_t = 40)]
+    trigger: u32,
+    /// View sampler: standard RandomResizedCrop, localized cropping, or fixed squares
+    /// (the theory's model; needs --square-size).
+    #[arg(long, value_enum, default_value_t = Crops::Standard)]
+    crops: Crops,
+    /// Side of the square views (for --crops square, and for the closed forms).
+    #[arg(long)]
+    square_size: Option<u32>,
+    /// Where the object sits; the trigger goes in the remaining part.
+    #[arg(long, value_enum, default_value_t = LayoutArg::Left)]
+    layout: LayoutArg,
+    /// Background sizes to sweep, as multiples of the object: MIN:MAX:STEP.
+    #[arg(long, default_value = "1.25:3:0.25", value_parser = parse_range)]
+    ratios: (f64, f64, f64),
+    /// Trigger positions to tabulate, as fractions of the free slack (0: against the
+    /// object, 0.5: centred, 1: far edge).
+    #[arg(long, value_delimiter = ',', default_value = "0,0.25,0.5,0.75,1")]
+    positions: Vec<f64>,
+    /// View pairs per Monte Carlo estimate.
+    #[arg(long, default_value_t = 1_000_000)]
+    samples: u64,
+    /// A view is an object view when the object box covers at least this fraction of the
+    /// view's area (1: the view lies inside the box).
+    #[arg(long, default_value_t = 0.5)]
+    object_fraction: f64,
+    /// Seed of the Monte Carlo.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Heatmap PNG of P(poisoned pair) over trigger positions, at the best ratio for a
+    /// centred trigger.
+    #[arg(long, default_value = "theory-heatmap.png")]
+    heatmap: PathBuf,
+    /// Pixels between heatmap cells.
+    #[arg(long, default_value_t = 4)]
+    heatmap_stride: u32,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Crops {
+    Standard,
+    Localized,
+    Square,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    Left,
+    Right,
+    Top,
+    Bottom,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or("expected WxH, e.g. 400x300")?;
+    let n = |v: &str| v.trim().parse::<u32>().map_err(|e| format!("{v:?}: {e}"));
+    Ok((n(w)?, n(h)?))
+}
+
+fn parse_range(s: &str) -> Result<(f64, f64, f64), String> {
+    let parts: Vec<f64> = s
+        .split(':')
+        .map(|v| v.trim().parse::<f64>().map_err(|e| format!("{v:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    match parts[..] {
+        [min, max, step] if step > 0.0 && min <= max && min > 0.0 => Ok((min, max, step)),
+        _ => Err("expected MIN:MAX:STEP with 0 < MIN <= MAX and STEP > 0".into()),
+    }
+}
+
+/// The ratios `min, min + step, ..` up to `max` (inclusive, up to rounding).
+fn expand_ratios((min, max, step): (f64, f64, f64)) -> Vec<f64> {
+    let n = ((max - min) / step + 1e-9).floor() as usize;
+    (0..=n).map(|k| min + k as f64 * step).collect()
+}
+
+pub(crate) fn run(args: TheoryArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let ratios = expand_ratios(args.ratios);
+    let layout = match args.layout {
+        LayoutArg::Left => Layout::Left,
+        LayoutArg::Right => Layout::Right,
+        LayoutArg::Top => Layout::Top,
+        LayoutArg::Bottom => Layout::Bottom,
+    };
+    let mc =
+        McConfig { samples: args.samples, seed: args.seed, object_fraction: args.object_fraction };
+    let cfg = SweepConfig {
+        layout,
+        object: args.object,
+        trigger: args.trigger,
+        ratios,
+        positions: args.positions.clone(),
+        mc,
+    };
+    match (args.crops, args.square_size) {
+        (Crops::Standard, _) => {
+            go(&args, &cfg, &CropPolicy::Standard(RandomResizedCrop::default()), ui)
+        }
+        (Crops::Localized, _) => {
+            go(&args, &cfg, &CropPolicy::Localized(LocalizedCrop::default()), ui)
+        }
+        (Crops::Square, Some(size)) => go(&args, &cfg, &SquareCrop { size }, ui),
+        (Crops::Square, None) => bail!("--crops square needs --square-size"),
+    }
+}
+
+fn go<S: PairSampler>(
+    args: &TheoryArgs,
+    cfg: &SweepConfig,
+    sampler: &S,
+    ui: &Ui,
+) -> anyhow::Result<ExitCode> {
+    let (ow, oh) = cfg.object;
+    println!(
+        "object {ow}x{oh}, trigger {}, layout {:?}, crops {:?}, {} pairs per estimate, \
+         object view = object box covers >= {} of the view, seed {}",
+        cfg.trigger, cfg.layout, args.crops, cfg.mc.samples, cfg.mc.object_fraction, cfg.mc.seed
+    );
+    if let Some(s) = args.square_size {
+        print_square_theory(cfg, s);
+    }
+    let progress = ui.progress();
+    let result = sweep(cfg, sampler, &progress).context("sweeping background sizes")?;
+    print_table(cfg, &result);
+    let Some(best) = result.best_centred else {
+        bail!("the trigger fits beside the object at none of the ratios");
+    };
+    let row = &result.rows[best];
+    let scene = Scene::centred(cfg.layout, cfg.object, row.background, cfg.trigger)?;
+    let grid =
+        TriggerGrid::whole_image(scene.width, scene.height, cfg.trigger, args.heatmap_stride);
+    let map =
+        trigger_map((scene.width, scene.height), scene.object, cfg.trigger, grid, sampler, &cfg.mc);
+    let on_object = |i, j| {
+        let (x, y) = grid.position(i, j);
+        let t = corruptencoder_augment::CropBox { x, y, w: cfg.trigger, h: cfg.trigger };
+        t.overlap(&scene.object) > 0
+    };
+    let mark = map.best(|i, j| !on_object(i, j));
+    let img = render_trigger_map(&map, on_object, mark, 720);
+    let mut png = Vec::new();
+    img.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .context("encoding heatmap")?;
+    write_atomic(&args.heatmap, &png)?;
+    if let Some((i, j)) = mark {
+        let (x, y) = grid.position(i, j);
+        let p = map.at(i, j);
+        println!(
+            "heatmap of P(poisoned pair) over trigger positions at ratio {:.2} ({}x{}): {} \
+             (best trigger at x={x} y={y}: {:.4} +- {:.4})",
+            row.ratio,
+            scene.width,
+            scene.height,
+            args.heatmap.display(),
+            p.p,
+            p.se
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_square_theory(cfg: &SweepConfig, s: u32) {
+    match optimal_square_layout(cfg.layout, cfg.object, cfg.trigger, s) {
+        Ok(best) => {
+            let o = best.area_ratio(cfg.layout, cfg.object);
+            println!(
+                "square views {s}px, closed form: best background {} px ({o:.2}x object), \
+                 trigger {} px from the object, p1 {:.4} p2 {:.4} p1*p2 {:.4}",
+                best.background,
+                best.offset,
+                best.probs.p1,
+                best.probs.p2,
+                best.probs.product()
+            );
+        }
+        Err(e) => println!("square views {s}px: {e}"),
+    }
+    if let Ok(b) = centred_square_background(cfg.layout, cfg.object, cfg.trigger, s) {
+        let value = Scene::centred(cfg.layout, cfg.object, b, cfg.trigger)
+            .ok()
+            .and_then(|sc| square_probs(&sc, s).ok())
+            .map_or(f64::NAN, |p| p.product());
+        println!(
+            "  with the trigger centred (SPEC 4 formula): background {b} px, p1*p2 {value:.4}"
+        );
+    }
+}
+
+fn print_table(cfg: &SweepConfig, sweep: &Sweep) {
+    let pos: Vec<String> = cfg.positions.iter().map(|f| format!("@{f:<5}")).collect();
+    println!(
+        "{:>5} {:>5} {:>7} {:>7} {:>16} {} {:>5} {:>7}",
+        "ratio",
+        "bg",
+        "p1",
+        "p2",
+        "pair centred",
+        pos.join(" "),
+        "best",
+        "pair"
+    );
+    for (k, r) in sweep.rows.iter().enumerate() {
+        let Some(c) = r.centred else {
+            println!("{:>5.2} {:>5}  (no room for the trigger)", r.ratio, r.background);
+            continue;
+        };
+        let at: Vec<String> = r.at_positions.iter().map(|e| format!("{:.4}", e.p)).collect();
+        let mut mark = String::new();
+        if sweep.best_centred == Some(k) {
+            mark.push_str(" <- best centred");
+        }
+        if sweep.best_any == Some(k) {
+            mark.push_str(" <- best overall");
+        }
+        println!(
+            "{:>5.2} {:>5} {:>7.4} {:>7.4} {:>7.4} +- {:.4} {} {:>5} {:>7.4}{mark}",
+            r.ratio,
+            r.background,
+            c.p1.p,
+            c.p2.p,
+            c.pair.p,
+            c.pair.se,
+            at.join("  "),
+            r.best_offset,
+            r.best.p
+        );
+    }
+    println!(
+        "p1: view inside the object box; p2: view contains the whole (centred) trigger; pair: \
+         one object view and the other view containing the trigger; @f: trigger at fraction f \
+         of the free slack from the object; best: offset (px) from the object with the \
+         highest pair probability."
+    );
+}
