@@ -72,6 +72,9 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// Writing output failed (the core error names the path).
+    #[error(transparent)]
+    Output(#[from] corruptencoder_core::Error),
 }
 
 /// Result with the data [`Error`].

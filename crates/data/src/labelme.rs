@@ -56,12 +56,12 @@ impl Labelme {
     /// background paint 0, so a later hole cuts an earlier object as labelme renders it.
     pub(crate) fn mask(&self, width: u32, height: u32) -> Result<Mask> {
         let invalid = |problem: String| Error::Invalid { path: self.path.clone(), problem };
-        if let (Some(w), Some(h)) = (self.file.image_width, self.file.image_height) {
-            if (w, h) != (width, height) {
-                return Err(invalid(format!(
-                    "annotation is for a {w}x{h} image but the image is {width}x{height}"
-                )));
-            }
+        if let (Some(w), Some(h)) = (self.file.image_width, self.file.image_height)
+            && (w, h) != (width, height)
+        {
+            return Err(invalid(format!(
+                "annotation is for a {w}x{h} image but the image is {width}x{height}"
+            )));
         }
         let mut img = GrayImage::new(width, height);
         for shape in &self.file.shapes {

@@ -1,5 +1,6 @@
 //! Integration tests of the data crate on the authors' kit and on generated files.
 mod references;
+mod synthetic;
 
 use std::path::PathBuf;
 
