@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::features::{Features, argmax, check_labels, dot};
+use crate::features::{Features, argmax, check_labels, dot, dot4};
 
 /// kNN monitor settings (InstDisc / MoCo monitor defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -86,7 +86,15 @@ impl KnnClassifier {
 
     fn vote(&self, query: &[f32], sims: &mut Vec<(f32, usize)>, votes: &mut [f32]) {
         sims.clear();
-        sims.extend(self.bank.iter_rows().enumerate().map(|(j, row)| (dot(query, row), j)));
+        // Four bank rows per pass, so the query is read once per four similarities.
+        let d = self.bank.dim();
+        let blocks = self.bank.as_slice().chunks_exact(4 * d);
+        let done = self.bank.rows() - blocks.remainder().len() / d;
+        for (b, block) in blocks.enumerate() {
+            let s = dot4(query, std::array::from_fn(|r| &block[r * d..(r + 1) * d]));
+            sims.extend(s.iter().enumerate().map(|(r, &v)| (v, 4 * b + r)));
+        }
+        sims.extend((done..self.bank.rows()).map(|j| (dot(query, self.bank.row(j)), j)));
         // Most similar first; equal similarities by training index.
         let order = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         let k = self.config.k.min(sims.len());

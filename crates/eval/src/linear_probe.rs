@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::features::{Features, argmax, axpy, check_labels, dot};
+use crate::features::{Features, argmax, axpy, axpy4, check_labels, dot, dot4};
 
 /// RNG streams of the probe, kept apart so changing one never shifts the other.
 const STREAM_INIT: u64 = 0x11;
@@ -242,6 +242,21 @@ impl LinearProbe {
             *o = dot(w, x) + b;
         }
     }
+
+    /// Logits of up to four rows into `out` (`rows.len() x classes`), four at a time when
+    /// it can so each weight row is read once per block.
+    fn forward_block(&self, rows: &[&[f32]], out: &mut [f32]) {
+        let c = self.classes;
+        if let &[x0, x1, x2, x3] = rows {
+            let d = x0.len();
+            for (k, (w, b)) in self.weight.chunks_exact(d).zip(&self.bias).enumerate() {
+                let z = dot4(w, [x0, x1, x2, x3]);
+                (0..4).for_each(|r| out[r * c + k] = z[r] + b);
+            }
+        } else {
+            rows.iter().zip(out.chunks_exact_mut(c)).for_each(|(x, o)| self.forward(x, o));
+        }
+    }
 }
 
 /// SGD state and scratch buffers, reused across batches.
@@ -281,20 +296,13 @@ impl Trainer {
         let inv_n = 1.0 / n as f32;
         let grad = &mut self.grad[..n * c];
         let model = &*probe;
-        grad.par_chunks_mut(c).zip(&mut self.loss[..n]).zip(batch).for_each(|((g, loss), &i)| {
-            model.forward(x.row(i), g);
-            let max = g.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let y = labels[i];
-            // log-sum-exp form: the loss never takes the log of an underflowed probability.
-            let shifted_y = g[y] - max;
-            let mut z = 0.0f32;
-            g.iter_mut().for_each(|v| {
-                *v = (*v - max).exp();
-                z += *v;
-            });
-            *loss = z.ln() - shifted_y;
-            g.iter_mut().for_each(|v| *v *= inv_n / z);
-            g[y] -= inv_n;
+        let blocks = grad.par_chunks_mut(4 * c).zip(self.loss[..n].par_chunks_mut(4));
+        blocks.zip(batch.par_chunks(4)).for_each(|((g, loss), idx)| {
+            let rows: Vec<&[f32]> = idx.iter().map(|&i| x.row(i)).collect();
+            model.forward_block(&rows, g);
+            for ((g, loss), &i) in g.chunks_exact_mut(c).zip(loss).zip(idx) {
+                softmax_grad(g, labels[i], inv_n, loss);
+            }
         });
         let grad = &self.grad[..n * c];
         let (m, wd) = (cfg.momentum, cfg.weight_decay);
@@ -302,7 +310,13 @@ impl Trainer {
             |(k, (w, buf))| {
                 // torch SGD: buf = m * buf + (grad + wd * w); w -= lr * buf.
                 buf.iter_mut().zip(w.iter()).for_each(|(b, &wi)| *b = m * *b + wd * wi);
-                for (r, &i) in batch.iter().enumerate() {
+                let blocks = batch.chunks_exact(4);
+                let done = n - blocks.remainder().len();
+                for (b, idx) in blocks.enumerate() {
+                    let a = std::array::from_fn(|j| grad[(4 * b + j) * c + k]);
+                    axpy4(a, std::array::from_fn(|j| x.row(idx[j])), buf);
+                }
+                for (r, &i) in batch.iter().enumerate().skip(done) {
                     axpy(grad[r * c + k], x.row(i), buf);
                 }
                 axpy(-lr, buf, w);
@@ -315,6 +329,22 @@ impl Trainer {
         }
         self.loss[..n].iter().map(|&l| f64::from(l)).sum()
     }
+}
+
+/// Turns logits `g` into d(mean loss)/d(logits) for true class `y` in place, and writes the
+/// row's cross-entropy to `loss`.
+fn softmax_grad(g: &mut [f32], y: usize, inv_n: f32, loss: &mut f32) {
+    let max = g.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    // log-sum-exp form: the loss never takes the log of an underflowed probability.
+    let shifted_y = g[y] - max;
+    let mut z = 0.0f32;
+    g.iter_mut().for_each(|v| {
+        *v = (*v - max).exp();
+        z += *v;
+    });
+    *loss = z.ln() - shifted_y;
+    g.iter_mut().for_each(|v| *v *= inv_n / z);
+    g[y] -= inv_n;
 }
 
 fn expect_dim(features: &Features, dim: usize) -> Result<()> {
