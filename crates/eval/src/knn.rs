@@ -71,10 +71,20 @@ impl KnnClassifier {
             });
         }
         let q = queries.l2_normalized();
-        let mut out = vec![0.0f32; q.rows() * self.classes];
-        out.par_chunks_mut(self.classes).enumerate().for_each_init(
-            || Vec::with_capacity(self.bank.rows()),
-            |sims, (i, votes)| self.vote(q.row(i), sims, votes),
+        let c = self.classes;
+        let mut out = vec![0.0f32; q.rows() * c];
+        // Tiles of four queries: each bank row is streamed once per tile, which is what
+        // limits speed once the bank outgrows the cache.
+        out.par_chunks_mut(4 * c).enumerate().for_each_init(
+            || [(); 4].map(|_| Vec::with_capacity(self.bank.rows())),
+            |sims, (t, votes)| {
+                let tile: Vec<&[f32]> =
+                    (4 * t..q.rows().min(4 * t + 4)).map(|i| q.row(i)).collect();
+                self.similarities(&tile, sims);
+                for (sims, votes) in sims.iter_mut().zip(votes.chunks_exact_mut(c)) {
+                    self.vote(sims, votes);
+                }
+            },
         );
         Ok(out)
     }
@@ -84,17 +94,24 @@ impl KnnClassifier {
         Ok(self.scores(queries)?.chunks_exact(self.classes).map(argmax).collect())
     }
 
-    fn vote(&self, query: &[f32], sims: &mut Vec<(f32, usize)>, votes: &mut [f32]) {
-        sims.clear();
-        // Four bank rows per pass, so the query is read once per four similarities.
-        let d = self.bank.dim();
-        let blocks = self.bank.as_slice().chunks_exact(4 * d);
-        let done = self.bank.rows() - blocks.remainder().len() / d;
-        for (b, block) in blocks.enumerate() {
-            let s = dot4(query, std::array::from_fn(|r| &block[r * d..(r + 1) * d]));
-            sims.extend(s.iter().enumerate().map(|(r, &v)| (v, 4 * b + r)));
+    /// Cosine similarity of each query in `tile` (up to four) to every bank row, into
+    /// `sims[r]` as (similarity, bank index). Bit-identical to one `dot` per pair.
+    fn similarities(&self, tile: &[&[f32]], sims: &mut [Vec<(f32, usize)>; 4]) {
+        sims.iter_mut().for_each(Vec::clear);
+        if let &[q0, q1, q2, q3] = tile {
+            for (j, row) in self.bank.iter_rows().enumerate() {
+                let s = dot4(row, [q0, q1, q2, q3]);
+                (0..4).for_each(|r| sims[r].push((s[r], j)));
+            }
+        } else {
+            for (query, sims) in tile.iter().zip(sims.iter_mut()) {
+                sims.extend(self.bank.iter_rows().enumerate().map(|(j, row)| (dot(query, row), j)));
+            }
         }
-        sims.extend((done..self.bank.rows()).map(|j| (dot(query, self.bank.row(j)), j)));
+    }
+
+    /// Adds the weighted votes of the `k` most similar bank rows to `votes`.
+    fn vote(&self, sims: &mut [(f32, usize)], votes: &mut [f32]) {
         // Most similar first; equal similarities by training index.
         let order = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         let k = self.config.k.min(sims.len());
@@ -124,6 +141,22 @@ mod tests {
         let knn = KnnClassifier::new(KnnConfig::default(), &train, &[1, 1, 0, 0, 0], 2).unwrap();
         let q = Features::from_rows(&[[1.0, 0.01], [0.0, 2.0]]).unwrap();
         assert_eq!(knn.predict(&q).unwrap(), vec![1, 0]);
+    }
+
+    #[test]
+    fn tiled_and_single_queries_score_identically() {
+        let rows: Vec<Vec<f32>> = (0..23)
+            .map(|i| (0..13).map(|k| ((i * 7 + k * 3) % 11) as f32 - 5.0).collect())
+            .collect();
+        let train = Features::from_rows(&rows[..17]).unwrap();
+        let labels: Vec<usize> = (0..17).map(|i| i % 3).collect();
+        let knn = KnnClassifier::new(KnnConfig { k: 5, temperature: 0.1 }, &train, &labels, 3);
+        let knn = knn.unwrap();
+        let all = knn.scores(&Features::from_rows(&rows[17..]).unwrap()).unwrap();
+        for (i, row) in rows[17..].iter().enumerate() {
+            let one = knn.scores(&Features::from_rows(&[row]).unwrap()).unwrap();
+            assert_eq!(one, all[i * 3..i * 3 + 3], "query {i}");
+        }
     }
 
     #[test]
