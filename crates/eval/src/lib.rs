@@ -26,13 +26,15 @@ mod features;
 mod knn;
 mod linear_probe;
 mod metrics;
+mod standardizer;
 
 pub use error::{Error, Result};
 pub use evaluate::{Classifier, EvalConfig, LabelledFeatures, ProbeKind, TriggeredSet, evaluate};
 pub use features::Features;
 pub use knn::{KnnClassifier, KnnConfig};
-pub use linear_probe::{LinearProbe, LinearProbeConfig, ProbeHistory, Standardizer};
+pub use linear_probe::{LinearProbe, LinearProbeConfig, ProbeHistory};
 pub use metrics::{
     Accuracy, AttackSuccess, ClassificationReport, ConfusionMatrix, DownstreamResult,
     attack_success_rate, top1_accuracy,
 };
+pub use standardizer::Standardizer;
