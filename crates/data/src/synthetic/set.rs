@@ -68,6 +68,7 @@ impl SyntheticSplit {
 
 const STREAM_REFERENCE: u64 = 0x5110;
 const STREAM_BACKGROUND: u64 = 0x5111;
+const STREAM_SUPPORT: u64 = 0x5112;
 
 /// Objects cover a good share of a labelled image, as in ImageNet photos.
 const RADIUS_LABELLED: (f64, f64) = (0.22, 0.38);
@@ -193,6 +194,26 @@ impl SyntheticSet {
                     mask: s.mask,
                     object_box: s.object_box,
                 }
+            })
+            .collect())
+    }
+
+    /// `count` further whole photos of class `class` at `reference_size`, named, for
+    /// CorruptEncoder+'s support poisons (SPEC 3); drawn apart from the references.
+    pub fn supports(&self, class: usize, count: usize) -> Result<Vec<(String, RgbImage)>> {
+        let names = self.class_names();
+        let name = names.get(class).ok_or_else(|| Error::Invalid {
+            path: PathBuf::from("<synthetic>"),
+            problem: format!("class {class} >= {} classes", self.config.classes),
+        })?;
+        let size = self.config.reference_size;
+        Ok((0..count)
+            .into_par_iter()
+            .map(|k| {
+                let index = ((class as u64) << 32) | k as u64;
+                let mut rng = item_rng(self.config.seed, STREAM_SUPPORT, index);
+                let s = scene(&mut rng, size, size, class, self.config.classes, RADIUS_LABELLED);
+                (format!("{name}-support{k}"), s.image)
             })
             .collect())
     }

@@ -56,6 +56,10 @@ fn masks_are_non_empty_and_references_match_their_boxes() {
     // Reference k does not depend on how many were asked for.
     assert_eq!(s.references(4, 1).unwrap()[0].image, refs[0].image);
     assert!(s.references(10, 1).is_err());
+    let supports = s.supports(4, 2).unwrap();
+    assert_eq!(supports[1].0, "c04-checker-support1");
+    assert_eq!(supports[0].1.dimensions(), (128, 128));
+    assert_ne!(supports[0].1, refs[0].image);
 }
 
 /// A crop statistic a linear reader could compute: mean colour and directional gradient
