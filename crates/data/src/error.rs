@@ -115,6 +115,9 @@ pub enum Error {
         /// The dataset.
         path: PathBuf,
     },
+    /// Writing output failed (the core error names the path).
+    #[error(transparent)]
+    Output(#[from] corruptencoder_core::Error),
 }
 
 /// Result with the data [`Error`].

@@ -28,3 +28,8 @@ pub use image_io::{ImageLimits, list_images, load_rgb, load_rgba, png_bytes};
 pub use mask::{Mask, PixelBox};
 pub use reference::{MaskSource, Reference, ReferenceSet, load_references};
 pub use resize::{Filter, resize_gray, resize_rgb};
+mod synthetic;
+pub use synthetic::{
+    LabelledImages, SYNTHETIC_LIST, SyntheticConfig, SyntheticSample, SyntheticSet, SyntheticSplit,
+    WrittenSplit, write_references,
+};

@@ -1,6 +1,7 @@
 //! Integration tests of the data crate on the authors' kit and on generated files.
 mod datasets;
 mod references;
+mod synthetic;
 
 use std::path::PathBuf;
 

@@ -92,7 +92,8 @@ fn poisoned_encoder_puts_reference_and_triggered_image_side_by_side() {
     let n_w = reference.width().min(400);
     let n_h =
         (f64::from(n_w) / f64::from(reference.width()) * f64::from(reference.height())) as u32;
-    let expected = imageops::resize(&reference, n_w, n_h, FilterType::CatmullRom);
+    let expected =
+        corruptencoder_data::resize_rgb(&reference, n_w, n_h, corruptencoder_data::Filter::Bicubic);
     let mut sides = [false; 2];
     for i in 0..6 {
         let item = attack.poison(i, &mut item_rng(5, 1, i as u64)).unwrap();

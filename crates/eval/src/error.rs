@@ -1,0 +1,47 @@
+/// Everything that can go wrong when evaluating cached features.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Two inputs that must agree in length do not (e.g. features and labels).
+    #[error("{what}: expected {expected}, got {actual}")]
+    Length {
+        /// What was being compared.
+        what: &'static str,
+        /// The length required.
+        expected: usize,
+        /// The length found.
+        actual: usize,
+    },
+    /// An input that must hold at least one item is empty.
+    #[error("{what} is empty")]
+    Empty {
+        /// The empty input.
+        what: &'static str,
+    },
+    /// A class index is not below the number of classes.
+    #[error("{what} holds class {label}, but there are only {classes} classes")]
+    Label {
+        /// Which input holds the label.
+        what: &'static str,
+        /// The offending label.
+        label: usize,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// A configuration value is unusable; `problem` says why.
+    #[error("invalid {field}: {problem}")]
+    Config {
+        /// The configuration field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A feature is NaN or infinite, so nothing trained on it would mean anything.
+    #[error("feature row {row} holds a non-finite value")]
+    NonFinite {
+        /// The row.
+        row: usize,
+    },
+}
+
+/// Result with the eval [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,98 @@
+//! One call from cached features to CA/BA and ASR.
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::features::{Features, check_labels};
+use crate::knn::KnnClassifier;
+use crate::linear_probe::LinearProbe;
+use crate::metrics::{ClassificationReport, DownstreamResult, attack_success_rate};
+
+/// A trained downstream classifier over cached features.
+pub trait Classifier: Send + Sync {
+    /// Number of classes.
+    fn classes(&self) -> usize;
+    /// The predicted class of every row.
+    fn predict(&self, features: &Features) -> Result<Vec<usize>>;
+}
+
+impl Classifier for LinearProbe {
+    fn classes(&self) -> usize {
+        LinearProbe::classes(self)
+    }
+    fn predict(&self, features: &Features) -> Result<Vec<usize>> {
+        LinearProbe::predict(self, features)
+    }
+}
+
+impl Classifier for KnnClassifier {
+    fn classes(&self) -> usize {
+        KnnClassifier::classes(self)
+    }
+    fn predict(&self, features: &Features) -> Result<Vec<usize>> {
+        KnnClassifier::predict(self, features)
+    }
+}
+
+/// Features of a labelled test set.
+#[derive(Debug, Clone, Copy)]
+pub struct LabelledFeatures<'a> {
+    /// One row per image.
+    pub features: &'a Features,
+    /// True class of each row.
+    pub labels: &'a [usize],
+}
+
+/// The triggered test set and the class the attack aims at.
+#[derive(Debug, Clone, Copy)]
+pub struct TriggeredSet<'a> {
+    /// Features of the triggered test images with their true classes.
+    pub set: LabelledFeatures<'a>,
+    /// The target class.
+    pub target: usize,
+}
+
+/// Scores `classifier` on the clean test set (CA or BA) and, if given, the triggered set
+/// (ASR, SPEC 2).
+pub fn evaluate(
+    classifier: &dyn Classifier,
+    clean: LabelledFeatures<'_>,
+    triggered: Option<TriggeredSet<'_>>,
+) -> Result<DownstreamResult> {
+    let classes = classifier.classes();
+    check_labels("clean test labels", clean.labels, clean.features.rows(), classes)?;
+    let predictions = classifier.predict(clean.features)?;
+    let clean = ClassificationReport::new(&predictions, clean.labels, classes)?;
+    let attack = match triggered {
+        Some(t) => {
+            let labels = t.set.labels;
+            check_labels("triggered test labels", labels, t.set.features.rows(), classes)?;
+            let predictions = classifier.predict(t.set.features)?;
+            Some(attack_success_rate(&predictions, labels, t.target)?)
+        }
+        None => None,
+    };
+    Ok(DownstreamResult { clean, attack })
+}
+
+/// Which downstream classifier a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeKind {
+    /// The authors' linear probe (SPEC 7).
+    #[default]
+    Linear,
+    /// The weighted kNN monitor.
+    Knn,
+}
+
+/// The `[eval]` section of an experiment: which classifier and its settings (SPEC 7).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvalConfig {
+    /// The downstream classifier; the authors report the linear probe.
+    pub classifier: ProbeKind,
+    /// Linear-probe settings.
+    pub linear_probe: crate::linear_probe::LinearProbeConfig,
+    /// kNN settings.
+    pub knn: crate::knn::KnnConfig,
+}
