@@ -91,9 +91,10 @@ pub(crate) struct CorruptEncoderArgs {
     /// Trigger side in pixels.
     #[arg(long, default_value_t = 40)]
     trigger_size: u32,
-    /// Poison size / object size along the layout axis.
-    #[arg(long, default_value_t = 2.0)]
-    area_ratio: f64,
+    /// Poison size / object size along the layout axis: a number, `optimal` (the layout
+    /// theory's optimum per reference under standard crops) or `optimal-localized`.
+    #[arg(long, default_value = "2")]
+    area_ratio: AreaRatio,
     /// Largest poison side; the object gets at most half.
     #[arg(long, default_value_t = 800)]
     max_size: u32,
@@ -127,6 +128,8 @@ struct ResolvedConfig<'a> {
     support_images: Option<&'a Path>,
     clean_list: Option<&'a Path>,
     corruptencoder: &'a CorruptEncoderConfig,
+    /// The area ratio each reference got: `[horizontal, vertical]`.
+    area_ratios: std::collections::BTreeMap<String, [f64; 2]>,
     tool_version: &'static str,
 }
 
@@ -146,7 +149,7 @@ fn corruptencoder(args: CorruptEncoderArgs, ui: &Ui) -> anyhow::Result<ExitCode>
     let config = CorruptEncoderConfig {
         num_poisons: args.num_poisons,
         trigger_size: args.trigger_size,
-        area_ratio: AreaRatio::Fixed(args.area_ratio),
+        area_ratio: args.area_ratio,
         max_size: args.max_size,
         object_marginal: args.object_marginal,
         trigger_marginal: args.trigger_marginal,
@@ -200,6 +203,20 @@ fn corruptencoder(args: CorruptEncoderArgs, ui: &Ui) -> anyhow::Result<ExitCode>
         }
     };
     let trigger = args.trigger.load(config.trigger_size, &limits).context("loading the trigger")?;
+    let attack = CorruptEncoder::new(
+        config.clone(),
+        &refs.references,
+        backgrounds,
+        supports,
+        trigger,
+        limits,
+    )?;
+    let area_ratios = attack.area_ratios().into_iter().map(|(n, h, v)| (n, [h, v])).collect();
+    if matches!(config.area_ratio, AreaRatio::Optimal { .. }) {
+        for (name, h, v) in attack.area_ratios() {
+            log::info!("reference {name}: optimal area ratio {h:.2} (vertical layouts {v:.2})");
+        }
+    }
     let resolved = ResolvedConfig {
         attack: "corruptencoder",
         seed: args.common.seed,
@@ -209,17 +226,10 @@ fn corruptencoder(args: CorruptEncoderArgs, ui: &Ui) -> anyhow::Result<ExitCode>
         support_images: args.support_images.as_deref(),
         clean_list: args.common.clean_list.as_deref(),
         corruptencoder: &config,
+        area_ratios,
         tool_version: env!("CARGO_PKG_VERSION"),
     };
     let config_toml = toml::to_string_pretty(&resolved)?;
-    let attack = CorruptEncoder::new(
-        config.clone(),
-        &refs.references,
-        backgrounds,
-        supports,
-        trigger,
-        limits,
-    )?;
     let summary = write_set(&attack, &args.common, config_toml, ui)?;
     log::info!("wrote {} poisons to {}", summary.records.len(), summary.out.display());
     Ok(ExitCode::SUCCESS)

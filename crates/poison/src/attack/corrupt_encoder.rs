@@ -10,8 +10,11 @@ use image::{GrayImage, Rgb, RgbImage};
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
+use corruptencoder_augment::{CropPolicy, LocalizedCrop};
+
 use super::base::{Attack, Layout, PoisonItem, PoisonKind};
 use crate::error::{Error, Result};
+use crate::layout::{OptimalRatioOptions, optimal_area_ratio};
 use crate::trigger::paste;
 
 /// Which layouts the generator draws from.
@@ -26,16 +29,67 @@ pub enum Layouts {
 }
 
 /// Background-to-object size ratio along the layout's long axis.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+///
+/// In TOML: a number, or `"optimal"` for the layout theory's optimum per reference under
+/// standard crops, or `"optimal-localized"` under localized cropping (SPEC section 4).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AreaRatio {
     /// A fixed ratio (the authors' default is 2).
     Fixed(f64),
+    /// The ratio that maximises the poisoned-pair probability under `crops`, computed per
+    /// reference object by [`crate::optimal_area_ratio`].
+    Optimal {
+        /// The crop policy the optimum is computed for.
+        crops: CropPolicy,
+    },
 }
 
 impl Default for AreaRatio {
     fn default() -> Self {
         Self::Fixed(2.0)
+    }
+}
+
+impl std::str::FromStr for AreaRatio {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "optimal" => Ok(Self::Optimal { crops: CropPolicy::default() }),
+            "optimal-localized" => {
+                Ok(Self::Optimal { crops: CropPolicy::Localized(LocalizedCrop::default()) })
+            }
+            _ => s
+                .parse::<f64>()
+                .map(Self::Fixed)
+                .map_err(|_| format!("`{s}` is not a number, `optimal` or `optimal-localized`")),
+        }
+    }
+}
+
+impl Serialize for AreaRatio {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Self::Fixed(r) => ser.serialize_f64(*r),
+            Self::Optimal { crops: CropPolicy::Standard(_) } => ser.serialize_str("optimal"),
+            Self::Optimal { crops: CropPolicy::Localized(_) } => {
+                ser.serialize_str("optimal-localized")
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AreaRatio {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(f64),
+            Name(String),
+        }
+        match Raw::deserialize(de)? {
+            Raw::Number(r) => Ok(Self::Fixed(r)),
+            Raw::Name(n) => n.parse().map_err(serde::de::Error::custom),
+        }
     }
 }
 
@@ -80,8 +134,9 @@ impl CorruptEncoderConfig {
     /// Checks ranges before any work starts.
     pub fn validate(&self) -> Result<()> {
         let bad = |name, problem: &str| Err(Error::InvalidOption { name, problem: problem.into() });
-        let AreaRatio::Fixed(r) = self.area_ratio;
-        if !(r.is_finite() && r > 1.0) {
+        if let AreaRatio::Fixed(r) = self.area_ratio
+            && !(r.is_finite() && r > 1.0)
+        {
             return bad("--area-ratio", "must be a number above 1");
         }
         if self.trigger_size == 0 {
@@ -122,6 +177,8 @@ struct PreparedReference {
     whole: RgbImage,
     horizontal: PreparedObject,
     vertical: PreparedObject,
+    /// Area ratio of the horizontal and the vertical layouts.
+    ratios: (f64, f64),
 }
 
 impl PreparedReference {
@@ -140,7 +197,29 @@ impl PreparedReference {
             whole: r.image.clone(),
             horizontal: PreparedObject::new(&image, &mask, o_w.max(1), o_h.max(1)),
             vertical: PreparedObject::new(&image, &mask, v_w.max(1), v_h.max(1)),
+            ratios: (2.0, 2.0),
         }
+    }
+
+    /// Resolves the area ratio of both orientations; the optimum is computed in layout
+    /// coordinates (long axis first), and only for the orientations in use.
+    fn with_ratios(mut self, area: AreaRatio, trigger: u32, vertical: bool) -> Result<Self> {
+        self.ratios = match area {
+            AreaRatio::Fixed(r) => (r, r),
+            AreaRatio::Optimal { crops } => {
+                let opts = OptimalRatioOptions::default();
+                let (w, h) = self.horizontal.image.dimensions();
+                let h_ratio = optimal_area_ratio(w, h, trigger, &crops, &opts)?;
+                let v_ratio = if vertical {
+                    let (w, h) = self.vertical.image.dimensions();
+                    optimal_area_ratio(h, w, trigger, &crops, &opts)?
+                } else {
+                    h_ratio
+                };
+                (h_ratio, v_ratio)
+            }
+        };
+        Ok(self)
     }
 }
 
@@ -203,8 +282,17 @@ impl CorruptEncoder {
                 problem: "no references".into(),
             });
         }
-        let references =
-            references.iter().map(|r| PreparedReference::new(r, config.max_size)).collect();
+        let vertical = config.layouts == Layouts::All;
+        let references = references
+            .iter()
+            .map(|r| {
+                PreparedReference::new(r, config.max_size).with_ratios(
+                    config.area_ratio,
+                    config.trigger_size,
+                    vertical,
+                )
+            })
+            .collect::<Result<_>>()?;
         let supports = supports.into_iter().map(|(name, image)| Support { name, image }).collect();
         Ok(Self { config, references, backgrounds, supports, trigger, limits })
     }
@@ -212,6 +300,11 @@ impl CorruptEncoder {
     /// The resolved options.
     pub fn config(&self) -> &CorruptEncoderConfig {
         &self.config
+    }
+
+    /// The area ratio each reference uses: (name, horizontal, vertical).
+    pub fn area_ratios(&self) -> Vec<(String, f64, f64)> {
+        self.references.iter().map(|r| (r.name.clone(), r.ratios.0, r.ratios.1)).collect()
     }
 
     fn layout(&self, rng: &mut Rng) -> Layout {
@@ -232,7 +325,7 @@ impl CorruptEncoder {
         // four layouts share one geometry; transpose back at the end.
         let obj = if horizontal { &reference.horizontal } else { &reference.vertical };
         let (o_w, o_h) = obj.image.dimensions();
-        let AreaRatio::Fixed(ratio) = c.area_ratio;
+        let ratio = if horizontal { reference.ratios.0 } else { reference.ratios.1 };
         let (o_u, o_v) = if horizontal { (o_w, o_h) } else { (o_h, o_w) };
         let p_v = o_v;
         let p_u = (ratio * f64::from(o_u)) as u32;

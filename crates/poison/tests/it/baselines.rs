@@ -2,7 +2,7 @@
 use corruptencoder_core::{NoProgress, item_rng};
 use corruptencoder_data::{ImageLimits, load_rgb};
 use corruptencoder_poison::*;
-use image::imageops::{self, FilterType};
+use image::imageops;
 
 use crate::{backgrounds, hunting_dog_photos, trigger_path};
 

@@ -4,8 +4,8 @@ use std::sync::OnceLock;
 use corruptencoder_core::NoProgress;
 use corruptencoder_data::{ImageLimits, Reference, list_images, load_references, load_rgb};
 use corruptencoder_poison::{
-    CorruptEncoder, CorruptEncoderConfig, Error, Layout, Layouts, ManifestRecord, OutputOptions,
-    PoisonKind, PoisonSummary, TriggerSource, write_poison_set,
+    Attack, CorruptEncoder, CorruptEncoderConfig, Error, Layout, Layouts, ManifestRecord,
+    OutputOptions, PoisonKind, PoisonSummary, TriggerSource, write_poison_set,
 };
 use image::RgbImage;
 use image::imageops;
@@ -255,4 +255,28 @@ fn bad_inputs_fail_cleanly_without_output() {
     let attack = CorruptEncoder::new(cfg, refs, backgrounds(4), vec![], trigger(), LIMITS).unwrap();
     let err = write_poison_set(&attack, &opts, &NoProgress).unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
+}
+
+#[test]
+fn optimal_area_ratio_comes_from_the_layout_theory() {
+    use corruptencoder_poison::AreaRatio;
+    let ratio: AreaRatio = "optimal".parse().unwrap();
+    assert!(matches!(ratio, AreaRatio::Optimal { .. }));
+    assert_eq!("2.5".parse::<AreaRatio>().unwrap(), AreaRatio::Fixed(2.5));
+    assert!("twice".parse::<AreaRatio>().is_err());
+    let cfg = CorruptEncoderConfig { num_poisons: 3, area_ratio: ratio, ..Default::default() };
+    let text = toml::to_string(&cfg).unwrap();
+    assert!(text.contains("area_ratio = \"optimal\""), "{text}");
+    assert_eq!(toml::from_str::<CorruptEncoderConfig>(&text).unwrap(), cfg);
+
+    let one = &refs()[..1];
+    let attack = CorruptEncoder::new(cfg, one, backgrounds(3), vec![], trigger(), LIMITS).unwrap();
+    let (_, r, _) = attack.area_ratios()[0].clone();
+    // Under RandomResizedCrop the theory prefers a background narrower than the paper's 2x.
+    assert!((1.2..2.0).contains(&r), "{r}");
+    for i in 0..3 {
+        let p = attack.poison(i, &mut corruptencoder_core::item_rng(0, 1, i as u64)).unwrap();
+        let o_w = p.object_box.unwrap().w;
+        assert_eq!(p.image.width(), (r * f64::from(o_w)) as u32);
+    }
 }
