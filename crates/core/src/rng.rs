@@ -23,6 +23,7 @@ pub fn item_rng(seed: u64, stream: u64, index: u64) -> Rng {
 ///
 /// Defined also when `a > b` (then the result lies in `(b, a]`), as the authors' generator
 /// relies on for narrow objects (SPEC section 3, step 7).
+#[inline]
 pub fn uniform(rng: &mut Rng, a: f64, b: f64) -> f64 {
     a + (b - a) * rng.random::<f64>()
 }
@@ -30,6 +31,7 @@ pub fn uniform(rng: &mut Rng, a: f64, b: f64) -> f64 {
 /// Python's `random.randint(a, b)`: an integer in the closed range `[a, b]`.
 ///
 /// Returns `a` when `b < a` rather than panicking.
+#[inline]
 pub fn uniform_int(rng: &mut Rng, a: i64, b: i64) -> i64 {
     if b <= a { a } else { rng.random_range(a..=b) }
 }

@@ -6,8 +6,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use corruptencoder_data::{ImageLimits, list_images, load_references, load_rgb};
 use corruptencoder_poison::{
-    AreaRatio, Attack, CorruptEncoder, CorruptEncoderConfig, Layouts, OutputOptions, PoisonSummary,
-    TriggerSource, write_poison_set,
+    AreaRatio, Attack, Budget, CorruptEncoder, CorruptEncoderConfig, Layouts, OutputOptions,
+    PoisonSummary, TriggerSource, read_clean_list, write_poison_set,
 };
 use serde::Serialize;
 
@@ -61,6 +61,16 @@ impl CommonArgs {
     pub(crate) fn limits(&self) -> ImageLimits {
         ImageLimits { max_pixels: (self.max_megapixels * 1e6) as u64 }
     }
+
+    /// The number of poisons a budget means: a count as it is, a ratio of the
+    /// `--clean-list` length (which it then needs).
+    pub(crate) fn poisons(&self, budget: &Budget) -> anyhow::Result<usize> {
+        let clean_len = match &self.clean_list {
+            Some(p) => Some(read_clean_list(p)?.len()),
+            None => None,
+        };
+        Ok(budget.resolve(clean_len)?)
+    }
 }
 
 /// `--layouts`.
@@ -85,9 +95,9 @@ pub(crate) struct CorruptEncoderArgs {
     /// Trigger image, or `white` for a white square.
     #[arg(long)]
     trigger: TriggerSource,
-    /// Number of poisoned images N.
-    #[arg(long, default_value_t = 650)]
-    num_poisons: usize,
+    /// Number of poisoned images N, or a ratio of --clean-list (0.005 or 0.5%).
+    #[arg(long, default_value = "650")]
+    num_poisons: Budget,
     /// Trigger side in pixels.
     #[arg(long, default_value_t = 40)]
     trigger_size: u32,
@@ -147,7 +157,7 @@ pub(crate) fn run(cmd: PoisonCommand, ui: &Ui) -> anyhow::Result<ExitCode> {
 fn corruptencoder(args: CorruptEncoderArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let limits = args.common.limits();
     let config = CorruptEncoderConfig {
-        num_poisons: args.num_poisons,
+        num_poisons: args.common.poisons(&args.num_poisons)?,
         trigger_size: args.trigger_size,
         area_ratio: args.area_ratio,
         max_size: args.max_size,

@@ -29,7 +29,7 @@ pub(crate) struct TargetArgs {
     #[arg(long)]
     target_class: Option<String>,
     /// Poisoning budget: a count (650) or a ratio of --clean-list (0.005 or 0.5%).
-    #[arg(long, default_value = "650")]
+    #[arg(long = "num-poisons", alias = "budget", default_value = "650")]
     budget: Budget,
 }
 
@@ -50,11 +50,7 @@ impl TargetArgs {
             }
             (None, None) => anyhow::bail!("give --target-images DIR or --dataset PATH"),
         };
-        let clean_len = match &common.clean_list {
-            Some(p) => Some(read_clean_list(p)?.len()),
-            None => None,
-        };
-        let n = self.budget.resolve(clean_len)?;
+        let n = common.poisons(&self.budget)?;
         Ok(all.choose(n, common.seed)?)
     }
 
@@ -117,9 +113,9 @@ pub(crate) struct PoisonedEncoderArgs {
     /// Trigger image, or `white`.
     #[arg(long)]
     trigger: TriggerSource,
-    /// Number of poisons.
-    #[arg(long, default_value_t = 650)]
-    num_poisons: usize,
+    /// Number of poisons, or a ratio of --clean-list (0.005 or 0.5%).
+    #[arg(long, default_value = "650")]
+    num_poisons: Budget,
     /// Trigger side in pixels.
     #[arg(long, default_value_t = 40)]
     trigger_size: u32,
@@ -139,9 +135,9 @@ pub(crate) struct ClipArgs {
     /// Trigger image, or `white`.
     #[arg(long)]
     trigger: TriggerSource,
-    /// Number of image-caption pairs.
-    #[arg(long, default_value_t = 650)]
-    num_poisons: usize,
+    /// Number of image-caption pairs, or a ratio of --clean-list (0.005 or 0.5%).
+    #[arg(long, default_value = "650")]
+    num_poisons: Budget,
     /// Trigger side in pixels.
     #[arg(long, default_value_t = 16)]
     trigger_size: u32,
@@ -281,7 +277,7 @@ pub(crate) fn poisoned_encoder(args: PoisonedEncoderArgs, ui: &Ui) -> anyhow::Re
     refuse_existing(&args.common)?;
     let limits = args.common.limits();
     let config = PoisonedEncoderConfig {
-        num_poisons: args.num_poisons,
+        num_poisons: args.common.poisons(&args.num_poisons)?,
         trigger_size: args.trigger_size,
         max_width: args.max_width,
         band: args.band,
@@ -307,7 +303,7 @@ pub(crate) fn clip_carlini(args: ClipCarliniArgs, ui: &Ui) -> anyhow::Result<Exi
     let limits = args.common.limits();
     let c = &args.clip;
     let config = ClipCarliniConfig {
-        num_poisons: c.num_poisons,
+        num_poisons: args.common.poisons(&c.num_poisons)?,
         trigger_size: c.trigger_size,
         image_size: c.image_size,
         class_name: c.class_name.clone(),
@@ -331,7 +327,7 @@ pub(crate) fn clip_corruptencoder(
     let limits = args.common.limits();
     let c = &args.clip;
     let config = ClipCorruptEncoderConfig {
-        num_poisons: c.num_poisons,
+        num_poisons: args.common.poisons(&c.num_poisons)?,
         reference_ratio: args.reference_ratio,
         trigger_size: c.trigger_size,
         image_size: c.image_size,

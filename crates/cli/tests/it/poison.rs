@@ -114,3 +114,26 @@ fn bad_input_names_the_problem_and_leaves_nothing() {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{args:?}");
     }
 }
+
+#[test]
+fn budget_as_a_ratio_of_the_clean_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = kit().canonicalize().unwrap();
+    let k = k.to_str().unwrap();
+    let clean = dir.path().join("clean.txt");
+    fs_err::write(&clean, (0..8).map(|i| format!("/d/{i}.JPEG {i}\n")).collect::<String>())
+        .unwrap();
+    let mut args = poison_args(k, "out", &["--clean-list", clean.to_str().unwrap(), "-q"]);
+    let n = args.iter().position(|a| a == "--num-poisons").unwrap();
+    args[n + 1] = "25%".into();
+    let o = run(dir.path(), &args_ref(&args));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = fs_err::read_to_string(dir.path().join("out/filelist.txt")).unwrap();
+    assert_eq!(list.lines().filter(|l| l.ends_with(" -1")).count(), 2);
+    // A ratio without a clean list to take it of is an error.
+    args.retain(|a| a != "--clean-list" && !a.ends_with("clean.txt"));
+    args.push("--force".into());
+    let o = run(dir.path(), &args_ref(&args));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("clean"), "{}", stderr(&o));
+}
