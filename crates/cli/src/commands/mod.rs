@@ -6,6 +6,7 @@ use clap::Subcommand;
 use crate::reporters::Ui;
 
 mod poison;
+mod pretrain;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -13,10 +14,13 @@ pub(crate) enum Command {
     /// Build a poisoned pre-training set (CorruptEncoder and baselines).
     #[command(subcommand)]
     Poison(poison::PoisonCommand),
+    /// Contrastive pre-training (MoCo-v2, SimCLR, BYOL) with checkpoints and resume.
+    Pretrain(Box<pretrain::PretrainArgs>),
 }
 
 pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
     match command {
         Command::Poison(cmd) => poison::run(cmd, ui),
+        Command::Pretrain(args) => pretrain::run(*args, ui),
     }
 }
