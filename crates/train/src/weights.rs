@@ -66,3 +66,48 @@ pub fn export_encoder(encoder: &Encoder, steps: u64, path: &Path) -> Result<()> 
     write_atomic(path, &to_safetensors(&encoder_tensors(encoder, steps), meta, path)?)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoder::EncoderConfig;
+    use burn::prelude::Device;
+
+    /// torchvision `resnet18().state_dict().keys()` without `fc.*`, spelled out by rule.
+    fn torchvision_resnet18_keys() -> Vec<String> {
+        let bn = |p: &str| {
+            ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+                .map(|s| format!("{p}.{s}"))
+                .to_vec()
+        };
+        let mut keys = vec!["conv1.weight".to_owned()];
+        keys.extend(bn("bn1"));
+        for layer in 1..=4 {
+            for block in 0..2 {
+                let p = format!("layer{layer}.{block}");
+                for i in 1..=2 {
+                    keys.push(format!("{p}.conv{i}.weight"));
+                    keys.extend(bn(&format!("{p}.bn{i}")));
+                }
+                if layer > 1 && block == 0 {
+                    keys.push(format!("{p}.downsample.0.weight"));
+                    keys.extend(bn(&format!("{p}.downsample.1")));
+                }
+            }
+        }
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn resnet18_export_has_exactly_torchvision_keys() {
+        let encoder = EncoderConfig::default()
+            .init(&Device::flex(), &mut corruptencoder_core::item_rng(0, 0, 0));
+        let keys: Vec<String> = encoder_tensors(&encoder, 5).into_keys().collect();
+        assert_eq!(keys.len(), 120);
+        assert_eq!(keys, torchvision_resnet18_keys());
+        let state = torchvision_state(&encoder, 5);
+        assert_eq!(state["layer2.0.downsample.0.weight"].0, vec![128, 64, 1, 1]);
+        assert_eq!(state["conv1.weight"].0, vec![64, 3, 7, 7]);
+    }
+}
