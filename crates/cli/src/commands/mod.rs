@@ -7,9 +7,9 @@ use crate::reporters::Ui;
 
 mod poison;
 mod poison_baselines;
+mod pretrain;
 mod testset;
 mod theory;
-mod pretrain;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
