@@ -343,6 +343,32 @@ mod tests {
     }
 
     #[test]
+    fn scale_and_log_ratio_histograms_are_flat() {
+        // Below scale 0.75 no draw on a square image is rejected (0.75 * 4/3 = 1), so area
+        // fraction and log aspect ratio must both be uniform there, as in torchvision.
+        let c = RandomResizedCrop::default();
+        let mut rng = item_rng(9, 0, 0);
+        let (mut scale_bins, mut ratio_bins) = ([0u32; 5], [0u32; 5]);
+        for _ in 0..40_000 {
+            let b = c.sample(1000, 1000, &mut rng);
+            let frac = b.area() as f64 / 1e6;
+            if frac >= 0.75 {
+                continue;
+            }
+            scale_bins[(((frac - 0.2) / 0.11) as usize).min(4)] += 1;
+            let t = ((f64::from(b.w) / f64::from(b.h)).ln() - c.ratio.0.ln())
+                / (c.ratio.1 / c.ratio.0).ln();
+            ratio_bins[((t * 5.0) as usize).min(4)] += 1;
+        }
+        for bins in [scale_bins, ratio_bins] {
+            let mean = f64::from(bins.iter().sum::<u32>()) / 5.0;
+            for n in bins {
+                assert!((f64::from(n) / mean - 1.0).abs() < 0.06, "{bins:?}");
+            }
+        }
+    }
+
+    #[test]
     fn fallback_is_centred_and_ratio_clamped() {
         let c = RandomResizedCrop::default();
         assert_eq!(c.fallback(1000, 100), CropBox { x: 433, y: 0, w: 133, h: 100 });

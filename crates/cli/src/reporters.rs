@@ -57,6 +57,27 @@ impl BarProgress {
     }
 }
 
+impl BarProgress {
+    /// The per-step hook of pre-training, drawing on the same bar.
+    pub(crate) fn step_reporter(&self) -> StepReporter {
+        StepReporter { bar: self.bar.clone() }
+    }
+}
+
+/// Shows each step's loss and throughput beside the bar; logs each epoch.
+pub(crate) struct StepReporter {
+    bar: ProgressBar,
+}
+
+impl corruptencoder_train::Reporter for StepReporter {
+    fn on_step(&mut self, r: &corruptencoder_train::StepReport) {
+        self.bar.set_message(format!("loss {:.4} {:.0} views/s", r.loss, r.views_per_sec));
+    }
+    fn on_epoch(&mut self, epoch: usize, mean_loss: f32) {
+        log::info!("epoch {} mean loss {mean_loss:.4}", epoch + 1);
+    }
+}
+
 impl Progress for BarProgress {
     fn start(&self, label: &str, total: u64) {
         self.bar.set_message(label.to_owned());

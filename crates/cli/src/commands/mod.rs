@@ -7,6 +7,7 @@ use crate::reporters::Ui;
 
 mod poison;
 mod poison_baselines;
+mod pretrain;
 mod testset;
 mod theory;
 
@@ -21,6 +22,8 @@ pub(crate) enum Command {
     /// Layout calculator: crop probabilities over background sizes and trigger positions,
     /// the optimum, and a heatmap (SPEC section 4).
     Theory(theory::TheoryArgs),
+    /// Contrastive pre-training (MoCo-v2, SimCLR, BYOL) with checkpoints and resume.
+    Pretrain(Box<pretrain::PretrainArgs>),
 }
 
 pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -28,5 +31,6 @@ pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Poison(cmd) => poison::run(cmd, ui),
         Command::Testset(args) => testset::run(args, ui),
         Command::Theory(args) => theory::run(args, ui),
+        Command::Pretrain(args) => pretrain::run(*args, ui),
     }
 }

@@ -1,0 +1,230 @@
+//! `corruptencoder pretrain`: flags and an optional TOML file validated into a
+//! `PretrainConfig` (flag, then file, then default), a device from the cargo features, and
+//! the library's `pretrain` with indicatif hooks.
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
+use corruptencoder_augment::Crops;
+use corruptencoder_train::burn::prelude::Device;
+use corruptencoder_train::{
+    Arch, ByolConfig, MethodConfig, MocoV2Config, PretrainConfig, PretrainRun, SimclrConfig, Stem,
+    pretrain,
+};
+
+use crate::reporters::Ui;
+
+/// Flags of `corruptencoder pretrain`.
+#[derive(Debug, Args)]
+pub(crate) struct PretrainArgs {
+    /// Image list (`path label` lines; label -1 marks a poison) or ImageFolder directory.
+    #[arg(long)]
+    data: PathBuf,
+    /// Output folder (config.toml, seed, log.jsonl, checkpoints/, encoder.safetensors).
+    #[arg(long)]
+    out: PathBuf,
+    /// TOML configuration (the `PretrainConfig` fields); flags override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Continue a stopped run in --out from its last checkpoint, with its config.toml.
+    #[arg(long)]
+    resume: bool,
+    /// Replace an existing --out.
+    #[arg(long)]
+    force: bool,
+    /// Contrastive method.
+    #[arg(long, value_enum)]
+    method: Option<MethodName>,
+    /// Encoder architecture.
+    #[arg(long, value_enum)]
+    arch: Option<ArchName>,
+    /// ResNet stem: imagenet (7x7 + max-pool) or cifar (3x3, no pool).
+    #[arg(long, value_enum)]
+    stem: Option<StemName>,
+    /// Base width of the encoder (64 for torchvision ResNets).
+    #[arg(long)]
+    width: Option<usize>,
+    /// Epochs (default 200).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Images per step (default 256).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Base learning rate (default 0.06).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Epochs of linear learning-rate warm-up (default 0).
+    #[arg(long)]
+    warmup_epochs: Option<usize>,
+    /// View side in pixels (default 224).
+    #[arg(long)]
+    image_size: Option<u32>,
+    /// Crop policy: standard or localized (the localized cropping defense).
+    #[arg(long, value_enum)]
+    crops: Option<CropsName>,
+    /// MoCo queue length (default 65536; a multiple of the batch size).
+    #[arg(long)]
+    queue_size: Option<usize>,
+    /// Seed of every random stream.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Fail on the first unreadable image instead of skipping it.
+    #[arg(long)]
+    strict: bool,
+    /// Training device: flex (CPU, default), cuda[:N], wgpu, libtorch, libtorch-cuda[:N];
+    /// GPU and LibTorch need the cargo features of the same names.
+    #[arg(long, default_value = "flex")]
+    device: String,
+    /// Stop after this many steps in total (resume later with --resume).
+    #[arg(long)]
+    stop_after: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MethodName {
+    MocoV2,
+    Simclr,
+    Byol,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ArchName {
+    Resnet18,
+    Resnet34,
+    Resnet50,
+    SmallCnn,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StemName {
+    Imagenet,
+    Cifar,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CropsName {
+    Standard,
+    Localized,
+}
+
+pub(crate) fn run(args: PretrainArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let config = resolve(&args)?;
+    let device = device(&args.device)?;
+    let progress = ui.progress();
+    let mut reporter = progress.step_reporter();
+    let summary = pretrain(
+        &config,
+        PretrainRun {
+            data: &args.data,
+            out: &args.out,
+            resume: args.resume,
+            force: args.force,
+            device,
+            progress: &progress,
+            reporter: &mut reporter,
+            stop_after: args.stop_after,
+        },
+    )
+    .with_context(|| format!("pre-training into {}", args.out.display()))?;
+    if summary.skipped > 0 {
+        log::warn!("{} unreadable images were skipped", summary.skipped);
+    }
+    match &summary.encoder {
+        Some(path) => log::info!("{} steps; encoder written to {}", summary.steps, path.display()),
+        None => log::warn!("stopped after {} steps; continue with --resume", summary.steps),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Flag, then file (or the run's own config.toml when resuming), then default.
+fn resolve(args: &PretrainArgs) -> anyhow::Result<PretrainConfig> {
+    let stored = args.out.join("config.toml");
+    let file: Option<&Path> = match (&args.config, args.resume && stored.exists()) {
+        (Some(path), _) => Some(path),
+        (None, true) => Some(&stored),
+        (None, false) => None,
+    };
+    let mut c = match file {
+        Some(path) => PretrainConfig::from_toml_file(path)?,
+        None => PretrainConfig::default(),
+    };
+    if let Some(m) = args.method {
+        c.method = match (m, c.method) {
+            (MethodName::MocoV2, keep @ MethodConfig::MocoV2(_))
+            | (MethodName::Simclr, keep @ MethodConfig::Simclr(_))
+            | (MethodName::Byol, keep @ MethodConfig::Byol(_)) => keep,
+            (MethodName::MocoV2, _) => MethodConfig::MocoV2(MocoV2Config::default()),
+            (MethodName::Simclr, _) => MethodConfig::Simclr(SimclrConfig::default()),
+            (MethodName::Byol, _) => MethodConfig::Byol(ByolConfig::default()),
+        };
+    }
+    if let Some(a) = args.arch {
+        c.encoder.arch = match a {
+            ArchName::Resnet18 => Arch::ResNet18,
+            ArchName::Resnet34 => Arch::ResNet34,
+            ArchName::Resnet50 => Arch::ResNet50,
+            ArchName::SmallCnn => Arch::SmallCnn,
+        };
+    }
+    if let Some(s) = args.stem {
+        c.encoder.stem = match s {
+            StemName::Imagenet => Stem::Imagenet,
+            StemName::Cifar => Stem::Cifar,
+        };
+    }
+    if let Some(k) = args.crops {
+        c.views.crops = match k {
+            CropsName::Standard => Crops::Standard,
+            CropsName::Localized => Crops::Localized,
+        };
+    }
+    if let Some(q) = args.queue_size {
+        let MethodConfig::MocoV2(m) = &mut c.method else {
+            bail!("--queue-size applies to moco-v2 only")
+        };
+        m.queue_size = q;
+    }
+    c.encoder.width = args.width.unwrap_or(c.encoder.width);
+    c.epochs = args.epochs.unwrap_or(c.epochs);
+    c.batch_size = args.batch_size.unwrap_or(c.batch_size);
+    c.optim.lr = args.lr.unwrap_or(c.optim.lr);
+    c.optim.warmup_epochs = args.warmup_epochs.unwrap_or(c.optim.warmup_epochs);
+    c.views.size = args.image_size.unwrap_or(c.views.size);
+    c.seed = args.seed.unwrap_or(c.seed);
+    c.strict |= args.strict;
+    c.validate()?;
+    Ok(c)
+}
+
+/// The burn device named by `--device`; backends not compiled in are refused by name.
+#[allow(deprecated)] // burn 0.22 deprecates LibTorch but still ships it behind `tch`.
+fn device(name: &str) -> anyhow::Result<Device> {
+    let (kind, index) = match name.split_once(':') {
+        Some((k, i)) => {
+            (k, i.parse::<usize>().with_context(|| format!("device index in {name:?}"))?)
+        }
+        None => (name, 0),
+    };
+    let _ = index;
+    Ok(match kind {
+        "flex" | "cpu" => Device::flex(),
+        #[cfg(feature = "cuda")]
+        "cuda" => Device::cuda(index),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => Device::wgpu(corruptencoder_train::burn::tensor::DeviceKind::DefaultDevice),
+        #[cfg(feature = "tch")]
+        "libtorch" => Device::libtorch(),
+        #[cfg(feature = "tch")]
+        "libtorch-cuda" => Device::libtorch_cuda(index),
+        "cuda" | "wgpu" | "libtorch" | "libtorch-cuda" => {
+            bail!(
+                "device {kind} needs a build with `--features {}`",
+                kind.trim_end_matches("-cuda").replace("libtorch", "tch")
+            )
+        }
+        other => {
+            bail!("unknown device {other:?} (flex, cuda[:N], wgpu, libtorch, libtorch-cuda[:N])")
+        }
+    })
+}

@@ -1,0 +1,118 @@
+use std::path::Path;
+
+use corruptencoder_augment::ViewRecipe;
+use serde::{Deserialize, Serialize};
+
+use crate::encoder::EncoderConfig;
+use crate::error::{Error, Result};
+use crate::method::MethodConfig;
+use crate::optim::OptimConfig;
+
+/// Everything that decides a pre-training run; written as `config.toml` beside the outputs
+/// (the `[pretrain]` table of an experiment file). Defaults: SPEC section 6.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PretrainConfig {
+    /// Seed of every random stream: weights, queue, data order, views.
+    pub seed: u64,
+    /// Epochs (SPEC 6: 200).
+    pub epochs: usize,
+    /// Images per step; each yields two views (SPEC 6: 256).
+    pub batch_size: usize,
+    /// Fail on the first unreadable image instead of skipping it.
+    pub strict: bool,
+    /// Batches prepared ahead of the training step.
+    pub prefetch: usize,
+    /// Decoded images kept in memory, in MiB; beyond it images are re-read each epoch.
+    pub cache_mib: u64,
+    /// Optimizer and schedule.
+    pub optim: OptimConfig,
+    /// Encoder.
+    pub encoder: EncoderConfig,
+    /// Views (size, crops standard/localized, augmentations).
+    pub views: ViewRecipe,
+    /// Method and its settings (kept last: TOML tables follow plain values).
+    pub method: MethodConfig,
+}
+
+impl Default for PretrainConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            epochs: 200,
+            batch_size: 256,
+            strict: false,
+            prefetch: 2,
+            cache_mib: 2048,
+            optim: OptimConfig::default(),
+            encoder: EncoderConfig::default(),
+            views: ViewRecipe::default(),
+            method: MethodConfig::default(),
+        }
+    }
+}
+
+impl PretrainConfig {
+    /// Checks values that would otherwise fail deep inside training.
+    pub fn validate(&self) -> Result<()> {
+        let fail = |m: String| Err(Error::Config(m));
+        if self.epochs == 0 || self.batch_size == 0 {
+            return fail("epochs and batch size must be positive".into());
+        }
+        if self.batch_size < 2 {
+            return fail(
+                "batch size must be at least 2: batch norm and contrastive losses need pairs"
+                    .into(),
+            );
+        }
+        if self.views.size == 0 || self.encoder.width == 0 {
+            return fail("view size and encoder width must be positive".into());
+        }
+        if !(self.optim.lr.is_finite() && self.optim.lr > 0.0) {
+            return fail(format!("learning rate {} must be positive", self.optim.lr));
+        }
+        self.method.validate(self.batch_size).map_err(Error::Config)
+    }
+
+    /// The TOML text of this configuration.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("configuration serialises to TOML")
+    }
+
+    /// Reads a configuration written by [`PretrainConfig::to_toml`] (or by hand).
+    pub fn from_toml_file(path: &Path) -> Result<Self> {
+        let text = fs_err::read_to_string(path)
+            .map_err(|source| Error::ReadDataset { path: path.to_path_buf(), source })?;
+        toml::from_str(&text)
+            .map_err(|source| Error::ParseConfig { path: path.to_path_buf(), source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::method::{MocoV2Config, SimclrConfig};
+
+    #[test]
+    fn toml_round_trips_and_defaults_are_spec_values() {
+        let mut c = PretrainConfig::default();
+        assert_eq!((c.optim.lr, c.batch_size, c.epochs), (0.06, 256, 200));
+        let MethodConfig::MocoV2(m) = &c.method else { panic!("default is MoCo-v2") };
+        assert_eq!((m.queue_size, m.momentum, m.temperature), (65536, 0.999, 0.2));
+        c.method = MethodConfig::Simclr(SimclrConfig::default());
+        let back: PretrainConfig = toml::from_str(&c.to_toml()).unwrap();
+        assert_eq!(back, c);
+        assert!(c.to_toml().contains("name = \"simclr\""));
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        let c = PretrainConfig {
+            batch_size: 100,
+            method: MethodConfig::MocoV2(MocoV2Config::default()),
+            ..Default::default()
+        };
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("multiple of the batch size 100"), "{err}");
+    }
+}

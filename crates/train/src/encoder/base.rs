@@ -1,0 +1,128 @@
+use burn::prelude::*;
+use corruptencoder_core::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::resnet::ResNet;
+use super::small_cnn::SmallCnn;
+
+/// Encoder architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arch {
+    /// torchvision ResNet-18 (SPEC section 6: the reference encoder, 512-d features).
+    #[serde(rename = "resnet18")]
+    ResNet18,
+    /// torchvision ResNet-34.
+    #[serde(rename = "resnet34")]
+    ResNet34,
+    /// torchvision ResNet-50 (v1.5), 2048-d features.
+    #[serde(rename = "resnet50")]
+    ResNet50,
+    /// The three-conv demo network.
+    SmallCnn,
+}
+
+/// First layers of a ResNet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stem {
+    /// 7x7 stride-2 conv and 3x3 max-pool (torchvision; for 224 px inputs).
+    Imagenet,
+    /// 3x3 stride-1 conv, no max-pool (for 32 px inputs).
+    Cifar,
+}
+
+/// Which encoder to build. Default: ResNet-18, ImageNet stem, width 64 (SPEC section 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EncoderConfig {
+    /// Architecture (SPEC 6: ResNet-18).
+    pub arch: Arch,
+    /// ResNet stem (ignored by the small CNN).
+    pub stem: Stem,
+    /// Base width: 64 for torchvision's ResNets; smaller values thin every layer alike.
+    pub width: usize,
+}
+
+impl Default for EncoderConfig {
+    fn default() -> Self {
+        Self { arch: Arch::ResNet18, stem: Stem::Imagenet, width: 64 }
+    }
+}
+
+impl EncoderConfig {
+    /// Length of the feature vector: `8 * width` for ResNet-18/34 (512 at width 64),
+    /// `32 * width` for ResNet-50, `4 * width` for the small CNN.
+    pub fn feature_dim(&self) -> usize {
+        match self.arch {
+            Arch::ResNet18 | Arch::ResNet34 => 8 * self.width,
+            Arch::ResNet50 => 32 * self.width,
+            Arch::SmallCnn => 4 * self.width,
+        }
+    }
+
+    /// Builds the encoder with fresh weights drawn from `rng` (torchvision's init).
+    pub fn init(&self, device: &Device, rng: &mut Rng) -> Encoder {
+        let encoder = match self.arch {
+            Arch::SmallCnn => Encoder::Small(SmallCnn::new(self.width, device)),
+            arch => Encoder::ResNet(ResNet::new(arch, self.stem, self.width, device)),
+        };
+        crate::init::init_weights(encoder, rng)
+    }
+}
+
+/// An image encoder: images to feature vectors.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once per model and moved rarely; burn's derive does not see through Box"
+)]
+#[derive(Module, Debug)]
+pub enum Encoder {
+    /// A torchvision-style ResNet.
+    ResNet(ResNet),
+    /// The demo CNN.
+    Small(SmallCnn),
+}
+
+impl Encoder {
+    /// `[B, 3, H, W]` normalised images to `[B, feature_dim]` features.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        match self {
+            Self::ResNet(m) => m.forward(images),
+            Self::Small(m) => m.forward(images),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rng() -> Rng {
+        corruptencoder_core::item_rng(0, 0, 0)
+    }
+
+    #[test]
+    fn feature_dims_match_the_forward_pass() {
+        let device = Device::flex();
+        let x = Tensor::<4>::zeros([2, 3, 32, 32], &device);
+        for config in [
+            EncoderConfig { arch: Arch::ResNet18, stem: Stem::Cifar, width: 4 },
+            EncoderConfig { arch: Arch::ResNet50, stem: Stem::Imagenet, width: 2 },
+            EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 4 },
+        ] {
+            let out = config.init(&device, &mut rng()).forward(x.clone());
+            assert_eq!(out.dims(), [2, config.feature_dim()], "{config:?}");
+        }
+        assert_eq!(EncoderConfig::default().feature_dim(), 512);
+    }
+
+    #[test]
+    fn resnet18_has_torchvision_parameter_count() {
+        // torchvision resnet18 has 11,689,512 parameters, 513,000 of them in `fc`; ours adds
+        // the batch norms' running mean and variance (9,600 values) to the count.
+        let device = Device::flex();
+        let enc = EncoderConfig::default().init(&device, &mut rng());
+        assert_eq!(enc.num_params(), 11_689_512 - 513_000 + 9_600);
+    }
+}

@@ -1,0 +1,53 @@
+//! Contrastive pre-training for corruptencoder on burn: encoders (torchvision ResNets, a
+//! small CNN), methods (MoCo-v2, SimCLR, BYOL) behind one [`Method`] trait, pure losses,
+//! and [`pretrain`], the loop with checkpoints, resume and torchvision-named export.
+//!
+//! Models take a burn [`Device`](burn::prelude::Device); the caller picks the backend.
+//!
+//! ```
+//! use burn::prelude::*;
+//! use corruptencoder_train::{Arch, EncoderConfig, Stem};
+//! let config = EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 4 };
+//! let mut rng = corruptencoder_core::item_rng(0, 0, 0);
+//! let encoder = config.init(&Device::flex(), &mut rng);
+//! let features = encoder.forward(Tensor::zeros([2, 3, 16, 16], &Device::flex()));
+//! assert_eq!(features.dims(), [2, config.feature_dim()]);
+//! ```
+#![deny(missing_docs)]
+
+mod checkpoint;
+mod config;
+mod dataset_source;
+mod encoder;
+mod error;
+mod head;
+mod init;
+mod loss;
+mod method;
+mod optim;
+mod pipeline;
+mod pretrain;
+mod reporter;
+mod tensors;
+mod weights;
+
+pub use config::PretrainConfig;
+pub use dataset_source::{Sample, read_dataset};
+pub use encoder::{
+    Arch, BasicBlock, Bottleneck, Downsample, Encoder, EncoderConfig, ResNet, ResidualBlock,
+    SmallCnn, Stem,
+};
+pub use error::{Error, Result};
+pub use head::MlpHead;
+pub use loss::{byol_loss, info_nce, l2_normalize, nt_xent};
+pub use method::{
+    Byol, ByolConfig, Method, MethodConfig, MethodOutput, MocoV2, MocoV2Config, Simclr,
+    SimclrConfig, update_momentum,
+};
+pub use optim::{OptimConfig, Sgd};
+pub use pretrain::{PretrainRun, PretrainSummary, pretrain};
+pub use reporter::{NoReporter, Reporter, StepReport};
+pub use weights::{export_encoder, torchvision_key, torchvision_state};
+
+/// Re-exported so callers name devices and tensors with the same burn version.
+pub use burn;

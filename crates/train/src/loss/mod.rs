@@ -1,0 +1,10 @@
+//! Contrastive losses as pure functions of tensors.
+mod byol;
+mod info_nce;
+mod normalize;
+mod nt_xent;
+
+pub use byol::byol_loss;
+pub use info_nce::info_nce;
+pub use normalize::l2_normalize;
+pub use nt_xent::nt_xent;

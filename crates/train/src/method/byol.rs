@@ -1,0 +1,142 @@
+use burn::prelude::*;
+use corruptencoder_core::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{Method, MethodOutput, update_momentum};
+use crate::encoder::{Encoder, EncoderConfig};
+use crate::head::MlpHead;
+use crate::loss::byol_loss;
+
+/// BYOL settings. SPEC section 6 names BYOL without values; defaults are the BYOL paper's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ByolConfig {
+    /// Base target momentum tau, raised to 1 on a cosine over training (BYOL: 0.996).
+    pub momentum: f64,
+    /// Hidden width of projector and predictor (BYOL: 4096).
+    pub hidden_dim: usize,
+    /// Projection width (BYOL: 256).
+    pub projection_dim: usize,
+}
+
+impl Default for ByolConfig {
+    fn default() -> Self {
+        Self { momentum: 0.996, hidden_dim: 4096, projection_dim: 256 }
+    }
+}
+
+impl ByolConfig {
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.momentum) {
+            return Err("BYOL momentum must lie in [0, 1]".into());
+        }
+        Ok(())
+    }
+
+    /// Builds the method; the target starts as a copy of the online network.
+    pub fn init(&self, encoder: &EncoderConfig, device: &Device, rng: &mut Rng) -> Byol {
+        let dim = encoder.feature_dim();
+        let (h, p) = (self.hidden_dim, self.projection_dim);
+        let online = encoder.init(device, rng);
+        let projector = MlpHead::new(dim, h, p, true, device, rng);
+        Byol {
+            target_encoder: update_momentum(encoder.init(device, rng).no_grad(), &online, 0.0),
+            target_projector: update_momentum(
+                MlpHead::new(dim, h, p, true, device, rng).no_grad(),
+                &projector,
+                0.0,
+            ),
+            encoder: online,
+            projector,
+            predictor: MlpHead::new(p, h, p, true, device, rng),
+            momentum: self.momentum,
+        }
+    }
+}
+
+/// BYOL (Grill et al. 2020): the online network predicts the target network's projection of
+/// the other view; symmetric loss; the target is an EMA of the online network.
+#[derive(Module, Debug)]
+pub struct Byol {
+    encoder: Encoder,
+    projector: MlpHead,
+    predictor: MlpHead,
+    target_encoder: Encoder,
+    target_projector: MlpHead,
+    #[module(skip)]
+    momentum: f64,
+}
+
+impl Byol {
+    /// BYOL's momentum at `progress` in `[0, 1]`: `1 - (1 - tau) (cos(pi p) + 1) / 2`.
+    pub fn momentum_at(&self, progress: f64) -> f64 {
+        1.0 - (1.0 - self.momentum) * ((std::f64::consts::PI * progress).cos() + 1.0) / 2.0
+    }
+
+    /// The target encoder.
+    pub fn target_encoder(&self) -> &Encoder {
+        &self.target_encoder
+    }
+}
+
+impl Method for Byol {
+    fn forward(&self, views1: Tensor<4>, views2: Tensor<4>) -> MethodOutput {
+        let online =
+            |v: Tensor<4>| self.predictor.forward(self.projector.forward(self.encoder.forward(v)));
+        let target =
+            |v: Tensor<4>| self.target_projector.forward(self.target_encoder.forward(v)).detach();
+        let (p1, p2) = (online(views1.clone()), online(views2.clone()));
+        let (t1, t2) = (target(views1), target(views2));
+        MethodOutput { loss: (byol_loss(p1, t2) + byol_loss(p2, t1)) / 2.0, keys: None }
+    }
+
+    fn after_step(mut self, _output: MethodOutput, progress: f64) -> Self {
+        let m = self.momentum_at(progress);
+        self.target_encoder = update_momentum(self.target_encoder, &self.encoder, m);
+        self.target_projector = update_momentum(self.target_projector, &self.projector, m);
+        self
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoder::{Arch, Stem};
+    use crate::tensors::{HostValues, module_tensors};
+
+    fn floats<M: Module>(m: &M) -> Vec<f32> {
+        module_tensors(m)
+            .into_values()
+            .flat_map(|t| match t.values {
+                HostValues::F32(v) => v,
+                HostValues::I64(_) => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn target_follows_the_cosine_momentum_ema() {
+        let device = Device::flex().autodiff();
+        let enc = EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 2 };
+        let config = ByolConfig { momentum: 0.9, hidden_dim: 8, projection_dim: 4 };
+        let rng = &mut corruptencoder_core::item_rng(0, 0, 0);
+        let mut byol = config.init(&enc, &device, rng);
+        assert_eq!(floats(&byol.target_encoder), floats(&byol.encoder));
+        assert!(
+            (byol.momentum_at(0.0) - 0.9).abs() < 1e-12
+                && (byol.momentum_at(1.0) - 1.0).abs() < 1e-12
+        );
+        assert!((byol.momentum_at(0.5) - 0.95).abs() < 1e-12);
+        byol.encoder = update_momentum(byol.encoder, &config.init(&enc, &device, rng).encoder, 0.0);
+        let (t, o) = (floats(&byol.target_encoder), floats(&byol.encoder));
+        let out = MethodOutput { loss: Tensor::zeros([1], &device), keys: None };
+        let byol = byol.after_step(out, 0.5);
+        for ((new, t), o) in floats(&byol.target_encoder).iter().zip(&t).zip(&o) {
+            assert!((new - (0.95 * t + 0.05 * o)).abs() < 1e-6);
+        }
+    }
+}

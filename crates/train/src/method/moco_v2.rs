@@ -1,0 +1,226 @@
+use burn::module::RunningState;
+use burn::prelude::*;
+use corruptencoder_core::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{Method, MethodOutput, update_momentum};
+use crate::encoder::{Encoder, EncoderConfig};
+use crate::head::MlpHead;
+use crate::loss::{info_nce, l2_normalize};
+
+/// MoCo-v2 settings. Defaults: SPEC section 6.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MocoV2Config {
+    /// Negatives kept in the queue (SPEC 6: 65536). Must be a multiple of the batch size,
+    /// as in MoCo's code, so the queue pointer wraps exactly.
+    pub queue_size: usize,
+    /// Momentum of the key encoder (SPEC 6: 0.999).
+    pub momentum: f64,
+    /// Softmax temperature (SPEC 6: 0.2).
+    pub temperature: f64,
+    /// Hidden width of the MLP head; `None` is the encoder's feature dim (SPEC 6: 512).
+    pub hidden_dim: Option<usize>,
+    /// Output width of the MLP head (SPEC 6: 128).
+    pub projection_dim: usize,
+}
+
+impl Default for MocoV2Config {
+    fn default() -> Self {
+        Self {
+            queue_size: 65536,
+            momentum: 0.999,
+            temperature: 0.2,
+            hidden_dim: None,
+            projection_dim: 128,
+        }
+    }
+}
+
+impl MocoV2Config {
+    pub(crate) fn validate(&self, batch_size: usize) -> Result<(), String> {
+        if self.queue_size == 0 || !self.queue_size.is_multiple_of(batch_size) {
+            return Err(format!(
+                "MoCo queue size {} must be a positive multiple of the batch size {batch_size}",
+                self.queue_size
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.momentum) || self.temperature <= 0.0 {
+            return Err("MoCo momentum must lie in [0, 1] and temperature be positive".into());
+        }
+        Ok(())
+    }
+
+    /// Builds the method: query encoder and head, key copies, and a queue of random unit keys.
+    pub fn init(&self, encoder: &EncoderConfig, device: &Device, rng: &mut Rng) -> MocoV2 {
+        let dim = encoder.feature_dim();
+        let hidden = self.hidden_dim.unwrap_or(dim);
+        let online = encoder.init(device, rng);
+        let head = MlpHead::new(dim, hidden, self.projection_dim, false, device, rng);
+        // The key network starts as an exact copy (MoCo: `param_k.data.copy_(param_q.data)`).
+        let key_encoder = update_momentum(encoder.init(device, rng).no_grad(), &online, 0.0);
+        let key_head = update_momentum(
+            MlpHead::new(dim, hidden, self.projection_dim, false, device, rng).no_grad(),
+            &head,
+            0.0,
+        );
+        let draws = (0..self.queue_size * self.projection_dim)
+            .map(|_| crate::init::normal(rng) as f32)
+            .collect::<Vec<_>>();
+        let queue = Tensor::<2>::from_data(
+            TensorData::new(draws, [self.queue_size, self.projection_dim]),
+            device,
+        );
+        MocoV2 {
+            encoder: online,
+            head,
+            key_encoder,
+            key_head,
+            queue: RunningState::new(l2_normalize(queue)),
+            queue_ptr: RunningState::new(Tensor::zeros([1], device)),
+            momentum: self.momentum,
+            temperature: self.temperature,
+        }
+    }
+}
+
+/// MoCo-v2 (Chen et al. 2020): InfoNCE between a query and its momentum-encoded key, with a
+/// queue of past keys as negatives. Single-device: no shuffle-BN (it exists to stop
+/// cross-GPU statistics leaking, which one device cannot do).
+#[derive(Module, Debug)]
+pub struct MocoV2 {
+    encoder: Encoder,
+    head: MlpHead,
+    key_encoder: Encoder,
+    key_head: MlpHead,
+    /// `[K, D]` unit-norm keys; a buffer so checkpoints carry it.
+    queue: RunningState<Tensor<2>>,
+    /// Next row to overwrite, as a 1-element float (exact below 2^24).
+    queue_ptr: RunningState<Tensor<1>>,
+    #[module(skip)]
+    momentum: f64,
+    #[module(skip)]
+    temperature: f64,
+}
+
+impl MocoV2 {
+    /// The negatives queue `[K, D]`.
+    pub fn queue(&self) -> Tensor<2> {
+        self.queue.value_sync()
+    }
+
+    /// The key encoder (momentum copy of the query encoder).
+    pub fn key_encoder(&self) -> &Encoder {
+        &self.key_encoder
+    }
+}
+
+impl Method for MocoV2 {
+    fn forward(&self, views1: Tensor<4>, views2: Tensor<4>) -> MethodOutput {
+        let q = l2_normalize(self.head.forward(self.encoder.forward(views1)));
+        let k = l2_normalize(self.key_head.forward(self.key_encoder.forward(views2))).detach();
+        let loss = info_nce(q, k.clone(), self.queue(), self.temperature);
+        MethodOutput { loss, keys: Some(k) }
+    }
+
+    fn after_step(mut self, output: MethodOutput, _progress: f64) -> Self {
+        self.key_encoder = update_momentum(self.key_encoder, &self.encoder, self.momentum);
+        self.key_head = update_momentum(self.key_head, &self.head, self.momentum);
+        if let Some(keys) = output.keys {
+            let [b, d] = keys.dims();
+            let queue = self.queue();
+            let k = queue.dims()[0];
+            let ptr = self.queue_ptr.value_sync().into_scalar::<f32>() as usize;
+            self.queue.update(queue.slice_assign([ptr..ptr + b, 0..d], keys.detach()));
+            self.queue.value_sync();
+            let next = ((ptr + b) % k) as f32;
+            self.queue_ptr
+                .update(Tensor::from_floats([next], &self.queue_ptr.value_sync().device()));
+            self.queue_ptr.value_sync();
+        }
+        self
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoder::{Arch, Stem};
+    use crate::tensors::{HostValues, module_tensors};
+
+    fn floats<M: Module>(m: &M) -> Vec<f32> {
+        module_tensors(m)
+            .into_values()
+            .flat_map(|t| match t.values {
+                HostValues::F32(v) => v,
+                HostValues::I64(_) => unreachable!(),
+            })
+            .collect()
+    }
+
+    fn tiny(queue_size: usize) -> MocoV2 {
+        seeded(queue_size, 1)
+    }
+
+    fn seeded(queue_size: usize, seed: u64) -> MocoV2 {
+        let device = Device::flex().autodiff();
+        let rng = &mut corruptencoder_core::item_rng(seed, 0, 0);
+        let enc = EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 2 };
+        MocoV2Config {
+            queue_size,
+            momentum: 0.9,
+            hidden_dim: Some(8),
+            projection_dim: 4,
+            ..Default::default()
+        }
+        .init(&enc, &device, rng)
+    }
+
+    #[test]
+    fn key_encoder_is_a_momentum_average_of_the_query_encoder() {
+        let moco = tiny(8);
+        assert_eq!(floats(&moco.key_encoder), floats(&moco.encoder), "keys start as a copy");
+        // Move the query encoder away, then check k' = 0.9 k + 0.1 q element-wise.
+        let mut moco = moco;
+        moco.encoder = update_momentum(moco.encoder, &seeded(8, 2).encoder, 0.0);
+        let (k, q) = (floats(&moco.key_encoder), floats(&moco.encoder));
+        assert_ne!(k, q);
+        let device = moco.queue().device();
+        let keys = Tensor::<2>::zeros([2, 4], &device);
+        let moco = moco
+            .after_step(MethodOutput { loss: Tensor::zeros([1], &device), keys: Some(keys) }, 0.0);
+        for ((new, k), q) in floats(&moco.key_encoder).iter().zip(&k).zip(&q) {
+            assert!((new - (0.9 * k + 0.1 * q)).abs() < 1e-6, "{new} {k} {q}");
+        }
+    }
+
+    #[test]
+    fn queue_enqueues_keys_in_order_and_wraps() {
+        let mut moco = tiny(6);
+        let device = moco.queue().device();
+        let before = moco.queue().into_data().try_to_vec::<f32>().unwrap();
+        let batch = |v: f32| Tensor::<2>::full([2, 4], v, &device);
+        moco = moco.after_step(
+            MethodOutput { loss: Tensor::zeros([1], &device), keys: Some(batch(1.0)) },
+            0.0,
+        );
+        let q = moco.queue().into_data().try_to_vec::<f32>().unwrap();
+        assert!(q[..8].iter().all(|v| *v == 1.0));
+        assert_eq!(q[8..], before[8..], "rows past the batch are untouched");
+        for v in [2.0, 3.0, 4.0] {
+            moco = moco.after_step(
+                MethodOutput { loss: Tensor::zeros([1], &device), keys: Some(batch(v)) },
+                0.0,
+            );
+        }
+        // Six rows, batches of two: the fourth batch overwrote the first.
+        let q = moco.queue().into_data().try_to_vec::<f32>().unwrap();
+        let rows: Vec<f32> = q.chunks(4).map(|r| r[0]).collect();
+        assert_eq!(rows, vec![4.0, 4.0, 2.0, 2.0, 3.0, 3.0]);
+        assert_eq!(moco.queue_ptr.value_sync().into_scalar::<f32>(), 2.0);
+    }
+}

@@ -1,0 +1,238 @@
+//! The pre-training entry point: data, views, the generic training loop, checkpoints.
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use corruptencoder_core::{Progress, write_atomic};
+
+use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint, save_checkpoint};
+use crate::config::PretrainConfig;
+use crate::dataset_source::read_dataset;
+use crate::error::{Error, Result};
+use crate::method::{Method, MethodConfig};
+use crate::optim::Sgd;
+use crate::pipeline::{ImageStore, Schedule, spawn_loader};
+use crate::reporter::{Reporter, StepReport};
+use crate::weights::export_encoder;
+
+/// The stream of initial weights; data streams are `2 * epoch` and `2 * epoch + 1`
+/// (`pipeline.rs`), so the top value stays clear of them.
+const INIT_STREAM: u64 = u64::MAX;
+
+/// Where and how to run; the device, hooks and paths come from the caller.
+pub struct PretrainRun<'a> {
+    /// Image list (`path label` lines) or ImageFolder.
+    pub data: &'a Path,
+    /// Output folder: `config.toml`, `seed`, `log.jsonl`, `checkpoints/`, `encoder.safetensors`.
+    pub out: &'a Path,
+    /// Continue from the last checkpoint in `out` (the configuration must match).
+    pub resume: bool,
+    /// Replace an existing `out`.
+    pub force: bool,
+    /// Training device (autodiff is enabled on it here).
+    pub device: Device,
+    /// Progress over steps.
+    pub progress: &'a dyn Progress,
+    /// Per-step hook.
+    pub reporter: &'a mut dyn Reporter,
+    /// Stop after this global step without exporting, as if killed (tests, time limits).
+    pub stop_after: Option<u64>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PretrainSummary {
+    /// Usable images.
+    pub images: usize,
+    /// Unreadable images skipped.
+    pub skipped: usize,
+    /// Optimizer steps done in total (resumed ones included).
+    pub steps: u64,
+    /// Loss of the last step run, if any.
+    pub last_loss: Option<f32>,
+    /// The newest checkpoint.
+    pub checkpoint: Option<PathBuf>,
+    /// The exported encoder, when training finished.
+    pub encoder: Option<PathBuf>,
+}
+
+/// Pre-trains an encoder with `config` on `run.data`, writing into `run.out`.
+pub fn pretrain(config: &PretrainConfig, run: PretrainRun<'_>) -> Result<PretrainSummary> {
+    config.validate()?;
+    prepare_output(config, run.out, run.resume, run.force)?;
+    let samples = read_dataset(run.data)?;
+    let (store, skipped) = ImageStore::open(samples, config.strict, config.cache_mib << 20)?;
+    if skipped > 0 {
+        log::warn!("skipped {skipped} unreadable images of {}", run.data.display());
+    }
+    if store.len() == 0 {
+        return Err(Error::EmptyDataset { path: run.data.to_path_buf() });
+    }
+    if config.batch_size > store.len() {
+        return Err(Error::BatchTooLarge { batch: config.batch_size, images: store.len() });
+    }
+    let device = run.device.clone().autodiff();
+    device.seed(config.seed);
+    // Initial weights (and MoCo's queue) come from the run's own stream, not burn's
+    // process-wide generator (see `init.rs`).
+    let rng = &mut corruptencoder_core::item_rng(config.seed, INIT_STREAM, 0);
+    let mut summary = match &config.method {
+        MethodConfig::MocoV2(m) => {
+            train(config, m.init(&config.encoder, &device, rng), &store, run, &device)?
+        }
+        MethodConfig::Simclr(m) => {
+            train(config, m.init(&config.encoder, &device, rng), &store, run, &device)?
+        }
+        MethodConfig::Byol(m) => {
+            train(config, m.init(&config.encoder, &device, rng), &store, run, &device)?
+        }
+    };
+    summary.skipped = skipped;
+    Ok(summary)
+}
+
+fn prepare_output(config: &PretrainConfig, out: &Path, resume: bool, force: bool) -> Result<()> {
+    let io = |source| Error::Write { path: out.to_path_buf(), source };
+    if out.exists() && resume {
+        let stored = PretrainConfig::from_toml_file(&out.join("config.toml"))?;
+        if &stored != config {
+            return Err(Error::Config(format!(
+                "{} was run with a different configuration; resume with its config.toml",
+                out.display()
+            )));
+        }
+        return Ok(());
+    }
+    if out.exists() {
+        if !force {
+            return Err(corruptencoder_core::Error::OutputExists { path: out.to_path_buf() }.into());
+        }
+        fs_err::remove_dir_all(out).map_err(io)?;
+    }
+    fs_err::create_dir_all(out.join("checkpoints")).map_err(io)?;
+    write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
+    write_atomic(&out.join("seed"), format!("{}\n", config.seed).as_bytes())?;
+    Ok(())
+}
+
+fn train<M: Method>(
+    config: &PretrainConfig,
+    fresh: M,
+    store: &ImageStore,
+    run: PretrainRun<'_>,
+    device: &Device,
+) -> Result<PretrainSummary> {
+    let ckpt_dir = run.out.join("checkpoints");
+    let steps_per_epoch = (store.len() / config.batch_size) as u64;
+    let total = steps_per_epoch * config.epochs as u64;
+    let mut checkpoint = if run.resume { latest_checkpoint(&ckpt_dir) } else { None };
+    let (method, mut sgd, start) = match &checkpoint {
+        Some(path) => {
+            log::info!("resuming from {}", path.display());
+            load_checkpoint(path, fresh, device)?
+        }
+        None => (fresh, Sgd::default(), Position { epochs: 0, step: 0 }),
+    };
+    let log_path = run.out.join("log.jsonl");
+    let mut log_file = open_log(&log_path, start.step)?;
+    let end = run.stop_after.map_or(total, |s| s.min(total));
+    let mut summary = PretrainSummary {
+        images: store.len(),
+        skipped: 0,
+        steps: start.step,
+        last_loss: None,
+        checkpoint: checkpoint.clone(),
+        encoder: None,
+    };
+    run.progress.start("pretrain", total);
+    run.progress.advance(start.step);
+    let size = config.views.size as usize;
+    let schedule = Schedule {
+        seed: config.seed,
+        batch_size: config.batch_size,
+        steps_per_epoch,
+        start: start.step,
+        end,
+    };
+    let mut epoch_loss = 0.0f64;
+    let method = std::thread::scope(|scope| -> Result<M> {
+        let mut method = method;
+        let batches = spawn_loader(scope, store, &config.views, schedule, config.prefetch);
+        let mut clock = Instant::now();
+        for step in start.step..end {
+            let batch = batches.recv().expect("loader sends one batch per step")?;
+            let epoch = (step / steps_per_epoch) as usize;
+            let views = |v: Vec<f32>| {
+                Tensor::<4>::from_data(TensorData::new(v, [batch.n, 3, size, size]), device)
+            };
+            let output = method.forward(views(batch.views1), views(batch.views2));
+            let loss = output.loss.clone().into_scalar::<f32>();
+            if !loss.is_finite() {
+                return Err(Error::NonFiniteLoss {
+                    loss,
+                    epoch,
+                    step: step + 1,
+                    checkpoint: checkpoint.clone(),
+                });
+            }
+            let grads = GradientsParams::from_grads(output.loss.backward(), &method);
+            let lr = config.optim.learning_rate(step, steps_per_epoch, config.epochs);
+            method = sgd.step(&config.optim, lr, method, grads);
+            method = method.after_step(output, (step + 1) as f64 / total as f64);
+            let report = StepReport {
+                epoch,
+                step: step + 1,
+                loss,
+                lr,
+                views_per_sec: (2 * batch.n) as f64 / clock.elapsed().as_secs_f64(),
+            };
+            clock = Instant::now();
+            append_log(&mut log_file, &log_path, &report)?;
+            run.reporter.on_step(&report);
+            run.progress.advance(1);
+            (summary.steps, summary.last_loss) = (step + 1, Some(loss));
+            epoch_loss += f64::from(loss);
+            if (step + 1) % steps_per_epoch == 0 {
+                let pos = Position { epochs: epoch + 1, step: step + 1 };
+                checkpoint = Some(save_checkpoint(&ckpt_dir, &method, &sgd, pos)?);
+                run.reporter.on_epoch(epoch, (epoch_loss / steps_per_epoch as f64) as f32);
+                epoch_loss = 0.0;
+            }
+        }
+        Ok(method)
+    })?;
+    run.progress.finish();
+    summary.checkpoint = checkpoint;
+    if summary.steps == total {
+        let path = run.out.join("encoder.safetensors");
+        export_encoder(method.encoder(), total, &path)?;
+        summary.encoder = Some(path);
+    }
+    Ok(summary)
+}
+
+/// Opens the step log for appending after dropping lines past `keep_steps` (left by a run
+/// killed after its last checkpoint), so a resumed log reads like an uninterrupted one.
+fn open_log(path: &Path, keep_steps: u64) -> Result<std::fs::File> {
+    let io = |source| Error::Write { path: path.to_path_buf(), source };
+    let old = fs_err::read_to_string(path).unwrap_or_default();
+    let kept: String = old
+        .lines()
+        .filter(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .and_then(|v| v["step"].as_u64())
+                .is_some_and(|s| s <= keep_steps)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    write_atomic(path, kept.as_bytes())?;
+    std::fs::OpenOptions::new().append(true).open(path).map_err(io)
+}
+
+fn append_log(file: &mut std::fs::File, path: &Path, report: &StepReport) -> Result<()> {
+    let line = serde_json::to_string(report).expect("step report serialises");
+    writeln!(file, "{line}").map_err(|source| Error::Write { path: path.to_path_buf(), source })
+}

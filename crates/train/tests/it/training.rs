@@ -1,0 +1,54 @@
+use corruptencoder_train::{ByolConfig, MethodConfig, MocoV2Config, SimclrConfig};
+
+use crate::util::{logged_losses, run, tiny_config, tiny_dataset};
+
+/// Trains `method` for 8 epochs of 4 steps and checks the mean loss of the last 6 steps is
+/// clearly below that of 6 steps from `from` on (MoCo's loss first rises while its queue of
+/// random keys fills with real ones, so it is measured after the queue is full).
+fn loss_falls(method: MethodConfig, lr: f64, from: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let list = tiny_dataset(dir.path(), 32);
+    let mut config = tiny_config(method, 8);
+    config.optim.lr = lr;
+    let out = dir.path().join("out");
+    let summary = run(&config, &list, &out, false, None).unwrap();
+    assert_eq!(summary.steps, 32);
+    assert!(out.join("encoder.safetensors").exists() && out.join("config.toml").exists());
+    let losses = logged_losses(&out);
+    let first: f64 = losses[from..from + 6].iter().sum::<f64>() / 6.0;
+    let last: f64 = losses[losses.len() - 6..].iter().sum::<f64>() / 6.0;
+    assert!(last < 0.9 * first, "loss did not fall: {losses:?}");
+}
+
+#[test]
+fn simclr_loss_falls() {
+    loss_falls(
+        MethodConfig::Simclr(SimclrConfig {
+            hidden_dim: Some(32),
+            projection_dim: 16,
+            ..Default::default()
+        }),
+        0.3,
+        0,
+    );
+}
+
+#[test]
+fn moco_v2_loss_falls() {
+    // A queue much shorter than the dataset: one holding every image would keep each
+    // query's own earlier key as a negative, which a tiny dataset cannot afford.
+    let moco = MocoV2Config {
+        queue_size: 8,
+        momentum: 0.99,
+        hidden_dim: Some(32),
+        projection_dim: 16,
+        ..Default::default()
+    };
+    loss_falls(MethodConfig::MocoV2(moco), 0.06, 1);
+}
+
+#[test]
+fn byol_loss_falls() {
+    let byol = ByolConfig { hidden_dim: 32, projection_dim: 16, ..Default::default() };
+    loss_falls(MethodConfig::Byol(byol), 0.3, 0);
+}
