@@ -27,7 +27,7 @@ pub use error::{Error, Result};
 pub use image_io::{ImageLimits, list_images, load_rgb, load_rgba, png_bytes};
 pub use mask::{Mask, PixelBox};
 pub use reference::{MaskSource, Reference, ReferenceSet, load_references};
-pub use resize::{Filter, resize_gray, resize_rgb};
+pub use resize::{Filter, center_crop, resize_gray, resize_rgb, resize_shorter};
 mod synthetic;
 pub use synthetic::{
     LabelledImages, SYNTHETIC_LIST, SyntheticConfig, SyntheticSample, SyntheticSet, SyntheticSplit,

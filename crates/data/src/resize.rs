@@ -59,6 +59,30 @@ pub fn resize_gray(img: &GrayImage, w: u32, h: u32, filter: Filter) -> GrayImage
     GrayImage::from_raw(w, h, raw).expect("resizer returns w*h pixels")
 }
 
+/// torchvision `Resize(size)`: the shorter side becomes `size`, the longer
+/// `int(size * long / short)`; bilinear with antialiasing on downscale (PIL's).
+pub fn resize_shorter(img: &RgbImage, size: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (short, long) = if w <= h { (w, h) } else { (h, w) };
+    if short == size {
+        return img.clone();
+    }
+    let new_long = ((f64::from(size) * f64::from(long) / f64::from(short)) as u32).max(1);
+    let (nw, nh) = if w <= h { (size, new_long) } else { (new_long, size) };
+    resize_rgb(img, nw, nh, Filter::Bilinear)
+}
+
+/// torchvision `CenterCrop`: offsets `int(round((side - crop) / 2))` (Python rounds half to
+/// even). `None` when the image is smaller than the crop, where torchvision would pad.
+pub fn center_crop(img: &RgbImage, crop: u32) -> Option<RgbImage> {
+    let (w, h) = img.dimensions();
+    if w < crop || h < crop {
+        return None;
+    }
+    let off = |side: u32| (f64::from(side - crop) / 2.0).round_ties_even() as u32;
+    Some(image::imageops::crop_imm(img, off(w), off(h), crop, crop).to_image())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,9 +3,8 @@
 use std::path::PathBuf;
 
 use corruptencoder_core::{OutputDir, Progress, item_rng};
-use corruptencoder_data::{Dataset, Filter, ImageLimits, PixelBox, png_bytes, resize_rgb};
+use corruptencoder_data::{Dataset, ImageLimits, PixelBox, png_bytes};
 use image::RgbImage;
-use image::imageops;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -131,30 +130,18 @@ pub struct TestSetSummary {
     pub records: Vec<TestRecord>,
 }
 
-/// torchvision `Resize(size)`: the shorter side becomes `size`, the longer
-/// `int(size * long / short)`; bilinear with antialiasing on downscale (PIL's), which the
-/// image crate's triangle filter matches.
+/// torchvision `Resize(size)` (see [`corruptencoder_data::resize_shorter`]).
 pub fn resize_shorter(img: &RgbImage, size: u32) -> RgbImage {
-    let (w, h) = img.dimensions();
-    let (short, long) = if w <= h { (w, h) } else { (h, w) };
-    if short == size {
-        return img.clone();
-    }
-    let new_long = (f64::from(size) * f64::from(long) / f64::from(short)) as u32;
-    let (nw, nh) = if w <= h { (size, new_long) } else { (new_long, size) };
-    resize_rgb(img, nw, nh, Filter::Bilinear)
+    corruptencoder_data::resize_shorter(img, size)
 }
 
-/// torchvision `CenterCrop`: offsets `int(round((side - crop) / 2))` (Python rounds half to
-/// even). An image smaller than the crop is an error naming `name`, where torchvision
-/// would pad.
+/// torchvision `CenterCrop`; an image smaller than the crop is an error naming `name`,
+/// where torchvision would pad.
 pub fn center_crop(img: &RgbImage, crop: u32, name: &str) -> Result<RgbImage> {
-    let (w, h) = img.dimensions();
-    if w < crop || h < crop {
-        return Err(Error::ImageTooSmall { source_image: name.into(), width: w, height: h, crop });
-    }
-    let off = |side: u32| (f64::from(side - crop) / 2.0).round_ties_even() as u32;
-    Ok(imageops::crop_imm(img, off(w), off(h), crop, crop).to_image())
+    corruptencoder_data::center_crop(img, crop).ok_or_else(|| {
+        let (width, height) = img.dimensions();
+        Error::ImageTooSmall { source_image: name.into(), width, height, crop }
+    })
 }
 
 /// [`resize_shorter`] to `resize` then [`center_crop`] to `crop`.
