@@ -22,6 +22,9 @@ pub enum Error {
         /// The offending line.
         text: String,
     },
+    /// A dataset reader failed (the message names the file).
+    #[error(transparent)]
+    Data(#[from] corruptencoder_data::Error),
     /// The dataset holds no usable image.
     #[error("dataset {path} has no usable images")]
     EmptyDataset {

@@ -20,6 +20,7 @@ mod config;
 mod dataset_source;
 mod encoder;
 mod error;
+mod features;
 mod head;
 mod init;
 mod loss;
@@ -38,6 +39,7 @@ pub use encoder::{
     SmallCnn, Stem,
 };
 pub use error::{Error, Result};
+pub use features::{EvalTransform, ExtractedFeatures, extract_features};
 pub use head::MlpHead;
 pub use loss::{byol_loss, info_nce, l2_normalize, nt_xent};
 pub use method::{
