@@ -1,0 +1,263 @@
+//! Charts as SVG text (plotters' SVG backend), inlined into report.html.
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::results::{ArmSummary, RunResult};
+
+const ACCURACY: RGBColor = RGBColor(66, 114, 196);
+const ASR: RGBColor = RGBColor(214, 69, 65);
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(66, 114, 196),
+    RGBColor(214, 69, 65),
+    RGBColor(87, 160, 84),
+    RGBColor(232, 152, 47),
+    RGBColor(140, 86, 176),
+    RGBColor(70, 170, 190),
+    RGBColor(150, 110, 80),
+    RGBColor(120, 120, 120),
+];
+
+fn chart_err(chart: &'static str) -> impl Fn(String) -> Error {
+    move |problem| Error::Chart { chart, problem }
+}
+
+/// Draws with `f` on a `w x h` SVG canvas and returns the SVG text.
+fn svg(
+    chart: &'static str,
+    (w, h): (u32, u32),
+    f: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> std::result::Result<(), String>,
+) -> Result<String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| chart_err(chart)(e.to_string()))?;
+        f(&root).map_err(chart_err(chart))?;
+        root.present().map_err(|e| chart_err(chart)(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// Grouped bars of CA/BA (blue) and ASR (red) per arm, 0..100 %, with ± std whiskers
+/// where there are several seeds.
+pub fn bar_chart_svg(summary: &[ArmSummary]) -> Result<String> {
+    let n = summary.len().max(1);
+    let width = (160 + 110 * n as u32).max(420);
+    svg("accuracy and ASR per arm", (width, 380), |root| {
+        let e = |e: &dyn std::fmt::Display| e.to_string();
+        let mut chart = ChartBuilder::on(root)
+            .caption("CA/BA and ASR per arm (%)", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(70)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..n as f64, 0f64..100f64)
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_desc("%")
+            .draw()
+            .map_err(|x| e(&x))?;
+        for (i, s) in summary.iter().enumerate() {
+            let x = i as f64;
+            for (lo, hi, stat, color) in
+                [(0.12, 0.48, s.accuracy, ACCURACY), (0.52, 0.88, s.asr, ASR)]
+            {
+                let (x0, x1) = (x + lo, x + hi);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x0, 0.0), (x1, stat.mean.clamp(0.0, 100.0))],
+                        color.filled(),
+                    )))
+                    .map_err(|x| e(&x))?;
+                let mid = (x0 + x1) / 2.0;
+                let text = format!("{:.1}", stat.mean);
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        text,
+                        (x0, (stat.mean + 2.0).min(97.0)),
+                        ("sans-serif", 12),
+                    )))
+                    .map_err(|x| e(&x))?;
+                if stat.std > 0.0 {
+                    let (a, b) = ((stat.mean - stat.std).max(0.0), (stat.mean + stat.std).min(100.0));
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(
+                            vec![(mid, a), (mid, b)],
+                            BLACK.stroke_width(1),
+                        )))
+                        .map_err(|x| e(&x))?;
+                }
+            }
+            let (px, py) = chart.backend_coord(&(x + 0.5, 0.0));
+            let label = s.label();
+            let style = TextStyle::from(("sans-serif", 13)).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Top,
+            ));
+            for (k, part) in wrap(&label, 16).iter().enumerate() {
+                root.draw(&Text::new(part.clone(), (px, py + 8 + 15 * k as i32), style.clone()))
+                    .map_err(|x| e(&x))?;
+            }
+        }
+        let legend = [(ACCURACY, "CA / BA"), (ASR, "ASR")];
+        for (k, (color, name)) in legend.iter().enumerate() {
+            let (x, y) = (70 + 110 * k as i32, 30);
+            root.draw(&Rectangle::new([(x, y), (x + 14, y + 14)], color.filled()))
+                .map_err(|x| e(&x))?;
+            root.draw(&Text::new(*name, (x + 20, y), ("sans-serif", 13))).map_err(|x| e(&x))?;
+        }
+        Ok(())
+    })
+}
+
+/// Mean pre-training loss per epoch, one line per run.
+pub fn loss_chart_svg(runs: &[RunResult]) -> Result<String> {
+    let epochs = runs.iter().map(|r| r.epoch_loss.len()).max().unwrap_or(0).max(2);
+    let finite = runs.iter().flat_map(|r| r.epoch_loss.iter().copied()).filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
+    let pad = ((hi - lo) * 0.05).max(1e-3);
+    svg("pre-training loss", (720, 380), |root| {
+        let e = |e: &dyn std::fmt::Display| e.to_string();
+        let mut chart = ChartBuilder::on(root)
+            .caption("Pre-training loss per epoch", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(52)
+            .build_cartesian_2d(1f64..epochs as f64, (lo - pad)..(hi + pad))
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc("loss")
+            .draw()
+            .map_err(|x| e(&x))?;
+        for (k, run) in runs.iter().enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            let points = run.epoch_loss.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l));
+            let name = run_label(run);
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))
+                .map_err(|x| e(&x))?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| e(&x))?;
+        Ok(())
+    })
+}
+
+/// ASR (solid) and CA/BA (dashed as thin lines) against the swept value, one colour per
+/// arm.
+pub fn sweep_chart_svg(summary: &[ArmSummary]) -> Result<String> {
+    let points: Vec<f64> = summary.iter().filter_map(|s| s.sweep.as_ref().map(|p| p.value)).collect();
+    let parameter = summary.iter().find_map(|s| s.sweep.as_ref().map(|p| p.parameter.clone()));
+    let Some(parameter) = parameter else { return Ok(String::new()) };
+    let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let pad = ((hi - lo) * 0.05).max(hi.abs() * 0.05).max(1e-6);
+    let mut arms: Vec<&str> = Vec::new();
+    for s in summary {
+        if !arms.contains(&s.arm.as_str()) {
+            arms.push(&s.arm);
+        }
+    }
+    svg("sweep", (720, 380), |root| {
+        let e = |e: &dyn std::fmt::Display| e.to_string();
+        let mut chart = ChartBuilder::on(root)
+            .caption(format!("ASR and CA/BA against {parameter}"), ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(44)
+            .build_cartesian_2d((lo - pad)..(hi + pad), 0f64..100f64)
+            .map_err(|x| e(&x))?;
+        chart.configure_mesh().x_desc(parameter.as_str()).y_desc("%").draw().map_err(|x| e(&x))?;
+        for (k, arm) in arms.iter().enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            let rows: Vec<&ArmSummary> = summary.iter().filter(|s| s.arm == *arm).collect();
+            let at = |f: fn(&ArmSummary) -> f64| {
+                rows.iter()
+                    .filter_map(|s| s.sweep.as_ref().map(|p| (p.value, f(s))))
+                    .collect::<Vec<_>>()
+            };
+            chart
+                .draw_series(LineSeries::new(at(|s| s.asr.mean), color.stroke_width(3)))
+                .map_err(|x| e(&x))?
+                .label(format!("{arm} ASR"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+            chart
+                .draw_series(LineSeries::new(at(|s| s.accuracy.mean), color.stroke_width(1)))
+                .map_err(|x| e(&x))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| e(&x))?;
+        Ok(())
+    })
+}
+
+/// `arm`, `arm seed 1`, `arm (p=v) seed 1`.
+pub(crate) fn run_label(run: &RunResult) -> String {
+    let mut s = run.arm.clone();
+    if let Some(p) = &run.sweep {
+        s.push_str(&format!(" ({p})"));
+    }
+    s.push_str(&format!(" seed {}", run.seed));
+    s
+}
+
+/// Splits a label into lines of at most `width` characters at spaces or dashes.
+fn wrap(label: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in label.split_inclusive([' ', '-']) {
+        let last = lines.last_mut().expect("never empty");
+        if !last.is_empty() && last.len() + word.len() > width {
+            lines.push(word.to_owned());
+        } else {
+            last.push_str(word);
+        }
+    }
+    lines.into_iter().map(|l| l.trim().to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Stat;
+
+    #[test]
+    fn bar_chart_is_svg_with_one_bar_per_metric_and_arm() {
+        let arm = |name: &str, acc: f64, asr: f64| ArmSummary {
+            arm: name.into(),
+            accuracy: Stat { mean: acc, std: 0.0 },
+            asr: Stat { mean: asr, std: 2.0 },
+            seeds: 2,
+            ..Default::default()
+        };
+        let svg = bar_chart_svg(&[arm("clean", 80.0, 1.0), arm("corruptencoder", 79.0, 60.0)])
+            .unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
+        assert!(svg.contains("corruptencoder") && svg.contains("60.0"));
+        // Two bars per arm in the two metric colours (plus the legend swatches).
+        let fill = |c: RGBColor| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+        assert_eq!(svg.matches(&fill(ASR)).count(), 3, "{svg}");
+        assert_eq!(svg.matches(&fill(ACCURACY)).count(), 3);
+    }
+
+    #[test]
+    fn wrap_breaks_long_labels() {
+        assert_eq!(wrap("corruptencoder-localized (x=1)", 16), [
+            "corruptencoder-",
+            "localized (x=1)"
+        ]);
+    }
+}

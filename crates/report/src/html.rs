@@ -1,0 +1,151 @@
+//! `report.html`: one self-contained file (inline CSS and SVG, images as data URIs), so it
+//! can be mailed or attached to a paper's supplement as it is.
+use std::fmt::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+
+use crate::charts::{bar_chart_svg, loss_chart_svg, run_label, sweep_chart_svg};
+use crate::error::{Error, Result};
+use crate::results::Results;
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;\
+padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid \
+#ccc;padding:4px 10px;text-align:left}th{background:#f3f3f3}td.n{text-align:right}\
+figure{margin:1.5em 0}figcaption{color:#555;font-size:90%}img{max-width:100%;\
+image-rendering:pixelated}.note{color:#555}";
+
+/// The HTML report of `results`; figure files are read from `dir` and embedded.
+pub fn render_html(results: &Results, dir: &Path) -> Result<String> {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+         <style>{STYLE}</style></head><body>\n<h1>{}</h1>\n<p class=\"note\">Written by \
+         corruptencoder {}.</p>\n",
+        esc(&results.name),
+        esc(&results.name),
+        esc(&results.tool_version)
+    );
+    s.push_str("<h2>Settings</h2>\n<table><tr><th>setting</th><th>value</th></tr>\n");
+    for st in &results.settings {
+        let _ = writeln!(s, "<tr><td>{}</td><td>{}</td></tr>", esc(&st.key), esc(&st.value));
+    }
+    s.push_str("</table>\n<h2>Results</h2>\n<table><tr><th>arm</th><th>attack</th>\
+                <th>defense</th><th>poisons (ratio)</th><th>seeds</th><th>CA/BA %</th>\
+                <th>ASR %</th></tr>\n");
+    for a in &results.summary {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{} ({:.2}%)</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&a.label()),
+            esc(&a.attack),
+            esc(a.defense.as_deref().unwrap_or("none")),
+            a.poisons,
+            100.0 * a.poison_ratio,
+            a.seeds,
+            a.accuracy,
+            a.asr
+        );
+    }
+    s.push_str(
+        "</table>\n<p class=\"note\">CA/BA: top-1 accuracy on the clean test set (CA for the \
+         clean arm, BA for the others). ASR: share of triggered test images of non-target \
+         classes classified as the target class. Mean ± sample standard deviation over \
+         seeds.</p>\n",
+    );
+    if !results.summary.is_empty() {
+        figure(&mut s, &bar_chart_svg(&results.summary)?, "CA/BA and ASR per arm.");
+    }
+    if results.summary.iter().any(|a| a.sweep.is_some()) {
+        figure(&mut s, &sweep_chart_svg(&results.summary)?, "The sweep: ASR (thick) and CA/BA (thin) per arm.");
+    }
+    if results.runs.iter().any(|r| !r.epoch_loss.is_empty()) {
+        figure(&mut s, &loss_chart_svg(&results.runs)?, "Mean pre-training loss per epoch.");
+    }
+    s.push_str("<h2>Runs</h2>\n<table><tr><th>run</th><th>CA/BA %</th><th>ASR %</th>\
+                <th>hits / eligible</th><th>final loss</th><th>seconds</th></tr>\n");
+    for r in &results.runs {
+        let loss = r.epoch_loss.last().map_or("-".into(), |l| format!("{l:.4}"));
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{:.1}</td><td class=\"n\">{:.1}</td>\
+             <td class=\"n\">{} / {}</td><td class=\"n\">{loss}</td><td class=\"n\">{:.0}</td></tr>",
+            esc(&run_label(r)),
+            r.accuracy,
+            r.asr,
+            r.asr_hits,
+            r.asr_eligible,
+            r.seconds
+        );
+    }
+    s.push_str("</table>\n");
+    if !results.figures.is_empty() {
+        s.push_str("<h2>Figures</h2>\n");
+        for f in &results.figures {
+            let path = dir.join(&f.file);
+            let bytes = fs_err::read(&path).map_err(|source| Error::Figure { path, source })?;
+            let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+            let _ = writeln!(
+                s,
+                "<figure><img alt=\"{}\" src=\"data:image/png;base64,{data}\"><figcaption>{}\
+                 </figcaption></figure>",
+                esc(&f.caption),
+                esc(&f.caption)
+            );
+        }
+    }
+    if !results.notes.is_empty() {
+        s.push_str("<h2>Notes</h2>\n<ul>\n");
+        for n in &results.notes {
+            let _ = writeln!(s, "<li>{}</li>", esc(n));
+        }
+        s.push_str("</ul>\n");
+    }
+    s.push_str("</body></html>\n");
+    Ok(s)
+}
+
+fn figure(s: &mut String, svg: &str, caption: &str) {
+    let _ = writeln!(s, "<figure>{svg}<figcaption>{}</figcaption></figure>", esc(caption));
+}
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Figure, RunResult, summarize};
+
+    #[test]
+    fn html_embeds_its_figures_and_charts() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = b"\x89PNG\r\n\x1a\nnot really an image";
+        std::fs::write(dir.path().join("preview.png"), png).unwrap();
+        let runs = vec![RunResult {
+            arm: "a<b".into(),
+            epoch_loss: vec![3.0, 2.5, 2.0],
+            ..Default::default()
+        }];
+        let results = Results {
+            name: "t".into(),
+            summary: summarize(&runs),
+            runs,
+            figures: vec![Figure { file: "preview.png".into(), caption: "poisons".into() }],
+            ..Default::default()
+        };
+        let html = render_html(&results, dir.path()).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(png);
+        assert!(html.contains(&format!("data:image/png;base64,{b64}")));
+        assert_eq!(html.matches("<svg").count(), 2, "bar chart and loss curves");
+        assert!(html.contains("a&lt;b") && !html.contains("a<b"));
+        assert!(!html.contains("src=\"preview.png\""), "no external references");
+
+        std::fs::remove_file(dir.path().join("preview.png")).unwrap();
+        let err = render_html(&results, dir.path()).unwrap_err().to_string();
+        assert!(err.contains("preview.png"), "{err}");
+    }
+}

@@ -1,0 +1,130 @@
+//! `report.md`: the settings, the summary table and the per-run table, in GitHub Markdown.
+use std::fmt::Write as _;
+
+use crate::results::{ArmSummary, Results, RunResult};
+
+/// The Markdown report of `results`; figures are linked by their relative paths.
+pub fn render_markdown(results: &Results) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail; results are ignored below for that reason.
+    let _ = writeln!(s, "# {}\n", results.name);
+    let _ = writeln!(s, "Written by corruptencoder {}.\n", results.tool_version);
+    let _ = writeln!(s, "## Settings\n\n| setting | value |\n|---|---|");
+    for setting in &results.settings {
+        let _ = writeln!(s, "| {} | {} |", cell(&setting.key), cell(&setting.value));
+    }
+    let _ = writeln!(s, "\n## Results\n");
+    s.push_str(&summary_table(&results.summary));
+    let _ = writeln!(
+        s,
+        "\nCA/BA: top-1 accuracy on the clean test set (CA for the clean arm, BA for the \
+         others). ASR: share of triggered test images of non-target classes classified as \
+         the target class. Mean ± sample standard deviation over seeds.\n"
+    );
+    let _ = writeln!(s, "## Runs\n");
+    s.push_str(&runs_table(&results.runs));
+    if !results.figures.is_empty() {
+        let _ = writeln!(s, "\n## Figures\n");
+        for f in &results.figures {
+            let _ = writeln!(s, "![{}]({})\n\n*{}*\n", cell(&f.caption), f.file, f.caption);
+        }
+    }
+    if !results.notes.is_empty() {
+        let _ = writeln!(s, "\n## Notes\n");
+        for n in &results.notes {
+            let _ = writeln!(s, "- {n}");
+        }
+    }
+    s
+}
+
+/// The summary table alone (also printed by the CLI).
+pub(crate) fn summary_table(summary: &[ArmSummary]) -> String {
+    let mut s = String::from(
+        "| arm | attack | defense | poisons (ratio) | seeds | CA/BA % | ASR % |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for a in summary {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} ({:.2}%) | {} | {} | {} |",
+            cell(&a.label()),
+            a.attack,
+            a.defense.as_deref().unwrap_or("none"),
+            a.poisons,
+            100.0 * a.poison_ratio,
+            a.seeds,
+            a.accuracy,
+            a.asr
+        );
+    }
+    s
+}
+
+fn runs_table(runs: &[RunResult]) -> String {
+    let mut s = String::from(
+        "| arm | seed | CA/BA % | ASR % (hits / eligible) | final loss | seconds |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for r in runs {
+        let label = match &r.sweep {
+            Some(p) => format!("{} ({p})", r.arm),
+            None => r.arm.clone(),
+        };
+        let loss = r.epoch_loss.last().map_or("-".into(), |l| format!("{l:.4}"));
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.1} | {:.1} ({} / {}) | {} | {:.0} |",
+            cell(&label),
+            r.seed,
+            r.accuracy,
+            r.asr,
+            r.asr_hits,
+            r.asr_eligible,
+            loss,
+            r.seconds
+        );
+    }
+    s
+}
+
+/// Escapes the table separator.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Setting, summarize};
+
+    #[test]
+    fn markdown_states_settings_next_to_the_numbers() {
+        let runs = vec![
+            RunResult { arm: "clean".into(), attack: "none".into(), accuracy: 81.25, asr: 0.5, ..Default::default() },
+            RunResult {
+                arm: "corruptencoder".into(),
+                attack: "corruptencoder".into(),
+                poisons: 30,
+                poison_ratio: 0.01,
+                accuracy: 80.0,
+                asr: 42.0,
+                asr_hits: 378,
+                asr_eligible: 900,
+                ..Default::default()
+            },
+        ];
+        let results = Results {
+            name: "demo".into(),
+            settings: vec![Setting::new("epochs", 20), Setting::new("trigger", "a|b")],
+            summary: summarize(&runs),
+            runs,
+            ..Default::default()
+        };
+        let md = render_markdown(&results);
+        assert!(md.contains("| epochs | 20 |"), "{md}");
+        assert!(md.contains("| trigger | a\\|b |"));
+        assert!(md.contains("| corruptencoder | corruptencoder | none | 30 (1.00%) | 1 | 80.0 | 42.0 |"), "{md}");
+        assert!(md.contains("42.0 (378 / 900)"));
+    }
+}

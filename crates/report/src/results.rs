@@ -1,0 +1,240 @@
+//! The `results.json` schema: one [`RunResult`] per (arm, sweep value, seed), and the
+//! mean and spread over seeds.
+use serde::{Deserialize, Serialize};
+
+/// Everything an experiment measured, with the settings that produced it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Results {
+    /// Experiment name.
+    pub name: String,
+    /// Version of the tool that ran it.
+    pub tool_version: String,
+    /// Settings stated next to the numbers (data, encoder, method, epochs, ratio, trigger).
+    pub settings: Vec<Setting>,
+    /// One entry per finished run.
+    pub runs: Vec<RunResult>,
+    /// Runs grouped by arm and sweep value.
+    pub summary: Vec<ArmSummary>,
+    /// Images beside the report (paths relative to it).
+    pub figures: Vec<Figure>,
+    /// Free-form remarks (e.g. what is not comparable to the paper).
+    pub notes: Vec<String>,
+}
+
+/// One named setting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    /// What it is.
+    pub key: String,
+    /// Its value as text.
+    pub value: String,
+}
+
+impl Setting {
+    /// A setting from anything printable.
+    pub fn new(key: impl Into<String>, value: impl std::fmt::Display) -> Self {
+        Self { key: key.into(), value: value.to_string() }
+    }
+}
+
+/// An image file shown in the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figure {
+    /// PNG file, relative to the report folder.
+    pub file: String,
+    /// What it shows.
+    pub caption: String,
+}
+
+/// The value of the swept parameter in one run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    /// The parameter's name (`poison_ratio`, `references`, `trigger_size`, `area_ratio`).
+    pub parameter: String,
+    /// Its value.
+    pub value: f64,
+}
+
+impl std::fmt::Display for SweepPoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.parameter, self.value)
+    }
+}
+
+/// One pre-training run and its downstream scores. Percentages are 0..100.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunResult {
+    /// Arm name.
+    pub arm: String,
+    /// Attack (`none` for the clean arm).
+    pub attack: String,
+    /// Defense applied during pre-training, if any.
+    pub defense: Option<String>,
+    /// The swept parameter's value, when the experiment sweeps one.
+    pub sweep: Option<SweepPoint>,
+    /// Seed of poisons, pre-training and probe.
+    pub seed: u64,
+    /// Poisoned images added to the pre-training set.
+    pub poisons: usize,
+    /// Clean pre-training images.
+    pub clean_images: usize,
+    /// `poisons / clean_images` (SPEC 2).
+    pub poison_ratio: f64,
+    /// Top-1 accuracy on the clean test set: CA for a clean encoder, BA for a poisoned one.
+    pub accuracy: f64,
+    /// Attack success rate on the triggered test set, target class left out (SPEC 2).
+    pub asr: f64,
+    /// Triggered non-target images classified as the target.
+    pub asr_hits: u64,
+    /// Triggered non-target images (the ASR denominator).
+    pub asr_eligible: u64,
+    /// Top-1 accuracy per class on the clean test set, in percent.
+    pub per_class_accuracy: Vec<f64>,
+    /// Row-major confusion matrix of the clean test set (truth x prediction).
+    pub confusion: Vec<u64>,
+    /// Mean pre-training loss per epoch.
+    pub epoch_loss: Vec<f64>,
+    /// Wall-clock seconds of poisoning, pre-training and evaluation.
+    pub seconds: f64,
+}
+
+/// Mean and sample standard deviation over seeds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (n - 1 denominator); 0 for a single seed.
+    pub std: f64,
+}
+
+impl Stat {
+    /// The statistic of `values` (empty gives zeros).
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len();
+        if n == 0 {
+            return Self::default();
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let std = if n < 2 {
+            0.0
+        } else {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        };
+        Self { mean, std }
+    }
+}
+
+impl std::fmt::Display for Stat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.std > 0.0 {
+            write!(f, "{:.1} ± {:.1}", self.mean, self.std)
+        } else {
+            write!(f, "{:.1}", self.mean)
+        }
+    }
+}
+
+/// The runs of one arm at one sweep value, over seeds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArmSummary {
+    /// Arm name.
+    pub arm: String,
+    /// Attack.
+    pub attack: String,
+    /// Defense, if any.
+    pub defense: Option<String>,
+    /// Sweep value, if any.
+    pub sweep: Option<SweepPoint>,
+    /// Number of seeds.
+    pub seeds: usize,
+    /// Poisons per run.
+    pub poisons: usize,
+    /// Poisoning ratio.
+    pub poison_ratio: f64,
+    /// CA or BA in percent.
+    pub accuracy: Stat,
+    /// ASR in percent.
+    pub asr: Stat,
+}
+
+impl ArmSummary {
+    /// `arm` or `arm (parameter=value)`.
+    pub fn label(&self) -> String {
+        match &self.sweep {
+            Some(s) => format!("{} ({s})", self.arm),
+            None => self.arm.clone(),
+        }
+    }
+}
+
+/// Groups runs by (arm, sweep value) in order of first appearance.
+pub fn summarize(runs: &[RunResult]) -> Vec<ArmSummary> {
+    let mut groups: Vec<(usize, Vec<&RunResult>)> = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        match groups.iter_mut().find(|(first, _)| {
+            let f = &runs[*first];
+            f.arm == run.arm && f.sweep == run.sweep
+        }) {
+            Some((_, members)) => members.push(run),
+            None => groups.push((i, vec![run])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, members)| {
+            let first = members[0];
+            let acc: Vec<f64> = members.iter().map(|r| r.accuracy).collect();
+            let asr: Vec<f64> = members.iter().map(|r| r.asr).collect();
+            ArmSummary {
+                arm: first.arm.clone(),
+                attack: first.attack.clone(),
+                defense: first.defense.clone(),
+                sweep: first.sweep.clone(),
+                seeds: members.len(),
+                poisons: first.poisons,
+                poison_ratio: first.poison_ratio,
+                accuracy: Stat::of(&acc),
+                asr: Stat::of(&asr),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_is_mean_and_sample_std() {
+        let s = Stat::of(&[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(s.mean, 2.5);
+        assert!((s.std - 1.290_994_448_7).abs() < 1e-9);
+        assert_eq!(Stat::of(&[7.0]), Stat { mean: 7.0, std: 0.0 });
+        assert_eq!(format!("{}", Stat { mean: 92.94, std: 1.26 }), "92.9 ± 1.3");
+    }
+
+    #[test]
+    fn summary_groups_by_arm_and_sweep_value_in_order() {
+        let run = |arm: &str, v: Option<f64>, asr: f64| RunResult {
+            arm: arm.into(),
+            sweep: v.map(|value| SweepPoint { parameter: "poison_ratio".into(), value }),
+            asr,
+            ..Default::default()
+        };
+        let runs = [
+            run("ce", Some(0.01), 10.0),
+            run("clean", Some(0.01), 1.0),
+            run("ce", Some(0.02), 30.0),
+            run("ce", Some(0.01), 20.0),
+        ];
+        let s = summarize(&runs);
+        let labels: Vec<String> = s.iter().map(ArmSummary::label).collect();
+        assert_eq!(
+            labels,
+            ["ce (poison_ratio=0.01)", "clean (poison_ratio=0.01)", "ce (poison_ratio=0.02)"]
+        );
+        assert_eq!((s[0].seeds, s[0].asr.mean), (2, 15.0));
+    }
+}
