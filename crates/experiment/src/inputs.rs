@@ -1,0 +1,285 @@
+//! The inputs every run shares: the clean pre-training list, the downstream sets, the attack
+//! inputs and the triggered test sets. For synthetic data they are written once into
+//! `<out>/data` (a `.complete` marker makes an interrupted write start over).
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use corruptencoder_core::{Progress, item_rng, write_atomic};
+use corruptencoder_data::{
+    Dataset, ImageLimits, Reference, SyntheticSet, SyntheticSplit, list_images, load_references,
+    open_dataset, png_bytes, write_references,
+};
+use corruptencoder_poison::{
+    CtrlConfig, TestSetConfig, TestSetOptions, TestTrigger, TriggerSource, write_test_set,
+};
+use image::{Rgb, RgbImage};
+use rand::Rng as _;
+
+use crate::config::{AttackKind, DataConfig, ExperimentConfig};
+use crate::error::{Result, io};
+
+/// RNG stream of the generated trigger.
+const TRIGGER_STREAM: u64 = 0x7716;
+
+/// What the runs share.
+#[derive(Debug)]
+pub(crate) struct Inputs {
+    /// The clean pre-training list (`path label` lines).
+    pub(crate) clean_list: PathBuf,
+    /// Its number of images.
+    pub(crate) clean_images: usize,
+    /// Labelled downstream training set.
+    pub(crate) train: Arc<dyn Dataset>,
+    /// Labelled downstream test set.
+    pub(crate) test: Arc<dyn Dataset>,
+    /// Triggered test set with a patch trigger.
+    pub(crate) triggered: Arc<dyn Dataset>,
+    /// Triggered test set with CTRL's frequency trigger, when an arm runs CTRL.
+    pub(crate) triggered_ctrl: Option<Arc<dyn Dataset>>,
+    /// Number of downstream classes.
+    pub(crate) classes: usize,
+    /// Class names, where known.
+    pub(crate) class_names: Vec<String>,
+    /// Reference objects of the target class (the first `references` are used).
+    pub(crate) references: Vec<Reference>,
+    /// Reference image files (PoisonedEncoder's whole target-class photos).
+    pub(crate) reference_files: Vec<PathBuf>,
+    /// Background photos.
+    pub(crate) backgrounds: Vec<PathBuf>,
+    /// Support images for CorruptEncoder+.
+    pub(crate) supports: Vec<(String, RgbImage)>,
+    /// Target-class images the baselines poison.
+    pub(crate) target_images: Vec<PathBuf>,
+    /// The trigger image.
+    pub(crate) trigger: TriggerSource,
+}
+
+/// Most poisons any run makes.
+fn max_poisons(config: &ExperimentConfig, clean: usize) -> usize {
+    config
+        .sweep_points()
+        .iter()
+        .map(|(_, a)| poisons_for(a.poison_ratio, clean))
+        .max()
+        .unwrap_or(1)
+}
+
+/// Poisons for `ratio` of `clean` images: rounded, at least one.
+pub(crate) fn poisons_for(ratio: f64, clean: usize) -> usize {
+    ((ratio * clean as f64).round() as usize).max(1)
+}
+
+/// Prepares (or finds, when resuming) the shared inputs under `out`.
+pub(crate) fn prepare(
+    config: &ExperimentConfig,
+    out: &Path,
+    limits: &ImageLimits,
+    progress: &dyn Progress,
+) -> Result<Inputs> {
+    let data = out.join("data");
+    let mut inputs = match &config.data {
+        DataConfig::Synthetic(s) => {
+            if !data.join(".complete").exists() {
+                if data.exists() {
+                    fs_err::remove_dir_all(&data).map_err(io("remove", &data))?;
+                }
+                write_synthetic(config, s, &data, progress)?;
+                write_atomic(&data.join(".complete"), b"")?;
+            }
+            read_synthetic(s, &data, limits)?
+        }
+        DataConfig::Files(f) => {
+            let clean = open_dataset(&f.pretrain, None)?;
+            let train: Arc<dyn Dataset> = open_dataset(&f.downstream_train, None)?.into();
+            let test: Arc<dyn Dataset> = open_dataset(&f.downstream_test, None)?.into();
+            let references = match &f.references {
+                Some(dir) => load_references(dir, limits)?.references,
+                None => Vec::new(),
+            };
+            let reference_files = match &f.references {
+                Some(dir) => references.iter().filter_map(|r| find_image(dir, &r.name)).collect(),
+                None => Vec::new(),
+            };
+            let supports = match &f.supports {
+                Some(dir) => list_images(dir)?
+                    .into_iter()
+                    .map(|p| {
+                        let img = corruptencoder_data::load_rgb(&p, limits)?;
+                        Ok((p.display().to_string(), img))
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+                None => Vec::new(),
+            };
+            let classes = class_count(train.as_ref());
+            Inputs {
+                clean_list: f.pretrain.clone(),
+                clean_images: clean.len(),
+                class_names: train.class_names().map(<[String]>::to_vec).unwrap_or_default(),
+                train,
+                triggered: test.clone(),
+                triggered_ctrl: None,
+                test,
+                classes,
+                references,
+                reference_files,
+                backgrounds: f.backgrounds.as_deref().map(list_images).transpose()?.unwrap_or_default(),
+                supports,
+                target_images: f
+                    .target_images
+                    .as_deref()
+                    .map(list_images)
+                    .transpose()?
+                    .unwrap_or_default(),
+                trigger: TriggerSource::File(f.trigger.clone()),
+            }
+        }
+    };
+    inputs.triggered = test_set(config, &inputs, out, "testset", false, limits, progress)?;
+    if config.arms.iter().any(|a| a.attack == AttackKind::Ctrl) {
+        inputs.triggered_ctrl =
+            Some(test_set(config, &inputs, out, "testset-ctrl", true, limits, progress)?);
+    }
+    Ok(inputs)
+}
+
+fn find_image(dir: &Path, name: &str) -> Option<PathBuf> {
+    ["png", "jpg", "jpeg", "JPEG"].iter().map(|e| dir.join(format!("{name}.{e}"))).find(|p| p.exists())
+}
+
+fn class_count(ds: &dyn Dataset) -> usize {
+    match ds.class_names() {
+        Some(names) => names.len(),
+        None => (0..ds.len()).map(|i| ds.label(i).max(0) as usize + 1).max().unwrap_or(0),
+    }
+}
+
+/// The triggered twin of the downstream test set, made once per experiment (its seed is
+/// the experiment's first seed, so every arm is scored on the same images).
+fn test_set(
+    config: &ExperimentConfig,
+    inputs: &Inputs,
+    out: &Path,
+    name: &str,
+    ctrl: bool,
+    limits: &ImageLimits,
+    progress: &dyn Progress,
+) -> Result<Arc<dyn Dataset>> {
+    let dir = out.join(name);
+    let t = &config.testset;
+    let transform = &config.eval.transform;
+    let ts = TestSetConfig {
+        resize: transform.resize,
+        crop: transform.crop,
+        trigger_size: t.trigger_size,
+        band: t.band,
+        format: t.format,
+        jpeg_quality: 75,
+    };
+    if !dir.exists() {
+        let trigger = if ctrl {
+            TestTrigger::Frequency(CtrlConfig::default().trigger()?)
+        } else {
+            TestTrigger::Patch(inputs.trigger.load(t.trigger_size, limits)?)
+        };
+        let opts = TestSetOptions {
+            out: dir.clone(),
+            force: false,
+            seed: config.seeds[0],
+            config_toml: toml::to_string_pretty(&ts).expect("test-set config serialises"),
+            limits: *limits,
+        };
+        write_test_set(inputs.test.as_ref(), &ts, &trigger, &opts, progress)?;
+    }
+    Ok(open_dataset(&dir.join("filelist.txt"), None)?.into())
+}
+
+fn write_synthetic(
+    config: &ExperimentConfig,
+    s: &crate::config::SyntheticData,
+    data: &Path,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let world = SyntheticSet::new(s.world.clone())?;
+    let target = config.attack.target;
+    world.write_split(SyntheticSplit::Pretrain, s.pretrain, &data.join("pretrain"), progress)?;
+    world.write_split(SyntheticSplit::DownstreamTrain, s.downstream_train, &data.join("downstream-train"), progress)?;
+    world.write_split(SyntheticSplit::DownstreamTest, s.downstream_test, &data.join("downstream-test"), progress)?;
+    let refs = config.sweep_points().iter().map(|(_, a)| a.references).max().unwrap_or(1);
+    write_references(&world.references(target, refs)?, &data.join("references"))?;
+    let (bw, bh) = s.background_size;
+    world.write_backgrounds(s.backgrounds, bw, bh, &data.join("backgrounds"))?;
+    let supports = data.join("supports");
+    fs_err::create_dir_all(&supports).map_err(io("create", &supports))?;
+    for (name, img) in world.supports(target, 8)? {
+        write_atomic(&supports.join(format!("{name}.png")), &png_bytes(&img))?;
+    }
+    // Target-class images for the baselines: pre-training-split images past the clean
+    // set, so no poison is a copy of a clean image.
+    let targets = data.join("targets");
+    fs_err::create_dir_all(&targets).map_err(io("create", &targets))?;
+    let classes = s.world.classes;
+    let first = s.pretrain + (target + classes - s.pretrain % classes) % classes;
+    let n = max_poisons(config, s.pretrain);
+    for k in 0..n {
+        let sample = world.sample(SyntheticSplit::Pretrain, first + k * classes);
+        debug_assert_eq!(sample.label, target);
+        write_atomic(&targets.join(format!("target-{k:05}.png")), &png_bytes(&sample.image))?;
+    }
+    write_atomic(&data.join("trigger.png"), &png_bytes(&generated_trigger(s.world.seed)))?;
+    Ok(())
+}
+
+fn read_synthetic(
+    s: &crate::config::SyntheticData,
+    data: &Path,
+    limits: &ImageLimits,
+) -> Result<Inputs> {
+    let world = SyntheticSet::new(s.world.clone())?;
+    let train: Arc<dyn Dataset> = open_dataset(&data.join("downstream-train"), None)?.into();
+    let test: Arc<dyn Dataset> = open_dataset(&data.join("downstream-test"), None)?.into();
+    let references = load_references(&data.join("references"), limits)?.references;
+    let reference_files =
+        references.iter().filter_map(|r| find_image(&data.join("references"), &r.name)).collect();
+    let supports = list_images(&data.join("supports"))?
+        .into_iter()
+        .map(|p| {
+            let img = corruptencoder_data::load_rgb(&p, limits)?;
+            Ok((p.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), img))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Inputs {
+        clean_list: data.join("pretrain").join(corruptencoder_data::SYNTHETIC_LIST),
+        clean_images: s.pretrain,
+        train,
+        triggered: test.clone(),
+        triggered_ctrl: None,
+        test,
+        classes: s.world.classes,
+        class_names: world.class_names(),
+        references,
+        reference_files,
+        backgrounds: list_images(&data.join("backgrounds"))?,
+        supports,
+        target_images: list_images(&data.join("targets"))?,
+        trigger: TriggerSource::File(data.join("trigger.png")),
+    })
+}
+
+/// An 80 px trigger of 4 x 4 saturated colour blocks, like the authors' random-pattern
+/// trigger image (which the product must not depend on).
+pub(crate) fn generated_trigger(seed: u64) -> RgbImage {
+    let mut rng = item_rng(seed, TRIGGER_STREAM, 0);
+    let colours: Vec<Rgb<u8>> = (0..16)
+        .map(|_| {
+            let mut c = [0u8; 3];
+            for v in &mut c {
+                *v = if rng.random::<bool>() { 255 } else { 0 };
+            }
+            if c == [0, 0, 0] || c == [255, 255, 255] {
+                c[rng.random_range(0..3)] = 128;
+            }
+            Rgb(c)
+        })
+        .collect();
+    RgbImage::from_fn(80, 80, |x, y| colours[(y / 20 * 4 + x / 20) as usize])
+}

@@ -1,0 +1,22 @@
+//! One-command experiments: arms (clean, each attack, each defense) sharing one
+//! pre-training set and one downstream task; per arm poison → pre-train → features →
+//! probe → CA/BA/ASR; several seeds; a sweep over one parameter; resume; and the report.
+//!
+//! The output folder holds `experiment.toml`, `data/` (synthetic data), `testset*/`,
+//! `runs/<arm>[/<parameter>-<value>]/seed-<s>/{poisons,pretrain,features.safetensors,
+//! result.json}`, `figures/`, `results.json`, `report.md` and `report.html`.
+#![deny(missing_docs)]
+
+mod config;
+mod error;
+mod inputs;
+mod presets;
+mod report;
+mod runner;
+
+pub use config::{
+    ArmConfig, AttackKind, AttackSettings, DataConfig, DefenseKind, EvalSettings,
+    ExperimentConfig, FileData, SweepConfig, SweepParameter, SyntheticData, TestsetSettings,
+};
+pub use error::{Error, Result};
+pub use runner::{Observer, RunOptions, run_experiment};

@@ -1,0 +1,78 @@
+//! Built-in experiments: the CPU demo and its longer variant.
+use corruptencoder_augment::ViewRecipe;
+use corruptencoder_data::SyntheticConfig;
+use corruptencoder_eval::EvalConfig;
+use corruptencoder_poison::{AreaRatio, TestImageFormat};
+use corruptencoder_train::{
+    Arch, EncoderConfig, EvalTransform, MethodConfig, OptimConfig, PretrainConfig, SimclrConfig,
+    Stem,
+};
+
+use crate::config::{
+    ArmConfig, AttackKind, AttackSettings, DataConfig, DefenseKind, EvalSettings,
+    ExperimentConfig, SyntheticData, TestsetSettings,
+};
+
+fn arm(name: &str, attack: AttackKind, defense: Option<DefenseKind>) -> ArmConfig {
+    ArmConfig { name: name.into(), attack, defense }
+}
+
+impl ExperimentConfig {
+    /// `corruptencoder demo`: the embedded synthetic world at 32 px, a small CNN trained
+    /// with SimCLR, four arms (clean, CorruptEncoder, SSL-Backdoor, CorruptEncoder under
+    /// localized cropping), 3 references at a 1% poisoning ratio; sized to finish within
+    /// minutes on two CPU cores. Not the paper's setting: see `reference_preset` docs.
+    pub fn demo() -> Self {
+        let size = 32;
+        Self {
+            name: "corruptencoder demo (CPU scale)".into(),
+            seeds: vec![0],
+            data: DataConfig::Synthetic(SyntheticData {
+                world: SyntheticConfig { classes: 10, size, reference_size: 128, seed: 0 },
+                pretrain: 2000,
+                downstream_train: 1000,
+                downstream_test: 500,
+                backgrounds: 100,
+                background_size: (256, 192),
+            }),
+            attack: AttackSettings {
+                target: 0,
+                references: 3,
+                poison_ratio: 0.01,
+                trigger_size: 24,
+                area_ratio: AreaRatio::Fixed(2.0),
+                max_size: 800,
+                support_ratio: 0.2,
+            },
+            testset: TestsetSettings { trigger_size: 10, band: 0.25, format: TestImageFormat::Png },
+            eval: EvalSettings {
+                transform: EvalTransform::crop_only(size),
+                batch_size: 250,
+                classifier: EvalConfig::default(),
+            },
+            pretrain: PretrainConfig {
+                seed: 0,
+                epochs: 10,
+                batch_size: 100,
+                strict: true,
+                prefetch: 2,
+                cache_mib: 512,
+                optim: OptimConfig { lr: 0.06, ..Default::default() },
+                encoder: EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 32 },
+                views: ViewRecipe::simclr(size),
+                method: MethodConfig::Simclr(SimclrConfig::default()),
+            },
+            sweep: None,
+            arms: vec![
+                arm("clean", AttackKind::None, None),
+                arm("corruptencoder", AttackKind::Corruptencoder, None),
+                arm("ssl-backdoor", AttackKind::SslBackdoor, None),
+                arm(
+                    "corruptencoder-localized",
+                    AttackKind::Corruptencoder,
+                    Some(DefenseKind::LocalizedCropping),
+                ),
+            ],
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! What the report states next to the numbers, and the figures it embeds.
+use std::path::Path;
+
+use corruptencoder_augment::{CropPolicy, CropBox, RandomResizedCrop};
+use corruptencoder_core::write_atomic;
+use corruptencoder_data::png_bytes;
+use corruptencoder_eval::ProbeKind;
+use corruptencoder_poison::{
+    AreaRatio, Layout, McConfig, Scene, TriggerGrid, render_trigger_map, trigger_map,
+};
+use corruptencoder_report::{Figure, RunResult, Setting};
+use corruptencoder_train::MethodConfig;
+use corruptencoder_train::burn::prelude::Device;
+
+use crate::config::{AttackKind, DataConfig, ExperimentConfig};
+use crate::error::{Result, io};
+use crate::inputs::Inputs;
+
+/// Every setting that decides the numbers, as `key: value` lines.
+pub(crate) fn settings(config: &ExperimentConfig, inputs: &Inputs, device: &Device) -> Vec<Setting> {
+    let mut s = Vec::new();
+    match &config.data {
+        DataConfig::Synthetic(d) => {
+            s.push(Setting::new(
+                "data",
+                format!(
+                    "embedded synthetic world: {} texture-defined object classes, {} px images, \
+                     world seed {}",
+                    d.world.classes, d.world.size, d.world.seed
+                ),
+            ));
+            s.push(Setting::new("backgrounds", format!("{} procedural, {}x{}", d.backgrounds, d.background_size.0, d.background_size.1)));
+        }
+        DataConfig::Files(f) => {
+            s.push(Setting::new("pre-training data", f.pretrain.display()));
+            s.push(Setting::new("downstream train", f.downstream_train.display()));
+            s.push(Setting::new("downstream test", f.downstream_test.display()));
+        }
+    }
+    s.push(Setting::new("clean pre-training images", inputs.clean_images));
+    s.push(Setting::new(
+        "downstream train / test images",
+        format!("{} / {} ({} classes)", inputs.train.len(), inputs.test.len(), inputs.classes),
+    ));
+    let a = &config.attack;
+    let target_name = inputs.class_names.get(a.target).map_or(String::new(), |n| format!(" ({n})"));
+    s.push(Setting::new("target class", format!("{}{target_name}", a.target)));
+    s.push(Setting::new(
+        "poisoning ratio",
+        format!(
+            "{:.2}% ({} poisons per attack arm)",
+            100.0 * a.poison_ratio,
+            crate::inputs::poisons_for(a.poison_ratio, inputs.clean_images)
+        ),
+    ));
+    s.push(Setting::new("reference objects", a.references));
+    s.push(Setting::new(
+        "trigger",
+        match &inputs.trigger {
+            corruptencoder_poison::TriggerSource::File(p) => p.display().to_string(),
+            corruptencoder_poison::TriggerSource::White => "white square".into(),
+        },
+    ));
+    s.push(Setting::new(
+        "trigger size",
+        format!(
+            "{} px in CorruptEncoder poisons (max side {}), {} px on test images and in baseline poisons",
+            a.trigger_size, a.max_size, config.testset.trigger_size
+        ),
+    ));
+    let ratio = match a.area_ratio {
+        AreaRatio::Fixed(r) => format!("{r}"),
+        AreaRatio::Optimal { .. } => "optimal (theory)".into(),
+    };
+    s.push(Setting::new("area ratio (poison / object width)", ratio));
+    if config.arms.iter().any(|arm| arm.attack == AttackKind::CorruptencoderPlus) {
+        s.push(Setting::new("CorruptEncoder+ support ratio", a.support_ratio));
+    }
+    s.push(Setting::new(
+        "triggered test set",
+        format!("band {}, {:?}", config.testset.band, config.testset.format),
+    ));
+    let p = &config.pretrain;
+    let e = &p.encoder;
+    s.push(Setting::new(
+        "encoder",
+        format!("{:?}, {:?} stem, width {} ({}-d features)", e.arch, e.stem, e.width, e.feature_dim()),
+    ));
+    let method = match &p.method {
+        MethodConfig::MocoV2(m) => format!(
+            "MoCo-v2 (queue {}, momentum {}, temperature {})",
+            m.queue_size, m.momentum, m.temperature
+        ),
+        MethodConfig::Simclr(m) => format!("SimCLR (temperature {})", m.temperature),
+        MethodConfig::Byol(m) => format!("BYOL (EMA {})", m.momentum),
+    };
+    s.push(Setting::new("method", method));
+    s.push(Setting::new(
+        "pre-training",
+        format!(
+            "{} epochs, batch {}, SGD lr {} momentum {} wd {}, cosine, {} warm-up epochs",
+            p.epochs, p.batch_size, p.optim.lr, p.optim.momentum, p.optim.weight_decay, p.optim.warmup_epochs
+        ),
+    ));
+    s.push(Setting::new(
+        "views",
+        format!(
+            "{} px, {:?} crops (scale {:?}) unless an arm's defense changes them",
+            p.views.size, p.views.crops, p.views.crop.scale
+        ),
+    ));
+    let ev = &config.eval;
+    let classifier = match ev.classifier.classifier {
+        ProbeKind::Linear => {
+            let l = &ev.classifier.linear_probe;
+            format!(
+                "linear probe on L2-normalised, standardised features: SGD lr {} momentum {} wd {}, \
+                 batch {}, {} epochs, x{} at {:?}",
+                l.lr, l.momentum, l.weight_decay, l.batch_size, l.epochs, l.lr_gamma, l.lr_milestones
+            )
+        }
+        ProbeKind::Knn => format!("kNN k={} T={}", ev.classifier.knn.k, ev.classifier.knn.temperature),
+    };
+    s.push(Setting::new("downstream classifier", classifier));
+    s.push(Setting::new(
+        "test transform",
+        format!("resize {:?}, centre crop {}", ev.transform.resize, ev.transform.crop),
+    ));
+    s.push(Setting::new(
+        "seeds",
+        config.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
+    ));
+    s.push(Setting::new("device", format!("{device:?}")));
+    s
+}
+
+/// Copies each attack's poison preview beside the report and draws the layout theory's
+/// heatmap for the first reference; returns them as figures.
+pub(crate) fn figures(
+    config: &ExperimentConfig,
+    inputs: &Inputs,
+    out: &Path,
+    runs: &[RunResult],
+) -> Result<Vec<Figure>> {
+    let dir = out.join("figures");
+    fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
+    let mut figures = Vec::new();
+    let mut seen = Vec::new();
+    for arm in &config.arms {
+        if arm.attack == AttackKind::None || seen.contains(&arm.attack) {
+            continue;
+        }
+        let Some(run) = runs.iter().find(|r| r.arm == arm.name) else { continue };
+        let mut run_dir = out.join("runs").join(&arm.name);
+        if let Some(s) = &run.sweep {
+            run_dir = run_dir.join(format!("{}-{}", s.parameter, s.value));
+        }
+        let preview = run_dir.join(format!("seed-{}", run.seed)).join("poisons").join("preview.png");
+        if let Ok(bytes) = fs_err::read(&preview) {
+            let file = format!("figures/poisons-{}.png", arm.attack.name());
+            write_atomic(&out.join(&file), &bytes)?;
+            figures.push(Figure {
+                file,
+                caption: format!("The first {} poisons (arm {}).", arm.attack.name(), arm.name),
+            });
+            seen.push(arm.attack);
+        }
+    }
+    if let Some(figure) = heatmap(config, inputs, out)? {
+        figures.push(figure);
+    }
+    Ok(figures)
+}
+
+/// P(poisoned pair) over trigger positions for the first reference at the configured
+/// area ratio, under the standard crops (SPEC 4): where the trigger should go.
+fn heatmap(config: &ExperimentConfig, inputs: &Inputs, out: &Path) -> Result<Option<Figure>> {
+    let uses_ce = config
+        .arms
+        .iter()
+        .any(|a| matches!(a.attack, AttackKind::Corruptencoder | AttackKind::CorruptencoderPlus));
+    let (Some(reference), true) = (inputs.references.first(), uses_ce) else { return Ok(None) };
+    let a = &config.attack;
+    let b = reference.object_box;
+    let half = a.max_size / 2;
+    let o_w = b.w.min(half).max(1);
+    let o_h = ((f64::from(o_w) / f64::from(b.w)) * f64::from(b.h)).max(1.0) as u32;
+    let ratio = match a.area_ratio {
+        AreaRatio::Fixed(r) => r,
+        AreaRatio::Optimal { .. } => 2.0,
+    };
+    let background = (ratio * f64::from(o_w)) as u32;
+    let Ok(scene) = Scene::centred(Layout::Left, (o_w, o_h), background, a.trigger_size) else {
+        return Ok(None);
+    };
+    let stride = (scene.width / 48).max(1);
+    let grid = TriggerGrid::whole_image(scene.width, scene.height, a.trigger_size, stride);
+    let sampler = CropPolicy::Standard(RandomResizedCrop::default());
+    let mc = McConfig { samples: 400_000, seed: config.seeds[0], ..Default::default() };
+    let map = trigger_map((scene.width, scene.height), scene.object, a.trigger_size, grid, &sampler, &mc);
+    let on_object = |i, j| {
+        let (x, y) = grid.position(i, j);
+        CropBox { x, y, w: a.trigger_size, h: a.trigger_size }.overlap(&scene.object) > 0
+    };
+    let mark = map.best(|i, j| !on_object(i, j));
+    let img = render_trigger_map(&map, on_object, mark, 640);
+    let file = "figures/theory-heatmap.png".to_owned();
+    write_atomic(&out.join(&file), &png_bytes(&img))?;
+    Ok(Some(Figure {
+        file,
+        caption: format!(
+            "Layout theory: probability that a pair of standard crops is a poisoned pair, over \
+             trigger positions, for reference {} ({o_w}x{o_h} object) at area ratio {ratio} \
+             ({}x{} poison); the object is masked, the best position marked.",
+            reference.name, scene.width, scene.height
+        ),
+    }))
+}

@@ -1,0 +1,204 @@
+//! End-to-end runs of tiny experiments on the embedded synthetic data.
+use std::path::Path;
+use std::sync::Mutex;
+
+use corruptencoder_core::{NoProgress, Progress};
+use corruptencoder_data::{ImageLimits, SyntheticConfig};
+use corruptencoder_experiment::*;
+use corruptencoder_report::RunResult;
+use corruptencoder_train::burn::prelude::Device;
+use corruptencoder_train::{Arch, EncoderConfig, EvalTransform, MethodConfig, SimclrConfig, Stem};
+
+/// Records what the runner reports.
+#[derive(Default)]
+struct Record {
+    events: Mutex<Vec<String>>,
+}
+
+impl Observer for Record {
+    fn stage(&self, label: &str, stage: &str) {
+        self.events.lock().unwrap().push(format!("{label}: {stage}"));
+    }
+    fn run_finished(&self, r: &RunResult, reused: bool) {
+        let how = if reused { "reused" } else { "ran" };
+        self.events.lock().unwrap().push(format!("{} seed {}: {how}", r.arm, r.seed));
+    }
+    fn progress(&self) -> &dyn Progress {
+        &NoProgress
+    }
+}
+
+impl Record {
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.events.lock().unwrap())
+    }
+}
+
+/// Two arms on 16 px images, one epoch: seconds, not minutes.
+fn tiny() -> ExperimentConfig {
+    let mut c = ExperimentConfig::demo();
+    c.name = "tiny".into();
+    c.data = DataConfig::Synthetic(SyntheticData {
+        world: SyntheticConfig { classes: 3, size: 16, reference_size: 48, seed: 1 },
+        pretrain: 24,
+        downstream_train: 12,
+        downstream_test: 9,
+        backgrounds: 4,
+        background_size: (96, 72),
+    });
+    c.attack.poison_ratio = 0.1;
+    c.attack.trigger_size = 8;
+    c.testset.trigger_size = 4;
+    c.eval.transform = EvalTransform::crop_only(16);
+    c.eval.classifier.linear_probe.epochs = 3;
+    c.pretrain.epochs = 1;
+    c.pretrain.batch_size = 8;
+    c.pretrain.views.size = 16;
+    c.pretrain.encoder = EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 4 };
+    c.pretrain.method = MethodConfig::Simclr(SimclrConfig::default());
+    c.arms.truncate(2); // clean, corruptencoder
+    c
+}
+
+fn opts(out: &Path) -> RunOptions {
+    RunOptions { out: out.into(), force: false, device: Device::flex(), limits: ImageLimits::default() }
+}
+
+#[test]
+fn experiment_writes_reports_and_resumes_skipping_finished_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("exp");
+    let config = tiny();
+    let rec = Record::default();
+    let results = run_experiment(&config, &opts(&out), &rec).unwrap();
+    let first = rec.take();
+    assert!(first.contains(&"corruptencoder seed 0: poisons".to_owned()), "{first:?}");
+    assert!(first.contains(&"clean seed 0: pretrain".to_owned()));
+    assert_eq!(results.runs.len(), 2);
+    let ce = &results.runs[1];
+    assert_eq!((ce.poisons, ce.clean_images), (2, 24), "10% of 24, rounded");
+    // Target class 0 holds 3 of the 9 test images; ASR counts the 6 others.
+    assert_eq!(ce.asr_eligible, 6);
+    assert_eq!(ce.epoch_loss.len(), 1);
+    assert!(ce.epoch_loss[0].is_finite());
+
+    // The poison set joins the clean list, poisons marked -1.
+    let list = std::fs::read_to_string(out.join("runs/corruptencoder/seed-0/poisons/filelist.txt"))
+        .unwrap();
+    assert_eq!(list.lines().count(), 26);
+    assert_eq!(list.lines().filter(|l| l.ends_with(" -1")).count(), 2);
+
+    // Report files, with their images embedded.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.matches("data:image/png;base64,").count() >= 2, "poison preview + heatmap");
+    assert!(html.contains("<svg"));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| poisoning ratio | 10.00% (2 poisons per attack arm) |"), "{md}");
+    let json: corruptencoder_report::Results =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(json, results);
+
+    // Same experiment again: nothing runs.
+    let again = run_experiment(&config, &opts(&out), &rec).unwrap();
+    assert_eq!(rec.take(), ["clean seed 0: reused", "corruptencoder seed 0: reused"]);
+    assert_eq!(again.runs, results.runs);
+
+    // A crash after pre-training: the encoder is kept, evaluation runs again alone.
+    let run = out.join("runs/corruptencoder/seed-0");
+    std::fs::remove_file(run.join("result.json")).unwrap();
+    std::fs::remove_file(run.join("features.safetensors")).unwrap();
+    let resumed = run_experiment(&config, &opts(&out), &rec).unwrap();
+    assert_eq!(rec.take(), [
+        "clean seed 0: reused",
+        "corruptencoder seed 0: features",
+        "corruptencoder seed 0: probe",
+        "corruptencoder seed 0: ran"
+    ]);
+    assert_eq!(resumed.runs[1].accuracy, results.runs[1].accuracy, "same encoder, same probe seed");
+    assert_eq!(resumed.runs[1].asr, results.runs[1].asr);
+}
+
+#[test]
+fn a_different_experiment_in_the_folder_is_refused_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("exp");
+    let mut config = tiny();
+    config.arms.truncate(1);
+    run_experiment(&config, &opts(&out), &Record::default()).unwrap();
+    config.pretrain.optim.lr = 0.1;
+    let err = run_experiment(&config, &opts(&out), &Record::default()).unwrap_err();
+    assert!(matches!(err, Error::DifferentExperiment { .. }), "{err}");
+    let forced = RunOptions { force: true, ..opts(&out) };
+    run_experiment(&config, &forced, &Record::default()).unwrap();
+}
+
+#[test]
+fn experiment_files_parse_with_defaults_and_report_bad_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("e.toml");
+    std::fs::write(
+        &file,
+        r#"
+seeds = [1, 2]
+[data]
+source = "files"
+pretrain = "pre/list.txt"
+downstream_train = "train"
+downstream_test = "test"
+references = "refs"
+backgrounds = "bgs"
+trigger = "trigger.png"
+[attack]
+target = 33
+[[arms]]
+name = "clean"
+attack = "none"
+[[arms]]
+name = "ce"
+attack = "corruptencoder"
+"#,
+    )
+    .unwrap();
+    let c = ExperimentConfig::from_file(&file).unwrap();
+    assert_eq!(c.seeds, [1, 2]);
+    assert_eq!((c.attack.poison_ratio, c.attack.trigger_size, c.pretrain.epochs), (0.005, 40, 200));
+    let DataConfig::Files(f) = &c.data else { panic!("files") };
+    assert_eq!(f.pretrain, tmp.path().join("pre/list.txt"), "relative to the file");
+    // The TOML round trip keeps everything.
+    let back: ExperimentConfig = toml::from_str(&c.to_toml()).unwrap();
+    assert_eq!(back, c);
+
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("attack = \"corruptencoder\"", "attack = \"ssl-backdoor\"")).unwrap();
+    let err = ExperimentConfig::from_file(&file).unwrap_err().to_string();
+    assert!(err.contains("arm `ce` needs data.target_images"), "{err}");
+    std::fs::write(&file, text.replace("name = \"ce\"", "name = \"clean\"")).unwrap();
+    let err = ExperimentConfig::from_file(&file).unwrap_err().to_string();
+    assert!(err.contains("two arms are named `clean`"), "{err}");
+    std::fs::write(&file, text.replace("target = 33", "target = 33\nbogus = 1")).unwrap();
+    let err = format!("{:#}", anyhow_chain(ExperimentConfig::from_file(&file).unwrap_err()));
+    assert!(err.contains("bogus"), "{err}");
+}
+
+fn anyhow_chain(e: Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(c) = src {
+        s += &format!(": {c}");
+        src = c.source();
+    }
+    s
+}
+
+#[test]
+fn the_demo_preset_is_valid_and_matches_configs_demo_toml() {
+    let demo = ExperimentConfig::demo();
+    demo.validate().unwrap();
+    assert_eq!(demo.arms.len(), 4);
+    assert_eq!(demo.attack.references, 3);
+    assert!(demo.attack.poison_ratio <= 0.01);
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/demo.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(toml::from_str::<ExperimentConfig>(&text).unwrap(), demo, "configs/demo.toml is stale");
+}
