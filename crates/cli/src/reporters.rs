@@ -58,6 +58,11 @@ impl BarProgress {
 }
 
 impl BarProgress {
+    /// Replaces the text beside the bar.
+    pub(crate) fn set_message(&self, msg: String) {
+        self.bar.set_message(msg);
+    }
+
     /// The per-step hook of pre-training, drawing on the same bar.
     pub(crate) fn step_reporter(&self) -> StepReporter {
         StepReporter { bar: self.bar.clone() }

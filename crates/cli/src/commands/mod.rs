@@ -5,6 +5,8 @@ use clap::Subcommand;
 
 use crate::reporters::Ui;
 
+mod eval;
+mod experiment;
 mod poison;
 mod poison_baselines;
 mod pretrain;
@@ -24,6 +26,13 @@ pub(crate) enum Command {
     Theory(theory::TheoryArgs),
     /// Contrastive pre-training (MoCo-v2, SimCLR, BYOL) with checkpoints and resume.
     Pretrain(Box<pretrain::PretrainArgs>),
+    /// Score an encoder downstream: linear probe or kNN, CA/BA, ASR, per-class accuracy.
+    Eval(Box<eval::EvalArgs>),
+    /// Run an experiment file: arms, seeds, a sweep; poison, pre-train, evaluate, report.
+    Experiment(experiment::ExperimentArgs),
+    /// The embedded CPU demo: clean, CorruptEncoder, SSL-Backdoor and CorruptEncoder under
+    /// localized cropping on generated data; prints the table and writes the report.
+    Demo(experiment::DemoArgs),
 }
 
 pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -32,5 +41,8 @@ pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Testset(args) => testset::run(args, ui),
         Command::Theory(args) => theory::run(args, ui),
         Command::Pretrain(args) => pretrain::run(*args, ui),
+        Command::Eval(args) => eval::run(*args, ui),
+        Command::Experiment(args) => experiment::run_file(args, ui),
+        Command::Demo(args) => experiment::run_demo(args, ui),
     }
 }

@@ -199,7 +199,7 @@ fn resolve(args: &PretrainArgs) -> anyhow::Result<PretrainConfig> {
 
 /// The burn device named by `--device`; backends not compiled in are refused by name.
 #[allow(deprecated)] // burn 0.22 deprecates LibTorch but still ships it behind `tch`.
-fn device(name: &str) -> anyhow::Result<Device> {
+pub(crate) fn device(name: &str) -> anyhow::Result<Device> {
     let (kind, index) = match name.split_once(':') {
         Some((k, i)) => {
             (k, i.parse::<usize>().with_context(|| format!("device index in {name:?}"))?)

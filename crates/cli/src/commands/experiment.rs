@@ -1,0 +1,135 @@
+//! `corruptencoder experiment CONFIG.toml` and `corruptencoder demo`: the whole loop from
+//! poisons to the report, with progress per run and resume.
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::Args;
+use corruptencoder_core::{Progress, write_atomic};
+use corruptencoder_data::ImageLimits;
+use corruptencoder_experiment::{ExperimentConfig, Observer, RunOptions, run_experiment};
+use corruptencoder_report::{Results, RunResult};
+
+use crate::commands::pretrain::device;
+use crate::reporters::{BarProgress, Ui};
+
+/// Flags of `corruptencoder experiment`.
+#[derive(Debug, Args)]
+pub(crate) struct ExperimentArgs {
+    /// The experiment file (see configs/ for examples).
+    config: PathBuf,
+    /// Output folder (default: results/<file stem>). Rerunning the same experiment into
+    /// it resumes and skips finished runs.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace an output folder that holds a different experiment.
+    #[arg(long)]
+    force: bool,
+    /// Training device: flex (CPU, default), cuda[:N], wgpu, libtorch, libtorch-cuda[:N].
+    #[arg(long, default_value = "flex")]
+    device: String,
+}
+
+/// Flags of `corruptencoder demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Output folder; rerunning resumes.
+    #[arg(long, default_value = "corruptencoder-demo")]
+    out: PathBuf,
+    /// Replace an output folder that holds a different experiment.
+    #[arg(long)]
+    force: bool,
+    /// Print the demo's experiment file and exit (a starting point for your own).
+    #[arg(long)]
+    print_config: bool,
+    /// Training device: flex (CPU, default), cuda[:N], wgpu, libtorch, libtorch-cuda[:N].
+    #[arg(long, default_value = "flex")]
+    device: String,
+}
+
+pub(crate) fn run_file(args: ExperimentArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let config = ExperimentConfig::from_file(&args.config)?;
+    let out = args.out.unwrap_or_else(|| {
+        let stem = args.config.file_stem().map_or("experiment".into(), |s| s.to_owned());
+        PathBuf::from("results").join(stem)
+    });
+    go(&config, out, args.force, &args.device, ui)
+}
+
+#[expect(clippy::print_stdout, reason = "--print-config writes the file to stdout")]
+pub(crate) fn run_demo(args: DemoArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let config = ExperimentConfig::demo();
+    if args.print_config {
+        print!("{}", config.to_toml());
+        return Ok(ExitCode::SUCCESS);
+    }
+    go(&config, args.out, args.force, &args.device, ui)
+}
+
+#[expect(clippy::print_stdout, reason = "the results table is the command's output")]
+fn go(
+    config: &ExperimentConfig,
+    out: PathBuf,
+    force: bool,
+    device_name: &str,
+    ui: &Ui,
+) -> anyhow::Result<ExitCode> {
+    let clock = Instant::now();
+    let observer = Cli { ui: *ui, bar: ui.progress() };
+    let opts =
+        RunOptions { out: out.clone(), force, device: device(device_name)?, limits: ImageLimits::default() };
+    ui.status(&format!("{}: {} arms into {}", config.name, config.arms.len(), out.display()));
+    let results = run_experiment(config, &opts, &observer)
+        .with_context(|| format!("running experiment into {}", out.display()))?;
+    print!("{}", table(&results));
+    ui.status(&format!(
+        "{:.0} s; report: {}",
+        clock.elapsed().as_secs_f64(),
+        out.join("report.html").display()
+    ));
+    // The table is also kept as text, for scripts that diff runs.
+    write_atomic(&out.join("table.md"), table(&results).as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn table(results: &Results) -> String {
+    let mut s = String::from("| arm | poisons | CA/BA % | ASR % |\n|---|---|---|---|\n");
+    for a in &results.summary {
+        s.push_str(&format!("| {} | {} | {} | {} |\n", a.label(), a.poisons, a.accuracy, a.asr));
+    }
+    s
+}
+
+/// Draws the runner's hooks: a line per run and stage, one bar for the long stages.
+struct Cli {
+    ui: Ui,
+    bar: BarProgress,
+}
+
+impl Observer for Cli {
+    fn run_started(&self, label: &str, index: usize, total: usize) {
+        self.ui.status(&format!("[{index}/{total}] {label}"));
+    }
+    fn stage(&self, _label: &str, stage: &str) {
+        log::info!("stage {stage}");
+    }
+    fn run_finished(&self, r: &RunResult, reused: bool) {
+        let how = if reused { " (finished earlier)" } else { "" };
+        self.ui.status(&format!(
+            "      CA/BA {:.1}%  ASR {:.1}% ({}/{}){how}",
+            r.accuracy, r.asr, r.asr_hits, r.asr_eligible
+        ));
+    }
+    fn on_step(&self, report: &corruptencoder_train::StepReport) {
+        self.bar.set_message(format!(
+            "epoch {} loss {:.3} {:.0} views/s",
+            report.epoch + 1,
+            report.loss,
+            report.views_per_sec
+        ));
+    }
+    fn progress(&self) -> &dyn Progress {
+        &self.bar
+    }
+}
