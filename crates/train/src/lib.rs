@@ -21,6 +21,7 @@ mod dataset_source;
 mod encoder;
 mod error;
 mod head;
+mod import;
 mod init;
 mod loss;
 mod method;
@@ -39,6 +40,7 @@ pub use encoder::{
 };
 pub use error::{Error, Result};
 pub use head::MlpHead;
+pub use import::load_encoder_weights;
 pub use loss::{byol_loss, info_nce, l2_normalize, nt_xent};
 pub use method::{
     Byol, ByolConfig, Method, MethodConfig, MethodOutput, MocoV2, MocoV2Config, Simclr,
