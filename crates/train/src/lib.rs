@@ -22,6 +22,7 @@ mod encoder;
 mod error;
 mod features;
 mod head;
+mod import;
 mod init;
 mod loss;
 mod method;
@@ -41,6 +42,7 @@ pub use encoder::{
 pub use error::{Error, Result};
 pub use features::{EvalTransform, ExtractedFeatures, extract_features};
 pub use head::MlpHead;
+pub use import::load_encoder_weights;
 pub use loss::{byol_loss, info_nce, l2_normalize, nt_xent};
 pub use method::{
     Byol, ByolConfig, Method, MethodConfig, MethodOutput, MocoV2, MocoV2Config, Simclr,

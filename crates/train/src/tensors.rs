@@ -1,6 +1,6 @@
 //! Module tensors by path, to and from safetensors bytes. Shared by checkpoints and the
 //! torchvision export.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use burn::module::{ModuleMapper, ModuleVisitor, Param};
@@ -68,7 +68,7 @@ impl ModuleVisitor for Collect {
 }
 
 /// Replaces every float tensor of `module` by `tensors[prefix + path]`, keeping each
-/// parameter's id, device and gradient requirement. Fails naming the first missing key or
+/// parameter's id, device and gradient requirement. Fails naming every missing key and
 /// mismatched shape.
 pub(crate) fn load_module<M: Module>(
     module: M,
@@ -76,19 +76,73 @@ pub(crate) fn load_module<M: Module>(
     prefix: &str,
     file: &Path,
 ) -> Result<M> {
-    let mut m = Load { path: Vec::new(), tensors, prefix, error: None };
-    let module = module.map(&mut m);
-    match m.error {
+    let (module, report) = map_module(module, tensors, &|path| format!("{prefix}{path}"));
+    match report.problems() {
         Some(what) => Err(Error::BadWeights { path: file.to_path_buf(), what }),
         None => Ok(module),
     }
 }
 
+/// What [`map_module`] found: the keys it took and those it could not.
+#[derive(Debug, Default)]
+pub(crate) struct LoadReport {
+    /// Keys the module asked for that `tensors` lacks.
+    pub(crate) missing: Vec<String>,
+    /// `key: file shape vs module shape` for each tensor whose shape or dtype differs.
+    pub(crate) mismatched: Vec<String>,
+    /// Keys the module asked for and found, loaded or mismatched.
+    pub(crate) used: BTreeSet<String>,
+}
+
+impl LoadReport {
+    /// One line naming every problem, or `None` when everything loaded.
+    pub(crate) fn problems(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if !self.missing.is_empty() {
+            parts.push(format!("missing {}", list_keys(&self.missing)));
+        }
+        if !self.mismatched.is_empty() {
+            parts.push(format!("wrong shape: {}", cut(&self.mismatched, "; ")));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// `n tensor(s): a, b, c`, cut short like [`cut`].
+pub(crate) fn list_keys(keys: &[String]) -> String {
+    let plural = if keys.len() == 1 { "" } else { "s" };
+    format!("{} tensor{plural}: {}", keys.len(), cut(keys, ", "))
+}
+
+/// `items` joined by `sep`, cut after 8 with a count of the rest, so that a wholly wrong
+/// file gives a readable message rather than hundreds of names.
+fn cut(items: &[String], sep: &str) -> String {
+    const SHOWN: usize = 8;
+    let mut out = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(sep);
+    if items.len() > SHOWN {
+        out += &format!("{sep}... ({} more)", items.len() - SHOWN);
+    }
+    out
+}
+
+/// Replaces every float tensor of `module` at module path `p` by `tensors[key(p)]` where
+/// present with the same shape; reports what it could not replace rather than failing, so
+/// callers can add their own findings to one error.
+pub(crate) fn map_module<M: Module>(
+    module: M,
+    tensors: &HashMap<String, HostTensor>,
+    key: &dyn Fn(&str) -> String,
+) -> (M, LoadReport) {
+    let mut m = Load { path: Vec::new(), tensors, key, report: LoadReport::default() };
+    let module = module.map(&mut m);
+    (module, m.report)
+}
+
 struct Load<'a> {
     path: Vec<String>,
     tensors: &'a HashMap<String, HostTensor>,
-    prefix: &'a str,
-    error: Option<String>,
+    key: &'a dyn Fn(&str) -> String,
+    report: LoadReport,
 }
 
 impl ModuleMapper for Load<'_> {
@@ -100,8 +154,12 @@ impl ModuleMapper for Load<'_> {
     }
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
-        let key = format!("{}{}", self.prefix, self.path.join("."));
-        let loaded = match self.tensors.get(&key) {
+        let key = (self.key)(&self.path.join("."));
+        let found = self.tensors.get(&key);
+        if found.is_some() {
+            self.report.used.insert(key.clone());
+        }
+        let loaded = match found {
             Some(HostTensor { shape, values: HostValues::F32(v) })
                 if shape[..] == tensor.dims()[..] =>
             {
@@ -112,15 +170,20 @@ impl ModuleMapper for Load<'_> {
                 );
                 if require_grad { t.require_grad() } else { t }
             }
-            found => {
-                self.error.get_or_insert_with(|| match found {
-                    None => format!("tensor {key} is missing"),
-                    Some(t) => format!(
-                        "tensor {key} has shape {:?}, expected {:?}",
-                        t.shape,
-                        tensor.dims()
-                    ),
-                });
+            None => {
+                self.report.missing.push(key);
+                tensor
+            }
+            Some(t) => {
+                let dtype = match t.values {
+                    HostValues::F32(_) => "",
+                    HostValues::I64(_) => " (integer)",
+                };
+                self.report.mismatched.push(format!(
+                    "{key} is {:?}{dtype} in the file, the encoder needs {:?}",
+                    t.shape,
+                    tensor.dims()
+                ));
                 tensor
             }
         };
