@@ -183,7 +183,11 @@ pub struct EvalSettings {
 
 impl Default for EvalSettings {
     fn default() -> Self {
-        Self { transform: EvalTransform::default(), batch_size: 256, classifier: EvalConfig::default() }
+        Self {
+            transform: EvalTransform::default(),
+            batch_size: 256,
+            classifier: EvalConfig::default(),
+        }
     }
 }
 
@@ -300,13 +304,17 @@ pub struct SweepConfig {
 impl ExperimentConfig {
     /// Reads and checks an experiment file; relative data paths resolve against its folder.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = fs_err::read_to_string(path)
-            .map_err(|source| Error::Io { action: "read", path: path.to_path_buf(), source })?;
+        let text = fs_err::read_to_string(path).map_err(|source| Error::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        })?;
         let mut config: Self = toml::from_str(&text)
             .map_err(|source| Error::Parse { path: path.to_path_buf(), source })?;
         if let DataConfig::Files(f) = &mut config.data {
             let base = path.parent().unwrap_or(Path::new(""));
-            for p in [&mut f.pretrain, &mut f.downstream_train, &mut f.downstream_test, &mut f.trigger]
+            for p in
+                [&mut f.pretrain, &mut f.downstream_train, &mut f.downstream_test, &mut f.trigger]
             {
                 *p = base.join(&*p);
             }
@@ -317,7 +325,9 @@ impl ExperimentConfig {
                 *p = base.join(&*p);
             }
         }
-        config.validate().map_err(|problem| Error::Invalid { path: path.to_path_buf(), problem })?;
+        config
+            .validate()
+            .map_err(|problem| Error::Invalid { path: path.to_path_buf(), problem })?;
         Ok(config)
     }
 

@@ -56,12 +56,7 @@ pub(crate) struct Inputs {
 
 /// Most poisons any run makes.
 fn max_poisons(config: &ExperimentConfig, clean: usize) -> usize {
-    config
-        .sweep_points()
-        .iter()
-        .map(|(_, a)| poisons_for(a.poison_ratio, clean))
-        .max()
-        .unwrap_or(1)
+    config.sweep_points().iter().map(|(_, a)| poisons_for(a.poison_ratio, clean)).max().unwrap_or(1)
 }
 
 /// Poisons for `ratio` of `clean` images: rounded, at least one.
@@ -122,7 +117,12 @@ pub(crate) fn prepare(
                 classes,
                 references,
                 reference_files,
-                backgrounds: f.backgrounds.as_deref().map(list_images).transpose()?.unwrap_or_default(),
+                backgrounds: f
+                    .backgrounds
+                    .as_deref()
+                    .map(list_images)
+                    .transpose()?
+                    .unwrap_or_default(),
                 supports,
                 target_images: f
                     .target_images
@@ -143,7 +143,10 @@ pub(crate) fn prepare(
 }
 
 fn find_image(dir: &Path, name: &str) -> Option<PathBuf> {
-    ["png", "jpg", "jpeg", "JPEG"].iter().map(|e| dir.join(format!("{name}.{e}"))).find(|p| p.exists())
+    ["png", "jpg", "jpeg", "JPEG"]
+        .iter()
+        .map(|e| dir.join(format!("{name}.{e}")))
+        .find(|p| p.exists())
 }
 
 fn class_count(ds: &dyn Dataset) -> usize {
@@ -168,7 +171,7 @@ fn test_set(
     let t = &config.testset;
     let transform = &config.eval.transform;
     let ts = TestSetConfig {
-        resize: transform.resize,
+        resize: (transform.resize > 0).then_some(transform.resize),
         crop: transform.crop,
         trigger_size: t.trigger_size,
         band: t.band,
@@ -202,8 +205,18 @@ fn write_synthetic(
     let world = SyntheticSet::new(s.world.clone())?;
     let target = config.attack.target;
     world.write_split(SyntheticSplit::Pretrain, s.pretrain, &data.join("pretrain"), progress)?;
-    world.write_split(SyntheticSplit::DownstreamTrain, s.downstream_train, &data.join("downstream-train"), progress)?;
-    world.write_split(SyntheticSplit::DownstreamTest, s.downstream_test, &data.join("downstream-test"), progress)?;
+    world.write_split(
+        SyntheticSplit::DownstreamTrain,
+        s.downstream_train,
+        &data.join("downstream-train"),
+        progress,
+    )?;
+    world.write_split(
+        SyntheticSplit::DownstreamTest,
+        s.downstream_test,
+        &data.join("downstream-test"),
+        progress,
+    )?;
     let refs = config.sweep_points().iter().map(|(_, a)| a.references).max().unwrap_or(1);
     write_references(&world.references(target, refs)?, &data.join("references"))?;
     let (bw, bh) = s.background_size;

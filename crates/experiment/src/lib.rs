@@ -15,8 +15,8 @@ mod report;
 mod runner;
 
 pub use config::{
-    ArmConfig, AttackKind, AttackSettings, DataConfig, DefenseKind, EvalSettings,
-    ExperimentConfig, FileData, SweepConfig, SweepParameter, SyntheticData, TestsetSettings,
+    ArmConfig, AttackKind, AttackSettings, DataConfig, DefenseKind, EvalSettings, ExperimentConfig,
+    FileData, SweepConfig, SweepParameter, SyntheticData, TestsetSettings,
 };
 pub use error::{Error, Result};
 pub use runner::{Observer, RunOptions, run_experiment};

@@ -9,8 +9,8 @@ use corruptencoder_train::{
 };
 
 use crate::config::{
-    ArmConfig, AttackKind, AttackSettings, DataConfig, DefenseKind, EvalSettings,
-    ExperimentConfig, SyntheticData, TestsetSettings,
+    ArmConfig, AttackKind, AttackSettings, DataConfig, DefenseKind, EvalSettings, ExperimentConfig,
+    SyntheticData, TestsetSettings,
 };
 
 fn arm(name: &str, attack: AttackKind, defense: Option<DefenseKind>) -> ArmConfig {
@@ -58,7 +58,7 @@ impl ExperimentConfig {
                 prefetch: 2,
                 cache_mib: 512,
                 optim: OptimConfig { lr: 0.06, ..Default::default() },
-                encoder: EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 32 },
+                encoder: EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 16 },
                 views: ViewRecipe::simclr(size),
                 method: MethodConfig::Simclr(SimclrConfig::default()),
             },

@@ -1,7 +1,7 @@
 //! What the report states next to the numbers, and the figures it embeds.
 use std::path::Path;
 
-use corruptencoder_augment::{CropPolicy, CropBox, RandomResizedCrop};
+use corruptencoder_augment::{CropBox, CropPolicy, RandomResizedCrop};
 use corruptencoder_core::write_atomic;
 use corruptencoder_data::png_bytes;
 use corruptencoder_eval::ProbeKind;
@@ -17,7 +17,11 @@ use crate::error::{Result, io};
 use crate::inputs::Inputs;
 
 /// Every setting that decides the numbers, as `key: value` lines.
-pub(crate) fn settings(config: &ExperimentConfig, inputs: &Inputs, device: &Device) -> Vec<Setting> {
+pub(crate) fn settings(
+    config: &ExperimentConfig,
+    inputs: &Inputs,
+    device: &Device,
+) -> Vec<Setting> {
     let mut s = Vec::new();
     match &config.data {
         DataConfig::Synthetic(d) => {
@@ -29,7 +33,13 @@ pub(crate) fn settings(config: &ExperimentConfig, inputs: &Inputs, device: &Devi
                     d.world.classes, d.world.size, d.world.seed
                 ),
             ));
-            s.push(Setting::new("backgrounds", format!("{} procedural, {}x{}", d.backgrounds, d.background_size.0, d.background_size.1)));
+            s.push(Setting::new(
+                "backgrounds",
+                format!(
+                    "{} procedural, {}x{}",
+                    d.backgrounds, d.background_size.0, d.background_size.1
+                ),
+            ));
         }
         DataConfig::Files(f) => {
             s.push(Setting::new("pre-training data", f.pretrain.display()));
@@ -84,7 +94,13 @@ pub(crate) fn settings(config: &ExperimentConfig, inputs: &Inputs, device: &Devi
     let e = &p.encoder;
     s.push(Setting::new(
         "encoder",
-        format!("{:?}, {:?} stem, width {} ({}-d features)", e.arch, e.stem, e.width, e.feature_dim()),
+        format!(
+            "{:?}, {:?} stem, width {} ({}-d features)",
+            e.arch,
+            e.stem,
+            e.width,
+            e.feature_dim()
+        ),
     ));
     let method = match &p.method {
         MethodConfig::MocoV2(m) => format!(
@@ -99,7 +115,12 @@ pub(crate) fn settings(config: &ExperimentConfig, inputs: &Inputs, device: &Devi
         "pre-training",
         format!(
             "{} epochs, batch {}, SGD lr {} momentum {} wd {}, cosine, {} warm-up epochs",
-            p.epochs, p.batch_size, p.optim.lr, p.optim.momentum, p.optim.weight_decay, p.optim.warmup_epochs
+            p.epochs,
+            p.batch_size,
+            p.optim.lr,
+            p.optim.momentum,
+            p.optim.weight_decay,
+            p.optim.warmup_epochs
         ),
     ));
     s.push(Setting::new(
@@ -116,15 +137,26 @@ pub(crate) fn settings(config: &ExperimentConfig, inputs: &Inputs, device: &Devi
             format!(
                 "linear probe on L2-normalised, standardised features: SGD lr {} momentum {} wd {}, \
                  batch {}, {} epochs, x{} at {:?}",
-                l.lr, l.momentum, l.weight_decay, l.batch_size, l.epochs, l.lr_gamma, l.lr_milestones
+                l.lr,
+                l.momentum,
+                l.weight_decay,
+                l.batch_size,
+                l.epochs,
+                l.lr_gamma,
+                l.lr_milestones
             )
         }
-        ProbeKind::Knn => format!("kNN k={} T={}", ev.classifier.knn.k, ev.classifier.knn.temperature),
+        ProbeKind::Knn => {
+            format!("kNN k={} T={}", ev.classifier.knn.k, ev.classifier.knn.temperature)
+        }
     };
     s.push(Setting::new("downstream classifier", classifier));
     s.push(Setting::new(
         "test transform",
-        format!("resize {:?}, centre crop {}", ev.transform.resize, ev.transform.crop),
+        match ev.transform.resize {
+            0 => format!("centre crop {}", ev.transform.crop),
+            r => format!("resize shorter side to {r}, centre crop {}", ev.transform.crop),
+        },
     ));
     s.push(Setting::new(
         "seeds",
@@ -155,7 +187,8 @@ pub(crate) fn figures(
         if let Some(s) = &run.sweep {
             run_dir = run_dir.join(format!("{}-{}", s.parameter, s.value));
         }
-        let preview = run_dir.join(format!("seed-{}", run.seed)).join("poisons").join("preview.png");
+        let preview =
+            run_dir.join(format!("seed-{}", run.seed)).join("poisons").join("preview.png");
         if let Ok(bytes) = fs_err::read(&preview) {
             let file = format!("figures/poisons-{}.png", arm.attack.name());
             write_atomic(&out.join(&file), &bytes)?;
@@ -197,7 +230,8 @@ fn heatmap(config: &ExperimentConfig, inputs: &Inputs, out: &Path) -> Result<Opt
     let grid = TriggerGrid::whole_image(scene.width, scene.height, a.trigger_size, stride);
     let sampler = CropPolicy::Standard(RandomResizedCrop::default());
     let mc = McConfig { samples: 400_000, seed: config.seeds[0], ..Default::default() };
-    let map = trigger_map((scene.width, scene.height), scene.object, a.trigger_size, grid, &sampler, &mc);
+    let map =
+        trigger_map((scene.width, scene.height), scene.object, a.trigger_size, grid, &sampler, &mc);
     let on_object = |i, j| {
         let (x, y) = grid.position(i, j);
         CropBox { x, y, w: a.trigger_size, h: a.trigger_size }.overlap(&scene.object) > 0

@@ -81,7 +81,9 @@ pub fn run_experiment(
     opts: &RunOptions,
     observer: &dyn Observer,
 ) -> Result<Results> {
-    config.validate().map_err(|problem| Error::Invalid { path: opts.out.join("experiment.toml"), problem })?;
+    config
+        .validate()
+        .map_err(|problem| Error::Invalid { path: opts.out.join("experiment.toml"), problem })?;
     prepare_out(config, &opts.out, opts.force)?;
     let inputs = prepare(config, &opts.out, &opts.limits, observer.progress())?;
     let plans = plan(config, &opts.out);
@@ -145,7 +147,13 @@ fn plan(config: &ExperimentConfig, out: &Path) -> Vec<Plan> {
         };
         for (value, attack) in points {
             let sweep = value.map(|value| SweepPoint {
-                parameter: config.sweep.as_ref().expect("values come from a sweep").parameter.name().into(),
+                parameter: config
+                    .sweep
+                    .as_ref()
+                    .expect("values come from a sweep")
+                    .parameter
+                    .name()
+                    .into(),
                 value,
             });
             for &seed in &config.seeds {
@@ -154,7 +162,13 @@ fn plan(config: &ExperimentConfig, out: &Path) -> Vec<Plan> {
                     dir = dir.join(format!("{}-{}", s.parameter, s.value));
                 }
                 dir = dir.join(format!("seed-{seed}"));
-                plans.push(Plan { arm: arm.clone(), sweep: sweep.clone(), attack: attack.clone(), seed, dir });
+                plans.push(Plan {
+                    arm: arm.clone(),
+                    sweep: sweep.clone(),
+                    attack: attack.clone(),
+                    seed,
+                    dir,
+                });
             }
         }
     }
@@ -205,7 +219,19 @@ fn run_one(
         let dir = p.dir.join("poisons");
         if !dir.exists() {
             observer.stage(&label, "poisons");
-            let attack = stage(p, "poisons", build_attack(p.arm.attack, &p.attack, poisons, p.seed, inputs, config, &opts.limits))?;
+            let attack = stage(
+                p,
+                "poisons",
+                build_attack(
+                    p.arm.attack,
+                    &p.attack,
+                    poisons,
+                    p.seed,
+                    inputs,
+                    config,
+                    &opts.limits,
+                ),
+            )?;
             let opts = OutputOptions {
                 out: dir.clone(),
                 force: false,
@@ -247,7 +273,11 @@ fn run_one(
         Some(sets) => sets,
         None => {
             observer.stage(&label, "features");
-            let (encoder, _) = stage(p, "features", load_encoder_weights(&encoder_file, Some(&config.pretrain.encoder), &opts.device))?;
+            let (encoder, _) = stage(
+                p,
+                "features",
+                load_encoder_weights(&encoder_file, Some(&config.pretrain.encoder), &opts.device),
+            )?;
             let triggered = match p.arm.attack {
                 AttackKind::Ctrl => inputs.triggered_ctrl.as_ref().expect("made for CTRL arms"),
                 _ => &inputs.triggered,
@@ -261,7 +291,19 @@ fn run_one(
                 ("test", &inputs.test, &t),
                 ("triggered", triggered, &crop_only),
             ] {
-                let f = stage(p, "features", extract_features(&encoder, ds.as_ref(), transform, config.eval.batch_size, &opts.device, &opts.limits, observer.progress()))?;
+                let f = stage(
+                    p,
+                    "features",
+                    extract_features(
+                        &encoder,
+                        ds.as_ref(),
+                        transform,
+                        config.eval.batch_size,
+                        &opts.device,
+                        &opts.limits,
+                        observer.progress(),
+                    ),
+                )?;
                 sets.insert(name.to_owned(), f);
             }
             write_features(&cache, &sets)?;
@@ -338,7 +380,10 @@ fn build_attack(
     limits: &ImageLimits,
 ) -> std::result::Result<Box<dyn Attack>, corruptencoder_poison::Error> {
     let refs = &inputs.references[..a.references.min(inputs.references.len())];
-    let targets = || TargetImages::from_files(inputs.target_images.clone(), "target images").choose(poisons, seed);
+    let targets = || {
+        TargetImages::from_files(inputs.target_images.clone(), "target images")
+            .choose(poisons, seed)
+    };
     // Baselines paste the trigger at the size it has on test images, since their poisons
     // are whole target-class images of the test images' scale.
     let test_trigger = config.testset.trigger_size;
@@ -356,7 +401,14 @@ fn build_attack(
             };
             let supports = if plus { inputs.supports.clone() } else { Vec::new() };
             let trigger = inputs.trigger.load(a.trigger_size, limits)?;
-            Box::new(CorruptEncoder::new(c, refs, inputs.backgrounds.clone(), supports, trigger, *limits)?)
+            Box::new(CorruptEncoder::new(
+                c,
+                refs,
+                inputs.backgrounds.clone(),
+                supports,
+                trigger,
+                *limits,
+            )?)
         }
         AttackKind::SslBackdoor => {
             let c = SslBackdoorConfig { trigger_width: test_trigger, ..Default::default() };
@@ -370,7 +422,8 @@ fn build_attack(
                 trigger_size: test_trigger,
                 ..Default::default()
             };
-            let files = inputs.reference_files[..a.references.min(inputs.reference_files.len())].to_vec();
+            let files =
+                inputs.reference_files[..a.references.min(inputs.reference_files.len())].to_vec();
             let refs = TargetImages::from_files(files, "references");
             let trigger = inputs.trigger.load(test_trigger, limits)?;
             Box::new(PoisonedEncoder::new(c, refs, inputs.backgrounds.clone(), trigger, *limits)?)
@@ -407,8 +460,11 @@ fn read_features(path: &Path) -> Option<HashMap<String, corruptencoder_train::Ex
             [r, d] => (*r, *d),
             _ => return None,
         };
-        let values: Vec<f32> =
-            f.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let values: Vec<f32> = f
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
         let labels: Vec<i64> = l
             .data()
             .chunks_exact(8)
@@ -417,7 +473,10 @@ fn read_features(path: &Path) -> Option<HashMap<String, corruptencoder_train::Ex
         if values.len() != rows * dim || labels.len() != rows {
             return None;
         }
-        out.insert(name.to_owned(), corruptencoder_train::ExtractedFeatures { values, dim, labels });
+        out.insert(
+            name.to_owned(),
+            corruptencoder_train::ExtractedFeatures { values, dim, labels },
+        );
     }
     Some(out)
 }
@@ -455,4 +514,3 @@ fn write_features(
     write_atomic(path, &bytes)?;
     Ok(())
 }
-

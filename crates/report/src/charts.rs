@@ -81,7 +81,8 @@ pub fn bar_chart_svg(summary: &[ArmSummary]) -> Result<String> {
                     )))
                     .map_err(|x| e(&x))?;
                 if stat.std > 0.0 {
-                    let (a, b) = ((stat.mean - stat.std).max(0.0), (stat.mean + stat.std).min(100.0));
+                    let (a, b) =
+                        ((stat.mean - stat.std).max(0.0), (stat.mean + stat.std).min(100.0));
                     chart
                         .draw_series(std::iter::once(PathElement::new(
                             vec![(mid, a), (mid, b)],
@@ -92,10 +93,11 @@ pub fn bar_chart_svg(summary: &[ArmSummary]) -> Result<String> {
             }
             let (px, py) = chart.backend_coord(&(x + 0.5, 0.0));
             let label = s.label();
-            let style = TextStyle::from(("sans-serif", 13)).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Center,
-                plotters::style::text_anchor::VPos::Top,
-            ));
+            let style =
+                TextStyle::from(("sans-serif", 13)).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Top,
+                ));
             for (k, part) in wrap(&label, 16).iter().enumerate() {
                 root.draw(&Text::new(part.clone(), (px, py + 8 + 15 * k as i32), style.clone()))
                     .map_err(|x| e(&x))?;
@@ -128,12 +130,7 @@ pub fn loss_chart_svg(runs: &[RunResult]) -> Result<String> {
             .y_label_area_size(52)
             .build_cartesian_2d(1f64..epochs as f64, (lo - pad)..(hi + pad))
             .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .x_desc("epoch")
-            .y_desc("loss")
-            .draw()
-            .map_err(|x| e(&x))?;
+        chart.configure_mesh().x_desc("epoch").y_desc("loss").draw().map_err(|x| e(&x))?;
         for (k, run) in runs.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let points = run.epoch_loss.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l));
@@ -157,7 +154,8 @@ pub fn loss_chart_svg(runs: &[RunResult]) -> Result<String> {
 /// ASR (solid) and CA/BA (dashed as thin lines) against the swept value, one colour per
 /// arm.
 pub fn sweep_chart_svg(summary: &[ArmSummary]) -> Result<String> {
-    let points: Vec<f64> = summary.iter().filter_map(|s| s.sweep.as_ref().map(|p| p.value)).collect();
+    let points: Vec<f64> =
+        summary.iter().filter_map(|s| s.sweep.as_ref().map(|p| p.value)).collect();
     let parameter = summary.iter().find_map(|s| s.sweep.as_ref().map(|p| p.parameter.clone()));
     let Some(parameter) = parameter else { return Ok(String::new()) };
     let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
@@ -243,8 +241,8 @@ mod tests {
             seeds: 2,
             ..Default::default()
         };
-        let svg = bar_chart_svg(&[arm("clean", 80.0, 1.0), arm("corruptencoder", 79.0, 60.0)])
-            .unwrap();
+        let svg =
+            bar_chart_svg(&[arm("clean", 80.0, 1.0), arm("corruptencoder", 79.0, 60.0)]).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
         assert!(svg.contains("corruptencoder") && svg.contains("60.0"));
         // Two bars per arm in the two metric colours (plus the legend swatches).
@@ -255,9 +253,9 @@ mod tests {
 
     #[test]
     fn wrap_breaks_long_labels() {
-        assert_eq!(wrap("corruptencoder-localized (x=1)", 16), [
-            "corruptencoder-",
-            "localized (x=1)"
-        ]);
+        assert_eq!(
+            wrap("corruptencoder-localized (x=1)", 16),
+            ["corruptencoder-", "localized (x=1)"]
+        );
     }
 }

@@ -31,9 +31,11 @@ pub fn render_html(results: &Results, dir: &Path) -> Result<String> {
     for st in &results.settings {
         let _ = writeln!(s, "<tr><td>{}</td><td>{}</td></tr>", esc(&st.key), esc(&st.value));
     }
-    s.push_str("</table>\n<h2>Results</h2>\n<table><tr><th>arm</th><th>attack</th>\
+    s.push_str(
+        "</table>\n<h2>Results</h2>\n<table><tr><th>arm</th><th>attack</th>\
                 <th>defense</th><th>poisons (ratio)</th><th>seeds</th><th>CA/BA %</th>\
-                <th>ASR %</th></tr>\n");
+                <th>ASR %</th></tr>\n",
+    );
     for a in &results.summary {
         let _ = writeln!(
             s,
@@ -59,13 +61,19 @@ pub fn render_html(results: &Results, dir: &Path) -> Result<String> {
         figure(&mut s, &bar_chart_svg(&results.summary)?, "CA/BA and ASR per arm.");
     }
     if results.summary.iter().any(|a| a.sweep.is_some()) {
-        figure(&mut s, &sweep_chart_svg(&results.summary)?, "The sweep: ASR (thick) and CA/BA (thin) per arm.");
+        figure(
+            &mut s,
+            &sweep_chart_svg(&results.summary)?,
+            "The sweep: ASR (thick) and CA/BA (thin) per arm.",
+        );
     }
     if results.runs.iter().any(|r| !r.epoch_loss.is_empty()) {
         figure(&mut s, &loss_chart_svg(&results.runs)?, "Mean pre-training loss per epoch.");
     }
-    s.push_str("<h2>Runs</h2>\n<table><tr><th>run</th><th>CA/BA %</th><th>ASR %</th>\
-                <th>hits / eligible</th><th>final loss</th><th>seconds</th></tr>\n");
+    s.push_str(
+        "<h2>Runs</h2>\n<table><tr><th>run</th><th>CA/BA %</th><th>ASR %</th>\
+                <th>hits / eligible</th><th>final loss</th><th>seconds</th></tr>\n",
+    );
     for r in &results.runs {
         let loss = r.epoch_loss.last().map_or("-".into(), |l| format!("{l:.4}"));
         let _ = writeln!(

@@ -32,10 +32,7 @@ use std::path::Path;
 pub fn write_report(results: &Results, dir: &Path) -> Result<()> {
     let json = serde_json::to_string_pretty(results).expect("results serialise");
     corruptencoder_core::write_atomic(&dir.join("results.json"), json.as_bytes())?;
-    corruptencoder_core::write_atomic(
-        &dir.join("report.md"),
-        render_markdown(results).as_bytes(),
-    )?;
+    corruptencoder_core::write_atomic(&dir.join("report.md"), render_markdown(results).as_bytes())?;
     corruptencoder_core::write_atomic(
         &dir.join("report.html"),
         render_html(results, dir)?.as_bytes(),

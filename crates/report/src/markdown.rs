@@ -101,7 +101,13 @@ mod tests {
     #[test]
     fn markdown_states_settings_next_to_the_numbers() {
         let runs = vec![
-            RunResult { arm: "clean".into(), attack: "none".into(), accuracy: 81.25, asr: 0.5, ..Default::default() },
+            RunResult {
+                arm: "clean".into(),
+                attack: "none".into(),
+                accuracy: 81.25,
+                asr: 0.5,
+                ..Default::default()
+            },
             RunResult {
                 arm: "corruptencoder".into(),
                 attack: "corruptencoder".into(),
@@ -124,7 +130,12 @@ mod tests {
         let md = render_markdown(&results);
         assert!(md.contains("| epochs | 20 |"), "{md}");
         assert!(md.contains("| trigger | a\\|b |"));
-        assert!(md.contains("| corruptencoder | corruptencoder | none | 30 (1.00%) | 1 | 80.0 | 42.0 |"), "{md}");
+        assert!(
+            md.contains(
+                "| corruptencoder | corruptencoder | none | 30 (1.00%) | 1 | 80.0 | 42.0 |"
+            ),
+            "{md}"
+        );
         assert!(md.contains("42.0 (378 / 900)"));
     }
 }

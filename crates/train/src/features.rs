@@ -15,33 +15,33 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvalTransform {
-    /// Shorter side after resizing; `None` keeps the image as it is.
-    pub resize: Option<u32>,
+    /// Shorter side after resizing; 0 keeps the image as it is (a number, not an option,
+    /// so that TOML can say "no resize" where a field left out means the default).
+    pub resize: u32,
     /// Side of the centre crop the encoder sees.
     pub crop: u32,
 }
 
 impl Default for EvalTransform {
     fn default() -> Self {
-        Self { resize: Some(256), crop: 224 }
+        Self { resize: 256, crop: 224 }
     }
 }
 
 impl EvalTransform {
     /// For small images whose side is already the training view size: crop only.
     pub fn crop_only(crop: u32) -> Self {
-        Self { resize: None, crop }
+        Self { resize: 0, crop }
     }
 
     /// The normalised planar `3 x crop x crop` input of one image.
     pub fn apply(&self, image: &image::RgbImage, source: &str) -> Result<Vec<f32>> {
         let resized;
-        let image = match self.resize {
-            Some(r) => {
-                resized = resize_shorter(image, r);
-                &resized
-            }
-            None => image,
+        let image = if self.resize > 0 {
+            resized = resize_shorter(image, self.resize);
+            &resized
+        } else {
+            image
         };
         let crop = center_crop(image, self.crop).ok_or_else(|| {
             Error::Config(format!(

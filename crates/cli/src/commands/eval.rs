@@ -86,13 +86,20 @@ pub(crate) fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
         enc_config.feature_dim()
     ));
     let limits = ImageLimits::default();
-    let transform =
-        EvalTransform { resize: (args.resize > 0).then_some(args.resize), crop: args.crop };
+    let transform = EvalTransform { resize: args.resize, crop: args.crop };
     let progress = ui.progress();
     let features = |path: &PathBuf, transform: &EvalTransform| -> anyhow::Result<_> {
         let ds = open_dataset(path, None)?;
-        let f = extract_features(&encoder, ds.as_ref(), transform, args.batch_size, &device, &limits, &progress)
-            .with_context(|| format!("features of {}", path.display()))?;
+        let f = extract_features(
+            &encoder,
+            ds.as_ref(),
+            transform,
+            args.batch_size,
+            &device,
+            &limits,
+            &progress,
+        )
+        .with_context(|| format!("features of {}", path.display()))?;
         let labels = labels(ds.as_ref(), &f.labels)?;
         Ok((Features::new(f.values, f.dim)?, labels, ds.class_names().map(<[String]>::to_vec)))
     };
@@ -103,7 +110,10 @@ pub(crate) fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let classifier: &dyn Classifier = match args.classifier {
         ClassifierName::Linear => {
             let config = LinearProbeConfig { epochs: args.epochs, ..Default::default() };
-            linear = LinearProbe::fit_with_progress(&config, &train_x, &train_y, classes, args.seed, &progress)?.0;
+            linear = LinearProbe::fit_with_progress(
+                &config, &train_x, &train_y, classes, args.seed, &progress,
+            )?
+            .0;
             &linear
         }
         ClassifierName::Knn => {
@@ -147,7 +157,14 @@ pub(crate) fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     }
     println!("per-class accuracy:");
     for (c, acc) in result.clean.per_class.iter().enumerate() {
-        println!("  {:>3} {:<24} {:6.2}% ({}/{})", c, name(c), acc.percent(), acc.correct, acc.total);
+        println!(
+            "  {:>3} {:<24} {:6.2}% ({}/{})",
+            c,
+            name(c),
+            acc.percent(),
+            acc.correct,
+            acc.total
+        );
     }
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&result).expect("results serialise");

@@ -77,8 +77,12 @@ fn go(
 ) -> anyhow::Result<ExitCode> {
     let clock = Instant::now();
     let observer = Cli { ui: *ui, bar: ui.progress() };
-    let opts =
-        RunOptions { out: out.clone(), force, device: device(device_name)?, limits: ImageLimits::default() };
+    let opts = RunOptions {
+        out: out.clone(),
+        force,
+        device: device(device_name)?,
+        limits: ImageLimits::default(),
+    };
     ui.status(&format!("{}: {} arms into {}", config.name, config.arms.len(), out.display()));
     let results = run_experiment(config, &opts, &observer)
         .with_context(|| format!("running experiment into {}", out.display()))?;

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `corruptencoder` binary in temporary folders.
 mod baselines;
+mod experiment;
 mod poison;
 
 use std::path::{Path, PathBuf};
