@@ -1,6 +1,7 @@
 //! End-to-end tests of the `corruptencoder` binary in temporary folders.
 mod baselines;
 mod poison;
+mod theory;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
