@@ -19,22 +19,28 @@
 
 mod color_jitter;
 mod crop;
+mod crop_region;
+mod draws;
 mod flip;
 mod float_image;
 mod gaussian_blur;
 mod grayscale;
+mod localized_crop;
+mod log_uniform;
 mod normalize;
+mod prepared_crop;
 mod resized_crop;
 mod views;
 
 pub use color_jitter::{
     ColorJitter, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation,
 };
-pub use crop::{CropBox, CropPolicy, LocalizedCrop, PairSampler, RandomResizedCrop, SquareCrop};
+pub use crop::{CropBox, CropPolicy, PairSampler, RandomResizedCrop, SquareCrop};
 pub use flip::horizontal_flip;
 pub use float_image::FloatImage;
 pub use gaussian_blur::gaussian_blur;
 pub use grayscale::grayscale;
+pub use localized_crop::LocalizedCrop;
 pub use normalize::{IMAGENET_MEAN, IMAGENET_STD, normalize};
 pub use resized_crop::resized_crop;
 pub use views::{Crops, ViewRecipe};

@@ -12,20 +12,26 @@ fn main() {
     let samples = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100_000_000);
     let scene = Scene::centred(Layout::Left, (400, 300), 800, 40).expect("default geometry fits");
     let cfg = McConfig { samples, seed: 0, object_fraction: 0.5 };
-    println!("threads {}, {samples} pairs per policy", rayon::current_num_threads());
-    let threads = rayon::current_num_threads() as f64;
+    let threads = rayon::current_num_threads();
+    // Other work on the machine slows the wall rate; the load average says how much.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split(' ').next().unwrap_or("?");
+    println!("{threads} threads, {samples} pairs per policy, load average {load} before");
     let time = |name: &str, run: &dyn Fn() -> f64| {
         let (start, cpu0) = (Instant::now(), cpu_seconds());
         let pair = run();
         let (secs, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
         let m = samples as f64 / 1e6;
-        // On a shared machine the wall rate understates the cores' speed; pairs per CPU
-        // second times the thread count is what the threads would do on idle cores.
+        // Wall rate: what this run got. Per core (pairs per CPU second): not diluted by
+        // time-sharing with other processes, though still slowed by any sharing caches or
+        // hyperthreads; times the thread count it is what the threads would do on idle
+        // cores (chunks are independent, so it scales).
         println!(
-            "{name:>10}: {:>6.1} M pairs/s wall, {:>6.1} M pairs/s on {threads} idle cores \
-             (P(pair) = {pair:.4}, {secs:.2} s wall, {cpu:.2} s CPU)",
+            "{name:>10}: {:>6.1} M pairs/s wall, {:>5.1} M pairs/s per core, {:>6.1} M pairs/s \
+             on {threads} idle cores (P(pair) = {pair:.4}, {secs:.2} s wall, {cpu:.2} s CPU)",
             m / secs,
-            m / cpu * threads
+            m / cpu,
+            m / cpu * threads as f64
         );
     };
     let standard = CropPolicy::Standard(RandomResizedCrop::default());

@@ -36,7 +36,7 @@ pub use attack::{
     AreaRatio, Attack, ClipCarlini, ClipCarliniConfig, ClipCorruptEncoder,
     ClipCorruptEncoderConfig, CorruptEncoder, CorruptEncoderConfig, Ctrl, CtrlConfig, Layout,
     Layouts, PoisonItem, PoisonKind, PoisonedEncoder, PoisonedEncoderConfig, SslBackdoor,
-    SslBackdoorConfig, reference_objects,
+    SslBackdoorConfig, reference_objects, resized_object_size,
 };
 pub use captions::CaptionTemplates;
 pub use error::{Error, Result};

@@ -4,7 +4,7 @@
 #![expect(clippy::print_stdout, reason = "the table is this command's output")]
 
 use std::io::Cursor;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -13,9 +13,11 @@ use corruptencoder_augment::{
     CropPolicy, LocalizedCrop, PairSampler, RandomResizedCrop, SquareCrop,
 };
 use corruptencoder_core::write_atomic;
+use corruptencoder_data::{ImageLimits, load_references};
 use corruptencoder_poison::{
-    Layout, McConfig, Scene, Sweep, SweepConfig, TriggerGrid, centred_square_background,
-    optimal_square_layout, render_trigger_map, square_probs, sweep, trigger_map,
+    CorruptEncoderConfig, Estimate, Layout, McConfig, Scene, Sweep, SweepConfig, TriggerGrid,
+    centred_square_background, optimal_square_layout, render_trigger_map, resized_object_size,
+    square_probs, sweep, trigger_map,
 };
 
 use crate::reporters::Ui;
@@ -24,8 +26,16 @@ use crate::reporters::Ui;
 #[derive(Debug, Args)]
 pub(crate) struct TheoryArgs {
     /// Reference object size after the generator's resize, WxH pixels.
-    #[arg(long, default_value = "400x300", value_parser = parse_size)]
+    #[arg(long, default_value = "400x300", value_parser = parse_size, conflicts_with = "reference")]
     object: (u32, u32),
+    /// Folder of reference objects (as `poison corruptencoder --references`): the object
+    /// size is each reference's object box, resized as the generator does (see
+    /// --max-size). With several references, one table each and a summary of their optima.
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    /// The generator's largest poison side (with --reference): objects get at most half.
+    #[arg(long, default_value_t = CorruptEncoderConfig::default().max_size)]
+    max_size: u32,
     /// Trigger side in pixels.
     #[arg(long, default_value_t = 40)]
     trigger: u32,
@@ -57,7 +67,7 @@ pub(crate) struct TheoryArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Heatmap PNG of P(poisoned pair) over trigger positions, at the best ratio for a
-    /// centred trigger.
+    /// centred trigger. With several references, `-<name>` is added to the file stem.
     #[arg(long, default_value = "theory-heatmap.png")]
     heatmap: PathBuf,
     /// Pixels between heatmap cells.
@@ -113,6 +123,10 @@ pub(crate) fn run(args: TheoryArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     };
     let mc =
         McConfig { samples: args.samples, seed: args.seed, object_fraction: args.object_fraction };
+    let objects = match &args.reference {
+        Some(dir) => reference_objects(dir, args.max_size, layout)?,
+        None => vec![Object { name: None, size: args.object, source: None }],
+    };
     let cfg = SweepConfig {
         layout,
         object: args.object,
@@ -123,36 +137,132 @@ pub(crate) fn run(args: TheoryArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     };
     match (args.crops, args.square_size) {
         (Crops::Standard, _) => {
-            go(&args, &cfg, &CropPolicy::Standard(RandomResizedCrop::default()), ui)
+            go(&args, &cfg, &objects, &CropPolicy::Standard(RandomResizedCrop::default()), ui)
         }
         (Crops::Localized, _) => {
-            go(&args, &cfg, &CropPolicy::Localized(LocalizedCrop::default()), ui)
+            go(&args, &cfg, &objects, &CropPolicy::Localized(LocalizedCrop::default()), ui)
         }
-        (Crops::Square, Some(size)) => go(&args, &cfg, &SquareCrop { size }, ui),
+        (Crops::Square, Some(size)) => go(&args, &cfg, &objects, &SquareCrop { size }, ui),
         (Crops::Square, None) => bail!("--crops square needs --square-size"),
     }
+}
+
+/// An object to tabulate: a reference (named) or the --object size.
+struct Object {
+    name: Option<String>,
+    size: (u32, u32),
+    /// Where a reference's size comes from, to print with its table.
+    source: Option<String>,
+}
+
+/// Each reference's object size as the generator resizes it for `layout`.
+fn reference_objects(dir: &Path, max_size: u32, layout: Layout) -> anyhow::Result<Vec<Object>> {
+    let refs = load_references(dir, &ImageLimits::default())
+        .with_context(|| format!("loading references from {}", dir.display()))?;
+    for w in &refs.warnings {
+        log::warn!("{w}");
+    }
+    Ok(refs
+        .references
+        .iter()
+        .map(|r| {
+            let b = r.object_box;
+            let size = resized_object_size((b.w, b.h), max_size, layout);
+            let source = format!(
+                "object box {}x{} in {}, resized as the generator does (--max-size {max_size})",
+                b.w,
+                b.h,
+                r.path.display()
+            );
+            Object { name: Some(r.name.clone()), size, source: Some(source) }
+        })
+        .collect())
+}
+
+/// The best rows of one object's sweep, for the summary over references.
+struct Optimum {
+    name: String,
+    size: (u32, u32),
+    /// Ratio, background and P(pair) of the best row for a centred trigger.
+    centred: Option<(f64, u32, Estimate)>,
+    /// Ratio, trigger offset and P(pair) of the best row at the best offset.
+    any: Option<(f64, u32, Estimate)>,
 }
 
 fn go<S: PairSampler>(
     args: &TheoryArgs,
     cfg: &SweepConfig,
+    objects: &[Object],
     sampler: &S,
     ui: &Ui,
 ) -> anyhow::Result<ExitCode> {
-    let (ow, oh) = cfg.object;
     println!(
-        "object {ow}x{oh}, trigger {}, layout {:?}, crops {:?}, {} pairs per estimate, \
-         object view = object box covers >= {} of the view, seed {}",
+        "trigger {}, layout {:?}, crops {:?}, {} pairs per estimate, object view = object box \
+         covers >= {} of the view, seed {}",
         cfg.trigger, cfg.layout, args.crops, cfg.mc.samples, cfg.mc.object_fraction, cfg.mc.seed
     );
+    let several = objects.len() > 1;
+    let mut optima = Vec::new();
+    for object in objects {
+        let cfg = SweepConfig { object: object.size, ..cfg.clone() };
+        let heatmap = match (&object.name, several) {
+            (Some(name), true) => with_stem_suffix(&args.heatmap, name),
+            _ => args.heatmap.clone(),
+        };
+        optima.push(one_object(args, &cfg, object, &heatmap, sampler, ui)?);
+    }
+    if several {
+        print_optima(&optima);
+    }
+    if optima.iter().all(|o| o.centred.is_none()) {
+        bail!("the trigger fits beside the object at none of the ratios");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dir/stem-suffix.ext` for `dir/stem.ext`.
+fn with_stem_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let stem = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let mut name = format!("{stem}-{suffix}");
+    if let Some(ext) = path.extension() {
+        name = format!("{name}.{}", ext.to_string_lossy());
+    }
+    path.with_file_name(name)
+}
+
+/// Sweeps one object, prints its table and writes its heatmap.
+fn one_object<S: PairSampler>(
+    args: &TheoryArgs,
+    cfg: &SweepConfig,
+    object: &Object,
+    heatmap: &Path,
+    sampler: &S,
+    ui: &Ui,
+) -> anyhow::Result<Optimum> {
+    let (ow, oh) = cfg.object;
+    let name = object.name.clone().unwrap_or_default();
+    let label = if name.is_empty() { String::new() } else { format!("reference {name}, ") };
+    println!("\n{label}object {ow}x{oh}:");
+    if let Some(source) = &object.source {
+        println!("  {source}");
+    }
     if let Some(s) = args.square_size {
         print_square_theory(cfg, s);
     }
     let progress = ui.progress();
     let result = sweep(cfg, sampler, &progress).context("sweeping background sizes")?;
     print_table(cfg, &result);
+    let row = |k: Option<usize>| k.map(|k| &result.rows[k]);
+    let optimum = Optimum {
+        name,
+        size: cfg.object,
+        centred: row(result.best_centred)
+            .and_then(|r| r.centred.map(|c| (r.ratio, r.background, c.pair))),
+        any: row(result.best_any).map(|r| (r.ratio, r.best_offset, r.best)),
+    };
     let Some(best) = result.best_centred else {
-        bail!("the trigger fits beside the object at none of the ratios");
+        println!("the trigger fits beside the object at none of the ratios");
+        return Ok(optimum);
     };
     let row = &result.rows[best];
     let scene = Scene::centred(cfg.layout, cfg.object, row.background, cfg.trigger)?;
@@ -170,7 +280,7 @@ fn go<S: PairSampler>(
     let mut png = Vec::new();
     img.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
         .context("encoding heatmap")?;
-    write_atomic(&args.heatmap, &png)?;
+    write_atomic(heatmap, &png)?;
     if let Some((i, j)) = mark {
         let (x, y) = grid.position(i, j);
         let p = map.at(i, j);
@@ -180,12 +290,35 @@ fn go<S: PairSampler>(
             row.ratio,
             scene.width,
             scene.height,
-            args.heatmap.display(),
+            heatmap.display(),
             p.p,
             p.se
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(optimum)
+}
+
+/// One line per reference: where its optimum lies. The generator sizes each reference on
+/// its own (and `--area-ratio optimal` picks a ratio per reference), so this is what
+/// differs between them.
+fn print_optima(optima: &[Optimum]) {
+    println!("\nper-reference optimum (trigger centred; and at the best offset):");
+    println!(
+        "{:<16} {:>9} {:>5} {:>5} {:>16}   {:>5} {:>6} {:>7}",
+        "reference", "object", "ratio", "bg", "pair centred", "ratio", "offset", "pair"
+    );
+    for o in optima {
+        let size = format!("{}x{}", o.size.0, o.size.1);
+        let centred = o.centred.map_or_else(
+            || format!("{:>5} {:>5} {:>16}", "-", "-", "-"),
+            |(r, bg, e)| format!("{r:>5.2} {bg:>5} {:>7.4} +- {:.4}", e.p, e.se),
+        );
+        let any = o.any.map_or_else(
+            || format!("{:>5} {:>6} {:>7}", "-", "-", "-"),
+            |(r, offset, e)| format!("{r:>5.2} {offset:>6} {:>7.4}", e.p),
+        );
+        println!("{:<16} {size:>9} {centred}   {any}", o.name);
+    }
 }
 
 fn print_square_theory(cfg: &SweepConfig, s: u32) {

@@ -2,6 +2,7 @@
 mod baselines;
 mod experiment;
 mod poison;
+mod theory;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

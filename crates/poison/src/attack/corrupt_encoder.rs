@@ -163,6 +163,27 @@ impl CorruptEncoderConfig {
     }
 }
 
+/// The size `(w, h)` the generator resizes a reference object to, from its box `object`
+/// (width, height) in the photo (SPEC section 3): horizontal layouts cap the width at
+/// `max_size / 2`, vertical ones the height, and the other side keeps the aspect ratio
+/// (truncated, as the authors' code). The layout theory's object size for a real reference.
+pub fn resized_object_size(object: (u32, u32), max_size: u32, layout: Layout) -> (u32, u32) {
+    let (w, h) = object;
+    let half = max_size / 2;
+    // Vertical layouts are horizontal ones with the roles of width and height swapped.
+    let scaled = |side: u32, other: u32| {
+        let s = side.min(half);
+        (s, ((f64::from(s) / f64::from(side)) * f64::from(other)) as u32)
+    };
+    let (w, h) = if layout.is_horizontal() {
+        scaled(w, h)
+    } else {
+        let (h, w) = scaled(h, w);
+        (w, h)
+    };
+    (w.max(1), h.max(1))
+}
+
 /// A reference object cut to its box and resized for one orientation, with its blurred
 /// mask. Computed once per reference, since it does not depend on the poison.
 #[derive(Debug, Clone)]
@@ -186,17 +207,13 @@ impl PreparedReference {
         let b = r.object_box;
         let image = imageops::crop_imm(&r.image, b.x, b.y, b.w, b.h).to_image();
         let mask = imageops::crop_imm(&r.mask.0, b.x, b.y, b.w, b.h).to_image();
-        let half = max_size / 2;
-        // Horizontal layouts bound the width, vertical ones the height (roles swapped).
-        let o_w = b.w.min(half);
-        let o_h = ((f64::from(o_w) / f64::from(b.w)) * f64::from(b.h)) as u32;
-        let v_h = b.h.min(half);
-        let v_w = ((f64::from(v_h) / f64::from(b.h)) * f64::from(b.w)) as u32;
+        let (o_w, o_h) = resized_object_size((b.w, b.h), max_size, Layout::Left);
+        let (v_w, v_h) = resized_object_size((b.w, b.h), max_size, Layout::Top);
         Self {
             name: r.name.clone(),
             whole: r.image.clone(),
-            horizontal: PreparedObject::new(&image, &mask, o_w.max(1), o_h.max(1)),
-            vertical: PreparedObject::new(&image, &mask, v_w.max(1), v_h.max(1)),
+            horizontal: PreparedObject::new(&image, &mask, o_w, o_h),
+            vertical: PreparedObject::new(&image, &mask, v_w, v_h),
             ratios: (2.0, 2.0),
         }
     }
@@ -481,6 +498,18 @@ fn composite(canvas: &mut RgbImage, object: &RgbImage, mask: &GrayImage, x: u32,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn objects_are_capped_at_half_the_max_size_along_the_layout() {
+        // A 1000x600 box: horizontal layouts cap the width at 400, keeping 5:3.
+        assert_eq!(resized_object_size((1000, 600), 800, Layout::Left), (400, 240));
+        assert_eq!(resized_object_size((1000, 600), 800, Layout::Right), (400, 240));
+        // Vertical ones cap the height: 600 -> 400, width 1000 * 400 / 600 truncated.
+        assert_eq!(resized_object_size((1000, 600), 800, Layout::Top), (666, 400));
+        // Small objects keep their size; sides never reach 0.
+        assert_eq!(resized_object_size((120, 90), 800, Layout::Bottom), (120, 90));
+        assert_eq!(resized_object_size((1000, 1), 800, Layout::Left), (400, 1));
+    }
 
     #[test]
     fn composite_blends_by_mask() {

@@ -10,7 +10,9 @@ mod ssl_backdoor;
 pub use base::{Attack, Layout, PoisonItem, PoisonKind};
 pub use clip_carlini::{ClipCarlini, ClipCarliniConfig};
 pub use clip_corrupt_encoder::{ClipCorruptEncoder, ClipCorruptEncoderConfig, reference_objects};
-pub use corrupt_encoder::{AreaRatio, CorruptEncoder, CorruptEncoderConfig, Layouts};
+pub use corrupt_encoder::{
+    AreaRatio, CorruptEncoder, CorruptEncoderConfig, Layouts, resized_object_size,
+};
 pub use ctrl::{Ctrl, CtrlConfig};
 pub use poisoned_encoder::{PoisonedEncoder, PoisonedEncoderConfig};
 pub(crate) use ssl_backdoor::band_position;

@@ -121,13 +121,15 @@ pub fn estimate<S: PairSampler>(scene: &Scene, sampler: &S, cfg: &McConfig) -> M
     let counts = run_chunks(cfg, Counts::default, |rng, n, acc| {
         let mut c = [0u64; 4];
         sampler.for_each_pair(scene.width, scene.height, rng, n, |a, b| {
+            // Every test evaluated and combined with `&`/`|`: the outcomes are close to
+            // coin flips, so branches on them would mispredict.
             let inside = object.contains(&a);
             let has_trigger = b.contains(&trigger);
+            let pair = (has_trigger & cfg.is_object_view(&a, &object))
+                | (a.contains(&trigger) & cfg.is_object_view(&b, &object));
             c[0] += u64::from(inside);
             c[1] += u64::from(has_trigger);
-            c[2] += u64::from(inside && has_trigger);
-            let pair = (has_trigger && cfg.is_object_view(&a, &object))
-                || (a.contains(&trigger) && cfg.is_object_view(&b, &object));
+            c[2] += u64::from(inside & has_trigger);
             c[3] += u64::from(pair);
         });
         *acc += Counts(c);
