@@ -394,6 +394,17 @@ impl ExperimentConfig {
                 }
             }
         }
+        if let DataConfig::Synthetic(s) = &self.data {
+            let (t, size) = (&self.eval.transform, s.world.size);
+            // The SPEC 7 default (256 -> 224) is for photos; it would blow up small images.
+            if t.resize > size || t.crop > size {
+                return Err(format!(
+                    "eval.transform (resize {}, crop {}) does not fit the {size} px synthetic \
+                     images: set transform = {{ resize = 0, crop = {size} }}",
+                    t.resize, t.crop
+                ));
+            }
+        }
         if let DataConfig::Synthetic(s) = &self.data
             && self.attack.target >= s.world.classes
         {

@@ -23,7 +23,7 @@ trigger_size = 8
 trigger_size = 4
 format = "png"
 [eval]
-transform = { crop = 16 }
+transform = { resize = 0, crop = 16 }
 classifier = { linear_probe = { epochs = 3 } }
 [pretrain]
 epochs = 1

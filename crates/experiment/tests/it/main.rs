@@ -194,6 +194,10 @@ attack = "corruptencoder"
     std::fs::write(&file, text.replace("name = \"ce\"", "name = \"clean\"")).unwrap();
     let err = ExperimentConfig::from_file(&file).unwrap_err().to_string();
     assert!(err.contains("two arms are named `clean`"), "{err}");
+    let mut small = tiny();
+    small.eval.transform = EvalTransform::default();
+    let err = small.validate().unwrap_err();
+    assert!(err.contains("set transform = { resize = 0, crop = 16 }"), "{err}");
     std::fs::write(&file, text.replace("target = 33", "target = 33\nbogus = 1")).unwrap();
     let err = format!("{:#}", anyhow_chain(ExperimentConfig::from_file(&file).unwrap_err()));
     assert!(err.contains("bogus"), "{err}");
