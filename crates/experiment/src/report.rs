@@ -6,7 +6,8 @@ use corruptencoder_core::write_atomic;
 use corruptencoder_data::png_bytes;
 use corruptencoder_eval::ProbeKind;
 use corruptencoder_poison::{
-    AreaRatio, Layout, McConfig, Scene, TriggerGrid, render_trigger_map, trigger_map,
+    AreaRatio, Layout, McConfig, Scene, TriggerGrid, render_trigger_map, resized_object_size,
+    trigger_map,
 };
 use corruptencoder_report::{Figure, RunResult, Setting};
 use corruptencoder_train::MethodConfig;
@@ -15,6 +16,7 @@ use corruptencoder_train::burn::prelude::Device;
 use crate::config::{AttackKind, DataConfig, ExperimentConfig};
 use crate::error::{Result, io};
 use crate::inputs::Inputs;
+use crate::runner::run_dir;
 
 /// Every setting that decides the numbers, as `key: value` lines.
 pub(crate) fn settings(
@@ -183,12 +185,9 @@ pub(crate) fn figures(
             continue;
         }
         let Some(run) = runs.iter().find(|r| r.arm == arm.name) else { continue };
-        let mut run_dir = out.join("runs").join(&arm.name);
-        if let Some(s) = &run.sweep {
-            run_dir = run_dir.join(format!("{}-{}", s.parameter, s.value));
-        }
-        let preview =
-            run_dir.join(format!("seed-{}", run.seed)).join("poisons").join("preview.png");
+        let preview = run_dir(out, &arm.name, run.sweep.as_ref(), run.seed)
+            .join("poisons")
+            .join("preview.png");
         if let Ok(bytes) = fs_err::read(&preview) {
             let file = format!("figures/poisons-{}.png", arm.attack.name());
             write_atomic(&out.join(&file), &bytes)?;
@@ -215,9 +214,7 @@ fn heatmap(config: &ExperimentConfig, inputs: &Inputs, out: &Path) -> Result<Opt
     let (Some(reference), true) = (inputs.references.first(), uses_ce) else { return Ok(None) };
     let a = &config.attack;
     let b = reference.object_box;
-    let half = a.max_size / 2;
-    let o_w = b.w.min(half).max(1);
-    let o_h = ((f64::from(o_w) / f64::from(b.w)) * f64::from(b.h)).max(1.0) as u32;
+    let (o_w, o_h) = resized_object_size((b.w, b.h), a.max_size, Layout::Left);
     let ratio = match a.area_ratio {
         AreaRatio::Fixed(r) => r,
         AreaRatio::Optimal { .. } => 2.0,

@@ -157,11 +157,7 @@ fn plan(config: &ExperimentConfig, out: &Path) -> Vec<Plan> {
                 value,
             });
             for &seed in &config.seeds {
-                let mut dir = out.join("runs").join(&arm.name);
-                if let Some(s) = &sweep {
-                    dir = dir.join(format!("{}-{}", s.parameter, s.value));
-                }
-                dir = dir.join(format!("seed-{seed}"));
+                let dir = run_dir(out, &arm.name, sweep.as_ref(), seed);
                 plans.push(Plan {
                     arm: arm.clone(),
                     sweep: sweep.clone(),
@@ -173,6 +169,16 @@ fn plan(config: &ExperimentConfig, out: &Path) -> Vec<Plan> {
         }
     }
     plans
+}
+
+/// `runs/<arm>[/<parameter>-<value>]/seed-<seed>` under `out`: the one place a run's folder
+/// is named (the report finds poison previews through it).
+pub(crate) fn run_dir(out: &Path, arm: &str, sweep: Option<&SweepPoint>, seed: u64) -> PathBuf {
+    let mut dir = out.join("runs").join(arm);
+    if let Some(s) = sweep {
+        dir = dir.join(format!("{}-{}", s.parameter, s.value));
+    }
+    dir.join(format!("seed-{seed}"))
 }
 
 fn read_result(path: &Path) -> Result<Option<RunResult>> {
