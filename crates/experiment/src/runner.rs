@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use corruptencoder_augment::Crops;
 use corruptencoder_core::{Progress, write_atomic};
-use corruptencoder_data::ImageLimits;
+use corruptencoder_data::{DatasetFormat, ImageLimits};
 use corruptencoder_eval::{
     Features, KnnClassifier, LabelledFeatures, LinearProbe, ProbeKind, TriggeredSet, evaluate,
 };
@@ -263,6 +263,8 @@ fn run_one(
         let mut reporter = StepHook(observer);
         let run = PretrainRun {
             data: &data,
+            // The poison stage writes a `path label` list.
+            format: Some(DatasetFormat::FileList),
             out: &pre_dir,
             resume: pre_dir.join("config.toml").exists(),
             force: false,

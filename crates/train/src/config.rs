@@ -82,7 +82,7 @@ impl PretrainConfig {
     /// Reads a configuration written by [`PretrainConfig::to_toml`] (or by hand).
     pub fn from_toml_file(path: &Path) -> Result<Self> {
         let text = fs_err::read_to_string(path)
-            .map_err(|source| Error::ReadDataset { path: path.to_path_buf(), source })?;
+            .map_err(|source| Error::ReadConfig { path: path.to_path_buf(), source })?;
         toml::from_str(&text)
             .map_err(|source| Error::ParseConfig { path: path.to_path_buf(), source })
     }

@@ -3,26 +3,17 @@ use std::path::PathBuf;
 /// Errors of pre-training. Variants name the file concerned and keep the cause.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The image list or folder could not be read.
-    #[error("cannot read dataset {path}")]
-    ReadDataset {
-        /// The list file or folder.
+    /// A configuration file could not be read.
+    #[error("cannot read configuration {path}")]
+    ReadConfig {
+        /// The file.
         path: PathBuf,
         /// The cause.
         #[source]
         source: std::io::Error,
     },
-    /// A line of an image list is not `path label`.
-    #[error("{path}:{line}: expected `path label`, found {text:?}")]
-    ListSyntax {
-        /// The list file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// The offending line.
-        text: String,
-    },
-    /// A dataset reader failed (the message names the file).
+    /// A dataset or image could not be read (the message names the file); unreadable
+    /// images fail pre-training only in strict mode.
     #[error(transparent)]
     Data(#[from] corruptencoder_data::Error),
     /// The dataset holds no usable image.
@@ -30,15 +21,6 @@ pub enum Error {
     EmptyDataset {
         /// The list file or folder.
         path: PathBuf,
-    },
-    /// An image could not be decoded (fatal in strict mode, otherwise skipped).
-    #[error("cannot decode image {path}")]
-    Decode {
-        /// The image.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: image::ImageError,
     },
     /// The batch is larger than the dataset, so no full batch exists.
     #[error("batch size {batch} is larger than the {images} usable images; lower --batch-size")]

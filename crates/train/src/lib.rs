@@ -17,7 +17,6 @@
 
 mod checkpoint;
 mod config;
-mod dataset_source;
 mod encoder;
 mod error;
 mod features;
@@ -34,7 +33,6 @@ mod tensors;
 mod weights;
 
 pub use config::PretrainConfig;
-pub use dataset_source::{Sample, read_dataset};
 pub use encoder::{
     Arch, BasicBlock, Bottleneck, Downsample, Encoder, EncoderConfig, ResNet, ResidualBlock,
     SmallCnn, Stem,

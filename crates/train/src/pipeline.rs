@@ -1,83 +1,85 @@
 //! The view pipeline: decoded images in, batches of normalised view pairs out, built on
 //! rayon's threads ahead of the training step through a bounded channel.
-use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use corruptencoder_augment::ViewRecipe;
 use corruptencoder_core::item_rng;
+use corruptencoder_data::{Dataset, ImageLimits};
 use image::RgbImage;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
-use crate::dataset_source::Sample;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-/// The usable images: decoded in memory while a byte budget lasts, else re-read per use.
+/// Images decoded at once while the store is opened: enough to keep every thread busy,
+/// few enough that images past the cache budget are dropped before the next chunk.
+const OPEN_CHUNK: usize = 256;
+
+/// The usable images of a dataset: decoded in memory while a byte budget lasts, else
+/// re-read per use.
 pub(crate) struct ImageStore {
-    pub(crate) samples: Vec<Sample>,
+    dataset: Box<dyn Dataset>,
+    /// Dataset indices of the images that decoded.
+    usable: Vec<usize>,
     cached: Vec<Option<RgbImage>>,
+    limits: ImageLimits,
 }
 
 impl ImageStore {
     /// Decodes every image once (in parallel) to find unreadable ones. Those are skipped
     /// with a warning, or fail the run when `strict`. Returns the store and the skip count.
     pub(crate) fn open(
-        samples: Vec<Sample>,
+        dataset: Box<dyn Dataset>,
         strict: bool,
         cache_bytes: u64,
     ) -> Result<(Self, usize)> {
-        let decoded: Vec<Result<RgbImage>> = samples.par_iter().map(|s| decode(&s.path)).collect();
-        let (mut kept, mut cached, mut skipped, mut budget) =
+        let limits = ImageLimits::default();
+        let (mut usable, mut cached, mut skipped, mut budget) =
             (Vec::new(), Vec::new(), 0, cache_bytes);
-        for (sample, image) in samples.into_iter().zip(decoded) {
-            match image {
-                Ok(img) => {
-                    let size = img.as_raw().len() as u64;
-                    let keep = size <= budget;
-                    budget = budget.saturating_sub(if keep { size } else { 0 });
-                    cached.push(keep.then_some(img));
-                    kept.push(sample);
-                }
-                Err(e) if strict => return Err(e),
-                Err(e) => {
-                    log::warn!(
-                        "skipping {}: {}",
-                        sample.path.display(),
-                        std::error::Error::source(&e).map_or(String::new(), |s| s.to_string())
-                    );
-                    skipped += 1;
+        let indices: Vec<usize> = (0..dataset.len()).collect();
+        for chunk in indices.chunks(OPEN_CHUNK) {
+            let decoded: Vec<_> = chunk.par_iter().map(|&i| dataset.load(i, &limits)).collect();
+            for (&i, image) in chunk.iter().zip(decoded) {
+                match image {
+                    Ok(img) => {
+                        let size = img.as_raw().len() as u64;
+                        let keep = size <= budget;
+                        budget = budget.saturating_sub(if keep { size } else { 0 });
+                        cached.push(keep.then_some(img));
+                        usable.push(i);
+                    }
+                    Err(e) if strict => return Err(e.into()),
+                    Err(e) => {
+                        log::warn!("skipping {}: {}", dataset.source(i), error_chain(&e));
+                        skipped += 1;
+                    }
                 }
             }
         }
-        Ok((Self { samples: kept, cached }, skipped))
+        Ok((Self { dataset, usable, cached, limits }, skipped))
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.samples.len()
+        self.usable.len()
     }
 
     fn with_image<T>(&self, index: usize, f: impl FnOnce(&RgbImage) -> T) -> Result<T> {
         match &self.cached[index] {
             Some(img) => Ok(f(img)),
-            None => decode(&self.samples[index].path).map(|img| f(&img)),
+            None => Ok(f(&self.dataset.load(self.usable[index], &self.limits)?)),
         }
     }
 }
 
-fn decode(path: &Path) -> Result<RgbImage> {
-    let img = image::ImageReader::open(path)
-        .map_err(|e| Error::Decode {
-            path: path.to_path_buf(),
-            source: image::ImageError::IoError(e),
-        })?
-        .with_guessed_format()
-        .map_err(|e| Error::Decode {
-            path: path.to_path_buf(),
-            source: image::ImageError::IoError(e),
-        })?
-        .decode()
-        .map_err(|source| Error::Decode { path: path.to_path_buf(), source })?;
-    Ok(img.to_rgb8())
+/// `error: cause: cause` on one line, for the skip warning.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text += &format!(": {s}");
+        source = s.source();
+    }
+    text
 }
 
 /// A batch of `n` view pairs, planar `[n, 3, size, size]` each.

@@ -6,10 +6,10 @@ use std::time::Instant;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use corruptencoder_core::{Progress, write_atomic};
+use corruptencoder_data::{DatasetFormat, open_dataset};
 
 use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint, save_checkpoint};
 use crate::config::PretrainConfig;
-use crate::dataset_source::read_dataset;
 use crate::error::{Error, Result};
 use crate::method::{Method, MethodConfig};
 use crate::optim::Sgd;
@@ -23,8 +23,10 @@ const INIT_STREAM: u64 = u64::MAX;
 
 /// Where and how to run; the device, hooks and paths come from the caller.
 pub struct PretrainRun<'a> {
-    /// Image list (`path label` lines) or ImageFolder.
+    /// Image list (`path label` lines), ImageFolder, CIFAR binary or IDX images file.
     pub data: &'a Path,
+    /// The format of `data`; detected from the path when `None` (`DatasetFormat::detect`).
+    pub format: Option<DatasetFormat>,
     /// Output folder: `config.toml`, `seed`, `log.jsonl`, `checkpoints/`, `encoder.safetensors`.
     pub out: &'a Path,
     /// Continue from the last checkpoint in `out` (the configuration must match).
@@ -62,8 +64,8 @@ pub struct PretrainSummary {
 pub fn pretrain(config: &PretrainConfig, run: PretrainRun<'_>) -> Result<PretrainSummary> {
     config.validate()?;
     prepare_output(config, run.out, run.resume, run.force)?;
-    let samples = read_dataset(run.data)?;
-    let (store, skipped) = ImageStore::open(samples, config.strict, config.cache_mib << 20)?;
+    let dataset = open_dataset(run.data, run.format)?;
+    let (store, skipped) = ImageStore::open(dataset, config.strict, config.cache_mib << 20)?;
     if skipped > 0 {
         log::warn!("skipped {skipped} unreadable images of {}", run.data.display());
     }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use corruptencoder_augment::Crops;
+use corruptencoder_data::DatasetFormat;
 use corruptencoder_train::burn::prelude::Device;
 use corruptencoder_train::{
     Arch, ByolConfig, MethodConfig, MocoV2Config, PretrainConfig, PretrainRun, SimclrConfig, Stem,
@@ -18,9 +19,13 @@ use crate::reporters::Ui;
 /// Flags of `corruptencoder pretrain`.
 #[derive(Debug, Args)]
 pub(crate) struct PretrainArgs {
-    /// Image list (`path label` lines; label -1 marks a poison) or ImageFolder directory.
+    /// Pre-training images: a `path label` list (label -1 marks a poison; the poison
+    /// command's filelist.txt as it is), an image folder, a CIFAR .bin or an IDX images file.
     #[arg(long)]
     data: PathBuf,
+    /// Format of --data (image-folder, file-list, cifar10, cifar100, idx); detected if absent.
+    #[arg(long)]
+    format: Option<DatasetFormat>,
     /// Output folder (config.toml, seed, log.jsonl, checkpoints/, encoder.safetensors).
     #[arg(long)]
     out: PathBuf,
@@ -117,6 +122,7 @@ pub(crate) fn run(args: PretrainArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
         &config,
         PretrainRun {
             data: &args.data,
+            format: args.format,
             out: &args.out,
             resume: args.resume,
             force: args.force,

@@ -2,6 +2,7 @@
 mod baselines;
 mod experiment;
 mod poison;
+mod pretrain;
 mod theory;
 
 use std::path::{Path, PathBuf};

@@ -9,7 +9,8 @@ use crate::image_io::{ImageLimits, load_rgb};
 
 /// A text file with one `path label` per line. Relative paths are resolved against the
 /// list's folder, so a list can travel with its images. Label `-1` marks poisons. The path
-/// is everything before the last run of whitespace, so paths may contain spaces.
+/// is everything before the last run of whitespace, so paths may contain spaces. Blank
+/// lines and lines starting with `#` are skipped.
 #[derive(Debug, Clone)]
 pub struct FileList {
     list: PathBuf,
@@ -17,14 +18,14 @@ pub struct FileList {
 }
 
 impl FileList {
-    /// Reads and checks every line (blank lines are skipped). Image files are not opened.
+    /// Reads and checks every line. Image files are not opened.
     pub fn open(list: &Path) -> Result<Self> {
         let text = fs_err::read_to_string(list).map_err(read_err(list))?;
         let base = list.parent().unwrap_or(Path::new("."));
         let mut samples = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
-            if line.is_empty() {
+            if line.is_empty() || line.starts_with('#') {
                 continue;
             }
             let bad =
@@ -84,7 +85,7 @@ mod tests {
     fn parses_spaces_relative_paths_and_poison_labels() {
         let dir = tempfile::tempdir().unwrap();
         let list = dir.path().join("l.txt");
-        fs_err::write(&list, "a b/c.png 3\n\n/abs/p.png -1\n").unwrap();
+        fs_err::write(&list, "# made by hand\na b/c.png 3\n\n/abs/p.png -1\n").unwrap();
         let fl = FileList::open(&list).unwrap();
         assert_eq!(fl.len(), 2);
         assert_eq!(fl.image_path(0), dir.path().join("a b/c.png"));

@@ -1,3 +1,4 @@
+use corruptencoder_data::Error as DataError;
 use corruptencoder_train::{Error, MethodConfig, SimclrConfig};
 
 use crate::util::{run, tiny_config, tiny_dataset};
@@ -19,7 +20,8 @@ fn empty_list_and_oversized_batch_are_clear_errors() {
     let empty = dir.path().join("empty.txt");
     fs_err::write(&empty, "").unwrap();
     let err = run(&simclr(1), &empty, &dir.path().join("a"), false, None).unwrap_err();
-    assert!(matches!(err, Error::EmptyDataset { .. }), "{err}");
+    assert!(matches!(err, Error::Data(DataError::EmptyDataset { .. })), "{err}");
+    assert!(err.to_string().contains("empty.txt"), "{err}");
 
     let list = tiny_dataset(dir.path(), 6);
     let err = run(&simclr(1), &list, &dir.path().join("b"), false, None).unwrap_err();
@@ -39,7 +41,7 @@ fn corrupt_images_are_skipped_or_fatal_when_strict() {
     strict.strict = true;
     let err = run(&strict, &list, &dir.path().join("strict"), false, None).unwrap_err();
     match err {
-        Error::Decode { path, .. } => assert!(path.ends_with("img003.png")),
+        Error::Data(DataError::Decode { path, .. }) => assert!(path.ends_with("img003.png")),
         other => panic!("{other}"),
     }
 }

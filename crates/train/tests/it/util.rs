@@ -67,6 +67,7 @@ pub(crate) fn run(
         config,
         PretrainRun {
             data,
+            format: None,
             out,
             resume,
             force: false,

@@ -1,0 +1,125 @@
+//! `pretrain` on tiny generated data: the outputs a run promises, CIFAR input found by its
+//! name, `--stop-after` + `--resume` equal to an uninterrupted run, and clear refusals.
+use std::path::Path;
+
+use crate::{run, stderr};
+
+/// `n` CIFAR-10 records (1 label byte + 3072 planar pixel bytes) of blocky random images:
+/// enough texture for crops to differ, written as `data_batch_1.bin`.
+fn cifar_batch(dir: &Path, n: usize) -> std::path::PathBuf {
+    let mut bytes = Vec::with_capacity(n * 3073);
+    let mut state = 0x9e37_79b9_u32;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    for i in 0..n {
+        bytes.push((i % 10) as u8);
+        let blocks: Vec<u8> = (0..3 * 16).map(|_| next() as u8).collect();
+        for c in 0..3 {
+            for y in 0..32 {
+                for x in 0..32 {
+                    bytes.push(blocks[c * 16 + (y / 8) * 4 + x / 8]);
+                }
+            }
+        }
+    }
+    let path = dir.join("data_batch_1.bin");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+const TINY: &[&str] = &[
+    "-q",
+    "pretrain",
+    "--data",
+    "data_batch_1.bin",
+    "--method",
+    "simclr",
+    "--arch",
+    "small-cnn",
+    "--width",
+    "4",
+    "--image-size",
+    "16",
+    "--batch-size",
+    "8",
+    "--epochs",
+    "2",
+    "--seed",
+    "3",
+];
+
+fn pretrain(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
+    let args: Vec<&str> =
+        TINY.iter().copied().chain(["--out", out]).chain(extra.iter().copied()).collect();
+    run(dir, &args)
+}
+
+#[test]
+fn pretrain_writes_its_outputs_and_resumes_to_the_same_encoder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    cifar_batch(dir, 24);
+
+    let o = pretrain(dir, "whole", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let whole = dir.join("whole");
+    for f in ["config.toml", "seed", "log.jsonl", "encoder.safetensors"] {
+        assert!(whole.join(f).is_file(), "{f} missing");
+    }
+    assert_eq!(std::fs::read_to_string(whole.join("seed")).unwrap().trim(), "3");
+    let config = std::fs::read_to_string(whole.join("config.toml")).unwrap();
+    assert!(config.contains("epochs = 2") && config.contains("batch_size = 8"), "{config}");
+    // 24 images, batch 8: three steps an epoch, one checkpoint per epoch.
+    let log = std::fs::read_to_string(whole.join("log.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 6, "{log}");
+    for e in ["epoch-0001", "epoch-0002"] {
+        assert!(whole.join(format!("checkpoints/{e}.safetensors")).is_file(), "{e} missing");
+    }
+
+    // Killed after step 4 (mid epoch 2), then resumed: the same encoder bytes.
+    let o = pretrain(dir, "killed", &["--stop-after", "4"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let killed = dir.join("killed");
+    assert!(!killed.join("encoder.safetensors").exists());
+    let o =
+        run(dir, &["-q", "pretrain", "--data", "data_batch_1.bin", "--out", "killed", "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |p: &Path| std::fs::read(p.join("encoder.safetensors")).unwrap();
+    assert!(read(&whole) == read(&killed), "resumed encoder differs from the uninterrupted one");
+
+    // An existing output is refused without --force, and replaced with it (one epoch).
+    let o = run(dir, &["-q", "pretrain", "--data", "data_batch_1.bin", "--out", "whole"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    // TINY with `--epochs 1` (its only "2").
+    let forced: Vec<&str> = TINY.iter().copied().map(|a| if a == "2" { "1" } else { a }).collect();
+    let o = run(dir, &[&forced[..], &["--out", "whole", "--force"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = std::fs::read_to_string(whole.join("log.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 3, "{log}");
+    assert!(!whole.join("checkpoints/epoch-0002.safetensors").exists());
+}
+
+#[test]
+fn pretrain_names_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("empty.txt"), "# nothing here\n").unwrap();
+    let o = run(dir, &["-q", "pretrain", "--data", "empty.txt", "--out", "a"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("empty.txt"), "{}", stderr(&o));
+
+    cifar_batch(dir, 6);
+    let o = pretrain(dir, "b", &[]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("lower --batch-size"), "{}", stderr(&o));
+
+    // A format that does not fit the file is reported against the file.
+    let o = pretrain(dir, "c", &["--format", "cifar100"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("data_batch_1.bin"), "{}", stderr(&o));
+}
