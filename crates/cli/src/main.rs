@@ -1,6 +1,7 @@
 //! The `corruptencoder` binary: parses flags, installs the logger and the progress
 //! renderer, and hands the work to the library crates.
 
+mod alloc;
 mod commands;
 mod reporters;
 
@@ -27,6 +28,7 @@ struct Cli {
 
 #[expect(clippy::print_stderr, reason = "the binary reports its error chain once")]
 fn main() -> ExitCode {
+    alloc::keep_freed_pages();
     let cli = Cli::parse();
     reporters::init_logger(cli.verbose, cli.quiet);
     match commands::run(cli.command, &reporters::Ui { quiet: cli.quiet }) {
