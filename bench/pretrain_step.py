@@ -53,23 +53,34 @@ def main():
     params = list(enc.parameters()) + list(head.parameters())
     opt = torch.optim.SGD(params, lr=0.06, momentum=0.9, weight_decay=1e-4)
 
-    def step():
+    phases = [0.0, 0.0, 0.0]  # forward (to the loss value), backward, SGD update
+
+    def step(phases):
         a, b = torch.randn(batch, 3, 32, 32), torch.randn(batch, 3, 32, 32)
+        t0 = time.perf_counter()
         z = head(enc(torch.cat([a, b])))
         loss = nt_xent(z[:batch], z[batch:], 0.5)
+        value = loss.item()
+        t1 = time.perf_counter()
         opt.zero_grad()
         loss.backward()
+        t2 = time.perf_counter()
         opt.step()
-        return loss.item()
+        t3 = time.perf_counter()
+        for i, t in enumerate([t1 - t0, t2 - t1, t3 - t2]):
+            phases[i] += t
+        return value
 
-    step()
+    step([0.0, 0.0, 0.0])
     start = time.perf_counter()
     for _ in range(steps):
-        loss = step()
+        loss = step(phases)
     secs = time.perf_counter() - start
     vps = 2 * batch * steps / secs
     print(f"pytorch-{torch.__version__} simclr resnet18-w32 cifar32 batch {batch}: {steps} steps in {secs:.2f}s, "
           f"{vps:.1f} views/s (last loss {loss:.4f}, {torch.get_num_threads()} threads)")
+    f, b, o = (t / steps for t in phases)
+    print(f"  per step: forward {f:.2f}s, backward {b:.2f}s, sgd {o:.2f}s")
 
 
 if __name__ == "__main__":

@@ -1,25 +1,47 @@
 #!/usr/bin/env bash
 # SimCLR training step, ResNet-18 width 32, CIFAR stem, 32x32, batch 128 (256 views):
-# views/s of ours (burn 0.22, flex CPU backend) and, when a Python with torch is found
-# ($PYTHON, default python3), of PyTorch on the same machine in the same run, plus the ratio
-# and each side's peak memory (GNU time). Usage: bench/pretrain_step.sh [steps] [batch]
+# views/s of ours (burn 0.22, flex CPU backend) and of PyTorch on the same machine in the
+# same run, plus the ratio and each side's peak memory (GNU time).
+# PyTorch comes from $PYTHON if set, else python3 if it has torch, else bench/.venv, which is
+# made on first use (pip install torch: a download of a few GB, once).
+# Usage: bench/pretrain_step.sh [steps] [batch]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-5}
 batch=${2:-128}
-python=${PYTHON:-python3}
+if [ -n "${PYTHON:-}" ]; then
+    python=$PYTHON
+elif python3 -c "import torch" 2>/dev/null; then
+    python=python3
+else
+    python=bench/.venv/bin/python
+    if ! "$python" -c "import torch" 2>/dev/null; then
+        echo "installing torch into bench/.venv (once) for the PyTorch anchor" >&2
+        { [ -x "$python" ] || python3 -m venv bench/.venv; } && bench/.venv/bin/pip install -q torch || true
+    fi
+fi
 timer=()
 if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -f "peak RSS %M KiB"); fi
+vps() { grep -o '[0-9.]* views/s' <<<"$1" | cut -d' ' -f1; }
+ratio() { awk -v a="$(vps "$1")" -v b="$(vps "$2")" 'BEGIN { printf "%.2f", a / b }'; }
 
 cargo build --release -q -p corruptencoder-train --example pretrain_step
-ours=$("${timer[@]}" target/release/examples/pretrain_step "$steps" "$batch" 2>&1)
-echo "$ours"
+flex=$("${timer[@]}" target/release/examples/pretrain_step "$steps" "$batch" flex 2>&1)
+echo "$flex"
+# TCH=1 also times burn's LibTorch backend, built against the libtorch of $python's torch
+# (burn 0.22's tch expects torch 2.9.0; other versions are tried with the check bypassed).
+if [ -n "${TCH:-}" ]; then
+    LIBTORCH_USE_PYTORCH=1 LIBTORCH_BYPASS_VERSION_CHECK=1 PATH="$(dirname "$python"):$PATH" \
+        cargo build --release -q -p corruptencoder-train --example pretrain_step --features tch
+    lib=$("$python" -c "import torch, os; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))")
+    tch=$(LD_LIBRARY_PATH="$lib" "${timer[@]}" target/release/examples/pretrain_step "$steps" "$batch" libtorch 2>&1)
+    echo "$tch"
+fi
 if "$python" -c "import torch" 2>/dev/null; then
-    theirs=$("${timer[@]}" "$python" bench/pretrain_step.py "$steps" "$batch" 2>&1)
+    theirs=$("${timer[@]}" "$python" bench/pretrain_step.py "$steps" "$batch" 2>&1 | grep -v -i numpy)
     echo "$theirs"
-    a=$(grep -o '[0-9.]* views/s' <<<"$ours" | cut -d' ' -f1)
-    b=$(grep -o '[0-9.]* views/s' <<<"$theirs" | cut -d' ' -f1)
-    echo "ratio ours/pytorch: $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')"
+    echo "ratio flex/pytorch: $(ratio "$flex" "$theirs")"
+    if [ -n "${tch:-}" ]; then echo "ratio libtorch/pytorch: $(ratio "$tch" "$theirs")"; fi
 else
     echo "no torch in $python: PyTorch side skipped (set PYTHON to a Python with torch)"
 fi

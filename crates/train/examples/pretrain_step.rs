@@ -1,11 +1,19 @@
 //! Times SimCLR training steps: ResNet-18 at base width 32, CIFAR stem, 32x32 inputs,
-//! batch 128 (256 views), on the flex CPU backend. Run by `bench/pretrain_step.sh`, which
-//! also runs the same model in PyTorch (`bench/pretrain_step.py`).
+//! batch 128 (256 views), on the flex CPU backend, or on LibTorch's CPU backend in a build
+//! with `--features tch`. Run by `bench/pretrain_step.sh`, which also runs the same model in
+//! PyTorch (`bench/pretrain_step.py`).
 //!
-//! `cargo run --release -p corruptencoder-train --example pretrain_step -- [steps] [batch]`
+//! `cargo run --release -p corruptencoder-train --example pretrain_step -- [steps] [batch] [flex|libtorch]`
 #![allow(clippy::print_stdout)]
 
 use std::time::Instant;
+
+// The CLI binary's allocator and its setting (crates/cli/src/alloc.rs), so the benchmark
+// times what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// `mi_option_purge_delay` (see crates/cli/src/alloc.rs).
+const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 use burn::optim::GradientsParams;
 use burn::prelude::*;
@@ -15,10 +23,25 @@ use corruptencoder_train::{
 };
 
 fn main() {
-    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().expect("numeric argument"));
-    let steps = args.next().unwrap_or(5);
-    let batch = args.next().unwrap_or(128);
-    let device = Device::flex().autodiff();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |i: usize, default| {
+        args.get(i).map_or(default, |a| a.parse::<usize>().expect("numeric argument"))
+    };
+    let (steps, batch) = (number(0, 5), number(1, 128));
+    let backend = args.get(2).map_or("flex", String::as_str);
+    #[allow(unsafe_code)]
+    // SAFETY: stores an integer in mimalloc's option table; no pointers, thread-safe.
+    unsafe {
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, -1)
+    };
+    let device = match backend {
+        "flex" => Device::flex(),
+        #[cfg(feature = "tch")]
+        #[allow(deprecated)] // burn 0.22 deprecates LibTorch but still ships it.
+        "libtorch" => Device::libtorch(),
+        other => panic!("unknown backend {other:?} (flex; libtorch with --features tch)"),
+    }
+    .autodiff();
     device.seed(0);
     let encoder = EncoderConfig { arch: Arch::ResNet18, stem: Stem::Cifar, width: 32 };
     let mut rng = corruptencoder_core::item_rng(0, 0, 0);
@@ -26,23 +49,40 @@ fn main() {
     let optim = OptimConfig::default();
     let mut sgd = Sgd::default();
     let views = || Tensor::<4>::random([batch, 3, 32, 32], Distribution::Normal(0.0, 1.0), &device);
-    let mut step = |method: Simclr| -> (Simclr, f32) {
-        let out = method_forward(&method, views(), views());
+    // Seconds in forward (to the loss value), backward (gradients) and the SGD update.
+    let mut phases = [0.0f64; 3];
+    let mut step = |method: Simclr, phases: &mut [f64; 3]| -> (Simclr, f32) {
+        let (a, b) = (views(), views());
+        let clock = Instant::now();
+        let out = method_forward(&method, a, b);
         let loss = out.loss.clone().into_scalar::<f32>();
+        phases[0] += clock.elapsed().as_secs_f64();
+        let clock = Instant::now();
         let grads = GradientsParams::from_grads(out.loss.backward(), &method);
-        (sgd.step(&optim, optim.lr, method, grads), loss)
+        phases[1] += clock.elapsed().as_secs_f64();
+        let clock = Instant::now();
+        let method = sgd.step(&optim, optim.lr, method, grads);
+        phases[2] += clock.elapsed().as_secs_f64();
+        (method, loss)
     };
     // One untimed step: first-touch allocation and kernel selection.
-    (method, _) = step(method);
+    (method, _) = step(method, &mut [0.0; 3]);
     let start = Instant::now();
     let mut loss = 0.0;
     for _ in 0..steps {
-        (method, loss) = step(method);
+        (method, loss) = step(method, &mut phases);
     }
     let secs = start.elapsed().as_secs_f64();
     let vps = (2 * batch * steps) as f64 / secs;
+    let per_step = |t: f64| t / steps as f64;
     println!(
-        "burn-flex simclr resnet18-w32 cifar32 batch {batch}: {steps} steps in {secs:.2}s, {vps:.1} views/s (last loss {loss:.4})"
+        "burn-{backend} simclr resnet18-w32 cifar32 batch {batch}: {steps} steps in {secs:.2}s, {vps:.1} views/s (last loss {loss:.4})"
+    );
+    println!(
+        "  per step: forward {:.2}s, backward {:.2}s, sgd {:.2}s",
+        per_step(phases[0]),
+        per_step(phases[1]),
+        per_step(phases[2])
     );
 }
 
