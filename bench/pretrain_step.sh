@@ -23,6 +23,8 @@ fi
 timer=()
 if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -f "peak RSS %M KiB"); fi
 vps() { grep -o '[0-9.]* views/s' <<<"$1" | cut -d' ' -f1; }
+# torch without numpy warns on import; the warning is noise here.
+quiet() { grep -v -e NumPy -e _conversion_method_template || true; }
 ratio() { awk -v a="$(vps "$1")" -v b="$(vps "$2")" 'BEGIN { printf "%.2f", a / b }'; }
 
 cargo build --release -q -p corruptencoder-train --example pretrain_step
@@ -34,11 +36,11 @@ if [ -n "${TCH:-}" ]; then
     LIBTORCH_USE_PYTORCH=1 LIBTORCH_BYPASS_VERSION_CHECK=1 PATH="$(dirname "$python"):$PATH" \
         cargo build --release -q -p corruptencoder-train --example pretrain_step --features tch
     lib=$("$python" -c "import torch, os; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))")
-    tch=$(LD_LIBRARY_PATH="$lib" "${timer[@]}" target/release/examples/pretrain_step "$steps" "$batch" libtorch 2>&1)
+    tch=$(LD_LIBRARY_PATH="$lib" "${timer[@]}" target/release/examples/pretrain_step "$steps" "$batch" libtorch 2>&1 | quiet)
     echo "$tch"
 fi
 if "$python" -c "import torch" 2>/dev/null; then
-    theirs=$("${timer[@]}" "$python" bench/pretrain_step.py "$steps" "$batch" 2>&1 | grep -v -i numpy)
+    theirs=$("${timer[@]}" "$python" bench/pretrain_step.py "$steps" "$batch" 2>&1 | quiet)
     echo "$theirs"
     echo "ratio flex/pytorch: $(ratio "$flex" "$theirs")"
     if [ -n "${tch:-}" ]; then echo "ratio libtorch/pytorch: $(ratio "$tch" "$theirs")"; fi
