@@ -26,9 +26,23 @@ struct Cli {
     command: Command,
 }
 
+/// Rust ignores SIGPIPE, so `println!` to a closed pipe (`corruptencoder theory | head`)
+/// panics. Restoring the default ends the process quietly instead, as for other Unix tools.
+fn default_sigpipe() {
+    #[cfg(unix)]
+    #[allow(unsafe_code)]
+    // SAFETY: called first thing in main, before any thread exists; setting a standard
+    // disposition (SIG_DFL) for SIGPIPE installs no handler code, so nothing can run
+    // concurrently or re-enter Rust from a signal context.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 #[expect(clippy::print_stderr, reason = "the binary reports its error chain once")]
 fn main() -> ExitCode {
     alloc::keep_freed_pages();
+    default_sigpipe();
     let cli = Cli::parse();
     reporters::init_logger(cli.verbose, cli.quiet);
     match commands::run(cli.command, &reporters::Ui { quiet: cli.quiet }) {

@@ -156,3 +156,23 @@ fn theory_takes_the_object_size_from_real_references() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
 }
+
+/// A reader that stops early (`theory | head`) ends the run quietly: no panic message.
+#[test]
+fn theory_into_a_closed_pipe_does_not_panic() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corruptencoder"))
+        .args(["theory", "--samples", "2000", "--ratios", "1.5:2.5:0.5", "-q"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the first line is written.
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(o.status.code(), Some(101), "{err}");
+}
