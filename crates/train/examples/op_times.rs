@@ -15,11 +15,8 @@ use burn::tensor::Distribution;
 use burn::tensor::activation::relu;
 use corruptencoder_train::burn;
 
-// The CLI binary's allocator and its setting (crates/cli/src/alloc.rs).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-/// `mi_option_purge_delay` (see crates/cli/src/alloc.rs).
-const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+#[path = "support/alloc.rs"]
+mod alloc;
 
 /// One warm-up call, then the mean of `REPS` calls, printed in milliseconds.
 fn timed(name: &str, mut f: impl FnMut()) {
@@ -33,11 +30,7 @@ fn timed(name: &str, mut f: impl FnMut()) {
 }
 
 fn main() {
-    #[allow(unsafe_code)]
-    // SAFETY: stores an integer in mimalloc's option table; no pointers, thread-safe.
-    unsafe {
-        libmimalloc_sys::mi_option_set(PURGE_DELAY, -1)
-    };
+    alloc::keep_freed_pages();
     let device = Device::flex().autodiff();
     device.seed(0);
     println!("burn-flex, {} cores", std::thread::available_parallelism().map_or(1, usize::from));

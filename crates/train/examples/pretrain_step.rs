@@ -8,12 +8,8 @@
 
 use std::time::Instant;
 
-// The CLI binary's allocator and its setting (crates/cli/src/alloc.rs), so the benchmark
-// times what users run.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-/// `mi_option_purge_delay` (see crates/cli/src/alloc.rs).
-const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+#[path = "support/alloc.rs"]
+mod alloc;
 
 use burn::optim::GradientsParams;
 use burn::prelude::*;
@@ -29,11 +25,7 @@ fn main() {
     };
     let (steps, batch) = (number(0, 5), number(1, 128));
     let backend = args.get(2).map_or("flex", String::as_str);
-    #[allow(unsafe_code)]
-    // SAFETY: stores an integer in mimalloc's option table; no pointers, thread-safe.
-    unsafe {
-        libmimalloc_sys::mi_option_set(PURGE_DELAY, -1)
-    };
+    alloc::keep_freed_pages();
     let device = match backend {
         "flex" => Device::flex(),
         #[cfg(feature = "tch")]
