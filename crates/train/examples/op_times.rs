@@ -15,7 +15,8 @@ use burn::tensor::Distribution;
 use burn::tensor::activation::relu;
 use corruptencoder_train::burn;
 
-#[path = "support/alloc.rs"]
+// The CLI binary's allocator and its setting, so the benchmark times what users run.
+#[path = "../../cli/src/alloc.rs"]
 mod alloc;
 
 /// One warm-up call, then the mean of `REPS` calls, printed in milliseconds.

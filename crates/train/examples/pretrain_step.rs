@@ -8,7 +8,8 @@
 
 use std::time::Instant;
 
-#[path = "support/alloc.rs"]
+// The CLI binary's allocator and its setting, so the benchmark times what users run.
+#[path = "../../cli/src/alloc.rs"]
 mod alloc;
 
 use burn::optim::GradientsParams;
