@@ -243,3 +243,20 @@ fn the_reference_preset_states_the_papers_setting() {
     assert_eq!((c.attack.target, c.attack.poison_ratio, c.attack.references), (33, 0.005, 3));
     assert_eq!(c.eval.transform, EvalTransform::default(), "Resize 256, CenterCrop 224");
 }
+
+#[test]
+fn every_preset_in_configs_parses_and_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let c: ExperimentConfig = toml::from_str(&text)
+                .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
+            c.validate().unwrap_or_else(|e| panic!("{} is invalid: {e}", path.display()));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "only {checked} presets found in {}", dir.display());
+}
