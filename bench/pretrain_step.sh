@@ -2,24 +2,13 @@
 # SimCLR training step, ResNet-18 width 32, CIFAR stem, 32x32, batch 128 (256 views):
 # views/s of ours (burn 0.22, flex CPU backend) and of PyTorch on the same machine in the
 # same run, plus the ratio and each side's peak memory (GNU time).
-# PyTorch comes from $PYTHON if set, else python3 if it has torch, else bench/.venv, which is
-# made on first use (pip install torch: a download of a few GB, once).
+# PyTorch comes from bench/torch_python.sh ($PYTHON, python3, or bench/.venv made on first use).
 # Usage: bench/pretrain_step.sh [steps] [batch]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-5}
 batch=${2:-128}
-if [ -n "${PYTHON:-}" ]; then
-    python=$PYTHON
-elif python3 -c "import torch" 2>/dev/null; then
-    python=python3
-else
-    python=bench/.venv/bin/python
-    if ! "$python" -c "import torch" 2>/dev/null; then
-        echo "installing torch into bench/.venv (once) for the PyTorch anchor" >&2
-        { [ -x "$python" ] || python3 -m venv bench/.venv; } && bench/.venv/bin/pip install -q torch || true
-    fi
-fi
+. bench/torch_python.sh
 timer=()
 if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -f "peak RSS %M KiB"); fi
 vps() { grep -o '[0-9.]* views/s' <<<"$1" | cut -d' ' -f1; }
