@@ -31,7 +31,7 @@ struct Cli {
 fn default_sigpipe() {
     #[cfg(unix)]
     #[allow(unsafe_code)]
-    // SAFETY: called first thing in main, before any thread exists; setting a standard
+    // SAFETY: called at the start of main, before any thread exists; setting a standard
     // disposition (SIG_DFL) for SIGPIPE installs no handler code, so nothing can run
     // concurrently or re-enter Rust from a signal context.
     unsafe {

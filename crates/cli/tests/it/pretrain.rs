@@ -46,15 +46,18 @@ const TINY: &[&str] = &[
     "16",
     "--batch-size",
     "8",
-    "--epochs",
-    "2",
     "--seed",
     "3",
 ];
 
-fn pretrain(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
-    let args: Vec<&str> =
-        TINY.iter().copied().chain(["--out", out]).chain(extra.iter().copied()).collect();
+/// `pretrain` with the TINY flags for `epochs` epochs into `out`, then `extra`.
+fn pretrain(dir: &Path, out: &str, epochs: &str, extra: &[&str]) -> std::process::Output {
+    let args: Vec<&str> = TINY
+        .iter()
+        .copied()
+        .chain(["--epochs", epochs, "--out", out])
+        .chain(extra.iter().copied())
+        .collect();
     run(dir, &args)
 }
 
@@ -64,7 +67,7 @@ fn pretrain_writes_its_outputs_and_resumes_to_the_same_encoder() {
     let dir = tmp.path();
     cifar_batch(dir, 24);
 
-    let o = pretrain(dir, "whole", &[]);
+    let o = pretrain(dir, "whole", "2", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let whole = dir.join("whole");
     for f in ["config.toml", "seed", "log.jsonl", "encoder.safetensors"] {
@@ -81,7 +84,7 @@ fn pretrain_writes_its_outputs_and_resumes_to_the_same_encoder() {
     }
 
     // Killed after step 4 (mid epoch 2), then resumed: the same encoder bytes.
-    let o = pretrain(dir, "killed", &["--stop-after", "4"]);
+    let o = pretrain(dir, "killed", "2", &["--stop-after", "4"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let killed = dir.join("killed");
     assert!(!killed.join("encoder.safetensors").exists());
@@ -95,9 +98,7 @@ fn pretrain_writes_its_outputs_and_resumes_to_the_same_encoder() {
     let o = run(dir, &["-q", "pretrain", "--data", "data_batch_1.bin", "--out", "whole"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
-    // TINY with `--epochs 1` (its only "2").
-    let forced: Vec<&str> = TINY.iter().copied().map(|a| if a == "2" { "1" } else { a }).collect();
-    let o = run(dir, &[&forced[..], &["--out", "whole", "--force"]].concat());
+    let o = pretrain(dir, "whole", "1", &["--force"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let log = std::fs::read_to_string(whole.join("log.jsonl")).unwrap();
     assert_eq!(log.lines().count(), 3, "{log}");
@@ -114,12 +115,12 @@ fn pretrain_names_bad_input() {
     assert!(stderr(&o).contains("empty.txt"), "{}", stderr(&o));
 
     cifar_batch(dir, 6);
-    let o = pretrain(dir, "b", &[]);
+    let o = pretrain(dir, "b", "2", &[]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("lower --batch-size"), "{}", stderr(&o));
 
     // A format that does not fit the file is reported against the file.
-    let o = pretrain(dir, "c", &["--format", "cifar100"]);
+    let o = pretrain(dir, "c", "2", &["--format", "cifar100"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("data_batch_1.bin"), "{}", stderr(&o));
 }
