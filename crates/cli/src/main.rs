@@ -3,6 +3,7 @@
 
 mod alloc;
 mod commands;
+mod interrupt;
 mod reporters;
 
 use std::process::ExitCode;
@@ -43,13 +44,22 @@ fn default_sigpipe() {
 fn main() -> ExitCode {
     alloc::keep_freed_pages();
     default_sigpipe();
+    interrupt::install();
     let cli = Cli::parse();
     reporters::init_logger(cli.verbose, cli.quiet);
     match commands::run(cli.command, &reporters::Ui { quiet: cli.quiet }) {
         Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(1)
-        }
+        Err(err) => match interrupt::received() {
+            Some(signal) => {
+                eprintln!(
+                    "interrupted by signal {signal}; staged output removed, checkpoints kept"
+                );
+                ExitCode::from(128 + signal as u8)
+            }
+            None => {
+                eprintln!("error: {err:#}");
+                ExitCode::from(1)
+            }
+        },
     }
 }

@@ -96,4 +96,7 @@ impl Progress for BarProgress {
     fn finish(&self) {
         self.bar.finish_and_clear();
     }
+    fn cancelled(&self) -> bool {
+        crate::interrupt::received().is_some()
+    }
 }

@@ -9,6 +9,24 @@ pub enum Error {
         /// The folder that exists.
         path: PathBuf,
     },
+    /// The output path exists and is not a folder.
+    #[error("{path} exists and is not a folder; choose another output path")]
+    NotAFolder {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The user asked to stop (an interrupt or termination signal).
+    #[error("interrupted")]
+    Cancelled,
+    /// A resumable run stopped before it finished, and neither resuming nor starting over
+    /// was asked for.
+    #[error(
+        "an unfinished run is in {partial}: pass --resume to continue it, or --force to start over"
+    )]
+    Unfinished {
+        /// The unfinished run's folder.
+        partial: PathBuf,
+    },
     /// Any I/O failure, with the path it concerns.
     #[error("cannot {action} {path}")]
     Io {

@@ -16,6 +16,6 @@ mod progress;
 mod rng;
 
 pub use error::{Error, Result};
-pub use fs::{OutputDir, sha256_hex, write_atomic};
+pub use fs::{OutputDir, remove_stale, sha256_hex, write_atomic};
 pub use progress::{NoProgress, Progress};
 pub use rng::{Rng, item_rng, uniform, uniform_int};

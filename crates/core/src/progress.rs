@@ -6,6 +6,16 @@ pub trait Progress: Send + Sync {
     fn advance(&self, n: u64);
     /// The current phase ended.
     fn finish(&self);
+    /// Whether the user asked to stop (Ctrl-C, SIGTERM). Long loops check it between
+    /// items and return [`crate::Error::Cancelled`], so staged outputs are cleaned up and
+    /// checkpoints stay whole. Default: never.
+    fn cancelled(&self) -> bool {
+        false
+    }
+    /// [`crate::Error::Cancelled`] once [`Progress::cancelled`] holds.
+    fn check_cancelled(&self) -> crate::Result<()> {
+        if self.cancelled() { Err(crate::Error::Cancelled) } else { Ok(()) }
+    }
 }
 
 /// A [`Progress`] that shows nothing (tests, library callers).

@@ -35,6 +35,18 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A label is negative (a poison marker) where a class index is needed.
+    #[error(
+        "{what}: row {row} has label {label}, not a class index (poisons do not belong in a downstream set)"
+    )]
+    NegativeLabel {
+        /// Which labels.
+        what: &'static str,
+        /// The row.
+        row: usize,
+        /// The label.
+        label: i64,
+    },
     /// A feature is NaN or infinite, so nothing trained on it would mean anything.
     #[error("feature row {row} holds a non-finite value")]
     NonFinite {

@@ -1,6 +1,4 @@
 //! One call from cached features to CA/BA and ASR.
-use serde::{Deserialize, Serialize};
-
 use crate::error::Result;
 use crate::features::{Features, check_labels};
 use crate::knn::KnnClassifier;
@@ -72,27 +70,4 @@ pub fn evaluate(
         None => None,
     };
     Ok(DownstreamResult { clean, attack })
-}
-
-/// Which downstream classifier a run uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProbeKind {
-    /// The authors' linear probe (SPEC 7).
-    #[default]
-    Linear,
-    /// The weighted kNN monitor.
-    Knn,
-}
-
-/// The `[eval]` section of an experiment: which classifier and its settings (SPEC 7).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EvalConfig {
-    /// The downstream classifier; the authors report the linear probe.
-    pub classifier: ProbeKind,
-    /// Linear-probe settings.
-    pub linear_probe: crate::linear_probe::LinearProbeConfig,
-    /// kNN settings.
-    pub knn: crate::knn::KnnConfig,
 }

@@ -26,10 +26,11 @@ mod features;
 mod knn;
 mod linear_probe;
 mod metrics;
+mod score;
 mod standardizer;
 
 pub use error::{Error, Result};
-pub use evaluate::{Classifier, EvalConfig, LabelledFeatures, ProbeKind, TriggeredSet, evaluate};
+pub use evaluate::{Classifier, LabelledFeatures, TriggeredSet, evaluate};
 pub use features::Features;
 pub use knn::{KnnClassifier, KnnConfig};
 pub use linear_probe::{LinearProbe, LinearProbeConfig, ProbeHistory};
@@ -37,4 +38,5 @@ pub use metrics::{
     Accuracy, AttackSuccess, ClassificationReport, ConfusionMatrix, DownstreamResult,
     attack_success_rate, top1_accuracy,
 };
+pub use score::{ClassifierConfig, ScoreInput, class_labels, score};
 pub use standardizer::Standardizer;

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use corruptencoder_data::SyntheticConfig;
-use corruptencoder_eval::EvalConfig;
-use corruptencoder_poison::{AreaRatio, TestImageFormat};
+use corruptencoder_defense::DefenseConfig;
+use corruptencoder_eval::ClassifierConfig;
+use corruptencoder_poison::{AttackConfig, AttackSources, TestImageFormat, TriggerSource};
 use corruptencoder_train::{EvalTransform, PretrainConfig};
 use serde::{Deserialize, Serialize};
 
@@ -117,7 +118,8 @@ pub struct FileData {
     pub trigger: PathBuf,
 }
 
-/// Attack inputs shared by the arms (SPEC 3 and 5).
+/// Attack settings shared by the arms (SPEC 2 and 3); each arm's own settings are in its
+/// `attack` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AttackSettings {
@@ -127,27 +129,11 @@ pub struct AttackSettings {
     pub references: usize,
     /// Poisons / clean pre-training images (SPEC 2: 0.5%).
     pub poison_ratio: f64,
-    /// Trigger side in the poisons, pixels (SPEC 3: 40).
-    pub trigger_size: u32,
-    /// Poison width / object width, or `optimal` (SPEC 3: 2).
-    pub area_ratio: AreaRatio,
-    /// Largest poison side (SPEC 3: 800).
-    pub max_size: u32,
-    /// Share of support images in CorruptEncoder+ arms (SPEC 3: 0.2).
-    pub support_ratio: f64,
 }
 
 impl Default for AttackSettings {
     fn default() -> Self {
-        Self {
-            target: 0,
-            references: 3,
-            poison_ratio: 0.005,
-            trigger_size: 40,
-            area_ratio: AreaRatio::default(),
-            max_size: 800,
-            support_ratio: 0.2,
-        }
+        Self { target: 0, references: 3, poison_ratio: 0.005 }
     }
 }
 
@@ -177,8 +163,8 @@ pub struct EvalSettings {
     pub transform: EvalTransform,
     /// Images per forward pass when extracting features.
     pub batch_size: usize,
-    /// The classifier and its settings.
-    pub classifier: EvalConfig,
+    /// The classifier and its settings (`kind = "linear"` or `"knn"`).
+    pub classifier: ClassifierConfig,
 }
 
 impl Default for EvalSettings {
@@ -186,119 +172,60 @@ impl Default for EvalSettings {
         Self {
             transform: EvalTransform::default(),
             batch_size: 256,
-            classifier: EvalConfig::default(),
+            classifier: ClassifierConfig::default(),
         }
     }
 }
 
-/// The attacks an arm can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AttackKind {
-    /// No poisons: the clean reference.
-    None,
-    /// CorruptEncoder (SPEC 3).
-    Corruptencoder,
-    /// CorruptEncoder+ (support images, SPEC 3).
-    CorruptencoderPlus,
-    /// SSL-Backdoor (SPEC 5).
-    SslBackdoor,
-    /// CTRL (SPEC 5).
-    Ctrl,
-    /// PoisonedEncoder (SPEC 5).
-    PoisonedEncoder,
-}
-
-impl AttackKind {
-    /// The name used in files and tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Corruptencoder => "corruptencoder",
-            Self::CorruptencoderPlus => "corruptencoder-plus",
-            Self::SslBackdoor => "ssl-backdoor",
-            Self::Ctrl => "ctrl",
-            Self::PoisonedEncoder => "poisoned-encoder",
-        }
-    }
-}
-
-/// Defenses applied during pre-training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DefenseKind {
-    /// Localized cropping (SPEC 6): both views from one small region.
-    LocalizedCropping,
-}
-
-impl DefenseKind {
-    /// The name used in tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::LocalizedCropping => "localized-cropping",
-        }
-    }
-}
-
-/// One arm: an attack (or none) and an optional defense.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One arm: an attack (none for the clean reference) and an optional defense.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArmConfig {
     /// Unique name; also the arm's folder name.
     pub name: String,
-    /// The attack.
-    pub attack: AttackKind,
-    /// The defense, if any.
-    #[serde(default)]
-    pub defense: Option<DefenseKind>,
+    /// The attack and its settings (`attack = { kind = "corruptencoder", ... }`); absent for
+    /// the clean arm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack: Option<AttackConfig>,
+    /// The defense, if any (`defense = { kind = "localized-cropping" }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defense: Option<DefenseConfig>,
 }
 
-/// The parameters a sweep can vary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SweepParameter {
-    /// `attack.poison_ratio`.
-    PoisonRatio,
-    /// `attack.references`.
-    References,
-    /// `attack.trigger_size` (the poisons' trigger; the test trigger stays).
-    TriggerSize,
-    /// `attack.area_ratio`.
-    AreaRatio,
-}
-
-impl SweepParameter {
-    /// The name in files and tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::PoisonRatio => "poison_ratio",
-            Self::References => "references",
-            Self::TriggerSize => "trigger_size",
-            Self::AreaRatio => "area_ratio",
-        }
-    }
-
-    /// `attack` with this parameter set to `value`.
-    pub fn apply(self, attack: &AttackSettings, value: f64) -> AttackSettings {
-        let mut a = attack.clone();
-        match self {
-            Self::PoisonRatio => a.poison_ratio = value,
-            Self::References => a.references = value as usize,
-            Self::TriggerSize => a.trigger_size = value as u32,
-            Self::AreaRatio => a.area_ratio = AreaRatio::Fixed(value),
-        }
-        a
+impl ArmConfig {
+    /// The attack's name in tables (`none` for a clean arm).
+    pub fn attack_name(&self) -> &'static str {
+        self.attack.as_ref().map_or("none", AttackConfig::name)
     }
 }
 
-/// One parameter over several values. Clean arms do not depend on it and run once.
+/// One parameter swept over values, for every attack arm: `poison_ratio` or `references`
+/// (shared settings), or any setting of the arms' attacks (`trigger_size`, `area_ratio`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweepConfig {
     /// The parameter.
-    pub parameter: SweepParameter,
+    pub parameter: String,
     /// Its values.
     pub values: Vec<f64>,
+}
+
+impl SweepConfig {
+    /// The shared settings and the arm's attack with the parameter set to `value`.
+    pub fn apply(
+        &self,
+        shared: &AttackSettings,
+        attack: &AttackConfig,
+        value: f64,
+    ) -> std::result::Result<(AttackSettings, AttackConfig), String> {
+        let (mut shared, mut attack) = (shared.clone(), attack.clone());
+        match self.parameter.as_str() {
+            "poison_ratio" => shared.poison_ratio = value,
+            "references" => shared.references = value as usize,
+            field => attack.set_field(field, value)?,
+        }
+        Ok((shared, attack))
+    }
 }
 
 impl ExperimentConfig {
@@ -349,80 +276,108 @@ impl ExperimentConfig {
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
             return Err(format!("two arms are named `{}`", w[0]));
         }
+        if self.sweep.as_ref().is_some_and(|s| s.values.is_empty()) {
+            return Err("sweep has no values".into());
+        }
         for arm in &self.arms {
             let ok = !arm.name.is_empty()
                 && arm.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if !ok {
                 return Err(format!("arm name `{}`: use letters, digits, - and _", arm.name));
             }
+            self.validate_arm(arm)?;
         }
-        let mut attacks = vec![self.attack.clone()];
-        if let Some(s) = &self.sweep {
-            if s.values.is_empty() {
-                return Err("sweep has no values".into());
+        self.validate_data()?;
+        self.eval.classifier.validate().map_err(|e| format!("eval.classifier: {e}"))?;
+        self.pretrain.validate().map_err(|e| e.to_string())
+    }
+
+    fn validate_arm(&self, arm: &ArmConfig) -> std::result::Result<(), String> {
+        let Some(attack) = &arm.attack else { return Ok(()) };
+        let in_arm = |e: String| format!("arm `{}`: {e}", arm.name);
+        for (_, shared, attack) in self.sweep_points(attack).map_err(in_arm)? {
+            attack.validate().map_err(|e| in_arm(e.to_string()))?;
+            if !(shared.poison_ratio.is_finite() && shared.poison_ratio > 0.0) {
+                return Err(format!("poison_ratio {} must be positive", shared.poison_ratio));
             }
-            attacks = s.values.iter().map(|&v| s.parameter.apply(&self.attack, v)).collect();
-        }
-        for a in &attacks {
-            if !(a.poison_ratio.is_finite() && a.poison_ratio > 0.0) {
-                return Err(format!("poison_ratio {} must be positive", a.poison_ratio));
-            }
-            if a.references == 0 {
+            if shared.references == 0 {
                 return Err("attack.references must be at least 1".into());
             }
         }
         if let DataConfig::Files(f) = &self.data {
-            for arm in &self.arms {
-                let need = |what: &Option<PathBuf>, field: &str| match what {
-                    Some(_) => Ok(()),
-                    None => Err(format!("arm `{}` needs data.{field}", arm.name)),
-                };
-                match arm.attack {
-                    AttackKind::Corruptencoder => {
-                        need(&f.references, "references")?;
-                        need(&f.backgrounds, "backgrounds")?;
-                    }
-                    AttackKind::CorruptencoderPlus => {
-                        need(&f.references, "references")?;
-                        need(&f.backgrounds, "backgrounds")?;
-                        need(&f.supports, "supports")?;
-                    }
-                    AttackKind::SslBackdoor | AttackKind::Ctrl | AttackKind::PoisonedEncoder => {
-                        need(&f.target_images, "target_images")?;
-                    }
-                    AttackKind::None => {}
-                }
-            }
+            attack
+                .check_sources(&f.sources())
+                .map_err(|e| in_arm(format!("{e} (set it under [data])")))?;
         }
-        if let DataConfig::Synthetic(s) = &self.data {
-            let (t, size) = (&self.eval.transform, s.world.size);
-            // The SPEC 7 default (256 -> 224) is for photos; it would blow up small images.
-            if t.resize > size || t.crop > size {
-                return Err(format!(
-                    "eval.transform (resize {}, crop {}) does not fit the {size} px synthetic \
-                     images: set transform = {{ resize = 0, crop = {size} }}",
-                    t.resize, t.crop
-                ));
-            }
+        Ok(())
+    }
+
+    fn validate_data(&self) -> std::result::Result<(), String> {
+        let DataConfig::Synthetic(s) = &self.data else { return Ok(()) };
+        let (t, size) = (&self.eval.transform, s.world.size);
+        // The SPEC 7 default (256 -> 224) is for photos; it would blow up small images.
+        if t.resize > size || t.crop > size {
+            return Err(format!(
+                "eval.transform (resize {}, crop {}) does not fit the {size} px synthetic \
+                 images: set transform = {{ resize = 0, crop = {size} }}",
+                t.resize, t.crop
+            ));
         }
-        if let DataConfig::Synthetic(s) = &self.data
-            && self.attack.target >= s.world.classes
-        {
+        if self.attack.target >= s.world.classes {
             return Err(format!(
                 "attack.target {} is not one of the {} synthetic classes",
                 self.attack.target, s.world.classes
             ));
         }
-        self.pretrain.validate().map_err(|e| e.to_string())
+        Ok(())
     }
 
-    /// The attack settings of every sweep point (`None`: no sweep).
-    pub fn sweep_points(&self) -> Vec<(Option<f64>, AttackSettings)> {
+    /// The sweep points of an attack arm: the swept value (`None`: no sweep), the shared
+    /// settings and the arm's attack at that value.
+    pub fn sweep_points(
+        &self,
+        attack: &AttackConfig,
+    ) -> std::result::Result<Vec<SweepValue>, String> {
         match &self.sweep {
-            None => vec![(None, self.attack.clone())],
-            Some(s) => {
-                s.values.iter().map(|&v| (Some(v), s.parameter.apply(&self.attack, v))).collect()
+            None => Ok(vec![(None, self.attack.clone(), attack.clone())]),
+            Some(s) => s
+                .values
+                .iter()
+                .map(|&v| s.apply(&self.attack, attack, v).map(|(a, c)| (Some(v), a, c)))
+                .collect(),
+        }
+    }
+
+    /// The largest value of a shared setting over the sweep (`references`, `poison_ratio`).
+    pub(crate) fn max_shared(&self, get: impl Fn(&AttackSettings) -> f64) -> f64 {
+        let mut best = get(&self.attack);
+        if let Some(s) = &self.sweep {
+            for &v in &s.values {
+                let mut a = self.attack.clone();
+                match s.parameter.as_str() {
+                    "poison_ratio" => a.poison_ratio = v,
+                    "references" => a.references = v as usize,
+                    _ => {}
+                }
+                best = best.max(get(&a));
             }
+        }
+        best
+    }
+}
+
+/// A sweep point: the swept value, the shared settings and the arm's attack there.
+pub type SweepValue = (Option<f64>, AttackSettings, AttackConfig);
+
+impl FileData {
+    /// The attack inputs as paths.
+    pub fn sources(&self) -> AttackSources {
+        AttackSources {
+            references: self.references.clone(),
+            backgrounds: self.backgrounds.clone(),
+            supports: self.supports.clone(),
+            target_images: self.target_images.clone(),
+            trigger: Some(TriggerSource::File(self.trigger.clone())),
         }
     }
 }

@@ -40,6 +40,18 @@ pub enum Error {
         /// The output folder.
         path: PathBuf,
     },
+    /// A path the experiment file names does not exist.
+    #[error("{path} does not exist")]
+    Missing {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The experiment gives no trigger for the triggered test set.
+    #[error("no trigger for the triggered test set: set data.trigger")]
+    NoTrigger,
+    /// A defense failed.
+    #[error(transparent)]
+    Defense(#[from] corruptencoder_defense::Error),
     /// A stage of one run failed.
     #[error("run {run}: {stage} failed")]
     Stage {

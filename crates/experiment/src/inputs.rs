@@ -6,17 +6,18 @@ use std::sync::Arc;
 
 use corruptencoder_core::{Progress, item_rng, write_atomic};
 use corruptencoder_data::{
-    Dataset, ImageLimits, Reference, SyntheticSet, SyntheticSplit, list_images, load_references,
-    open_dataset, png_bytes, write_references,
+    Dataset, ImageLimits, SyntheticSet, SyntheticSplit, open_dataset, png_bytes, write_references,
 };
 use corruptencoder_poison::{
-    CtrlConfig, TestSetConfig, TestSetOptions, TestTrigger, TriggerSource, write_test_set,
+    AttackConfig, AttackSources, CtrlConfig, TestSetConfig, TestSetOptions, TestTrigger,
+    TriggerSource, write_test_set,
 };
 use image::{Rgb, RgbImage};
+
 use rand::Rng as _;
 
-use crate::config::{AttackKind, DataConfig, ExperimentConfig};
-use crate::error::{Result, io};
+use crate::config::{DataConfig, ExperimentConfig};
+use crate::error::{Error, Result, io};
 
 /// RNG stream of the generated trigger.
 const TRIGGER_STREAM: u64 = 0x7716;
@@ -40,28 +41,36 @@ pub(crate) struct Inputs {
     pub(crate) classes: usize,
     /// Class names, where known.
     pub(crate) class_names: Vec<String>,
-    /// Reference objects of the target class (the first `references` are used).
-    pub(crate) references: Vec<Reference>,
-    /// Reference image files (PoisonedEncoder's whole target-class photos).
-    pub(crate) reference_files: Vec<PathBuf>,
-    /// Background photos.
-    pub(crate) backgrounds: Vec<PathBuf>,
-    /// Support images for CorruptEncoder+.
-    pub(crate) supports: Vec<(String, RgbImage)>,
-    /// Target-class images the baselines poison.
-    pub(crate) target_images: Vec<PathBuf>,
-    /// The trigger image.
-    pub(crate) trigger: TriggerSource,
+    /// Where the attacks' inputs are; each run loads what its attack needs.
+    pub(crate) sources: AttackSources,
 }
 
 /// Most poisons any run makes.
 fn max_poisons(config: &ExperimentConfig, clean: usize) -> usize {
-    config.sweep_points().iter().map(|(_, a)| poisons_for(a.poison_ratio, clean)).max().unwrap_or(1)
+    poisons_for(config.max_shared(|a| a.poison_ratio), clean)
 }
 
 /// Poisons for `ratio` of `clean` images: rounded, at least one.
 pub(crate) fn poisons_for(ratio: f64, clean: usize) -> usize {
     ((ratio * clean as f64).round() as usize).max(1)
+}
+
+/// Checks the user's files before the experiment folder is created: the datasets open and
+/// every attack input path exists.
+pub(crate) fn check_files(config: &ExperimentConfig) -> Result<()> {
+    let DataConfig::Files(f) = &config.data else { return Ok(()) };
+    for path in [&f.pretrain, &f.downstream_train, &f.downstream_test] {
+        open_dataset(path, None)?;
+    }
+    let sources = f.sources();
+    let paths =
+        [&sources.references, &sources.backgrounds, &sources.supports, &sources.target_images];
+    for path in paths.into_iter().flatten().chain([&f.trigger]) {
+        if !path.exists() {
+            return Err(Error::Missing { path: path.clone() });
+        }
+    }
+    Ok(())
 }
 
 /// Prepares (or finds, when resuming) the shared inputs under `out`.
@@ -81,30 +90,12 @@ pub(crate) fn prepare(
                 write_synthetic(config, s, &data, progress)?;
                 write_atomic(&data.join(".complete"), b"")?;
             }
-            read_synthetic(s, &data, limits)?
+            read_synthetic(s, &data)?
         }
         DataConfig::Files(f) => {
             let clean = open_dataset(&f.pretrain, None)?;
             let train: Arc<dyn Dataset> = open_dataset(&f.downstream_train, None)?.into();
             let test: Arc<dyn Dataset> = open_dataset(&f.downstream_test, None)?.into();
-            let references = match &f.references {
-                Some(dir) => load_references(dir, limits)?.references,
-                None => Vec::new(),
-            };
-            let reference_files = match &f.references {
-                Some(dir) => references.iter().filter_map(|r| find_image(dir, &r.name)).collect(),
-                None => Vec::new(),
-            };
-            let supports = match &f.supports {
-                Some(dir) => list_images(dir)?
-                    .into_iter()
-                    .map(|p| {
-                        let img = corruptencoder_data::load_rgb(&p, limits)?;
-                        Ok((p.display().to_string(), img))
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-                None => Vec::new(),
-            };
             let classes = class_count(train.as_ref());
             Inputs {
                 clean_list: f.pretrain.clone(),
@@ -115,38 +106,16 @@ pub(crate) fn prepare(
                 triggered_ctrl: None,
                 test,
                 classes,
-                references,
-                reference_files,
-                backgrounds: f
-                    .backgrounds
-                    .as_deref()
-                    .map(list_images)
-                    .transpose()?
-                    .unwrap_or_default(),
-                supports,
-                target_images: f
-                    .target_images
-                    .as_deref()
-                    .map(list_images)
-                    .transpose()?
-                    .unwrap_or_default(),
-                trigger: TriggerSource::File(f.trigger.clone()),
+                sources: f.sources(),
             }
         }
     };
     inputs.triggered = test_set(config, &inputs, out, "testset", false, limits, progress)?;
-    if config.arms.iter().any(|a| a.attack == AttackKind::Ctrl) {
+    if config.arms.iter().any(|a| matches!(a.attack, Some(AttackConfig::Ctrl(_)))) {
         inputs.triggered_ctrl =
             Some(test_set(config, &inputs, out, "testset-ctrl", true, limits, progress)?);
     }
     Ok(inputs)
-}
-
-fn find_image(dir: &Path, name: &str) -> Option<PathBuf> {
-    ["png", "jpg", "jpeg", "JPEG"]
-        .iter()
-        .map(|e| dir.join(format!("{name}.{e}")))
-        .find(|p| p.exists())
 }
 
 fn class_count(ds: &dyn Dataset) -> usize {
@@ -182,7 +151,8 @@ fn test_set(
         let trigger = if ctrl {
             TestTrigger::Frequency(CtrlConfig::default().trigger()?)
         } else {
-            TestTrigger::Patch(inputs.trigger.load(t.trigger_size, limits)?)
+            let trigger = inputs.sources.trigger.as_ref().ok_or(Error::NoTrigger)?;
+            TestTrigger::Patch(trigger.load(t.trigger_size, limits)?)
         };
         let opts = TestSetOptions {
             out: dir.clone(),
@@ -217,7 +187,7 @@ fn write_synthetic(
         &data.join("downstream-test"),
         progress,
     )?;
-    let refs = config.sweep_points().iter().map(|(_, a)| a.references).max().unwrap_or(1);
+    let refs = config.max_shared(|a| a.references as f64) as usize;
     write_references(&world.references(target, refs)?, &data.join("references"))?;
     let (bw, bh) = s.background_size;
     world.write_backgrounds(s.backgrounds, bw, bh, &data.join("backgrounds"))?;
@@ -242,24 +212,10 @@ fn write_synthetic(
     Ok(())
 }
 
-fn read_synthetic(
-    s: &crate::config::SyntheticData,
-    data: &Path,
-    limits: &ImageLimits,
-) -> Result<Inputs> {
+fn read_synthetic(s: &crate::config::SyntheticData, data: &Path) -> Result<Inputs> {
     let world = SyntheticSet::new(s.world.clone())?;
     let train: Arc<dyn Dataset> = open_dataset(&data.join("downstream-train"), None)?.into();
     let test: Arc<dyn Dataset> = open_dataset(&data.join("downstream-test"), None)?.into();
-    let references = load_references(&data.join("references"), limits)?.references;
-    let reference_files =
-        references.iter().filter_map(|r| find_image(&data.join("references"), &r.name)).collect();
-    let supports = list_images(&data.join("supports"))?
-        .into_iter()
-        .map(|p| {
-            let img = corruptencoder_data::load_rgb(&p, limits)?;
-            Ok((p.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), img))
-        })
-        .collect::<Result<Vec<_>>>()?;
     Ok(Inputs {
         clean_list: data.join("pretrain").join(corruptencoder_data::SYNTHETIC_LIST),
         clean_images: s.pretrain,
@@ -269,12 +225,13 @@ fn read_synthetic(
         test,
         classes: s.world.classes,
         class_names: world.class_names(),
-        references,
-        reference_files,
-        backgrounds: list_images(&data.join("backgrounds"))?,
-        supports,
-        target_images: list_images(&data.join("targets"))?,
-        trigger: TriggerSource::File(data.join("trigger.png")),
+        sources: AttackSources {
+            references: Some(data.join("references")),
+            backgrounds: Some(data.join("backgrounds")),
+            supports: Some(data.join("supports")),
+            target_images: Some(data.join("targets")),
+            trigger: Some(TriggerSource::File(data.join("trigger.png"))),
+        },
     })
 }
 

@@ -10,13 +10,15 @@
 mod config;
 mod error;
 mod inputs;
+mod plan;
 mod presets;
 mod report;
 mod runner;
+mod stages;
 
 pub use config::{
-    ArmConfig, AttackKind, AttackSettings, DataConfig, DefenseKind, EvalSettings, ExperimentConfig,
-    FileData, SweepConfig, SweepParameter, SyntheticData, TestsetSettings,
+    ArmConfig, AttackSettings, DataConfig, EvalSettings, ExperimentConfig, FileData, SweepConfig,
+    SweepValue, SyntheticData, TestsetSettings,
 };
 pub use error::{Error, Result};
 pub use runner::{Observer, RunOptions, run_experiment};

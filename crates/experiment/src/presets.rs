@@ -1,19 +1,22 @@
 //! Built-in experiments: the CPU demo and its longer variant.
 use corruptencoder_augment::ViewRecipe;
 use corruptencoder_data::SyntheticConfig;
-use corruptencoder_eval::EvalConfig;
-use corruptencoder_poison::{AreaRatio, TestImageFormat};
+use corruptencoder_defense::{DefenseConfig, LocalizedCroppingConfig};
+use corruptencoder_eval::ClassifierConfig;
+use corruptencoder_poison::{
+    AreaRatio, AttackConfig, CorruptEncoderConfig, SslBackdoorConfig, TestImageFormat,
+};
 use corruptencoder_train::{
     Arch, EncoderConfig, EvalTransform, MethodConfig, OptimConfig, PretrainConfig, SimclrConfig,
     Stem,
 };
 
 use crate::config::{
-    ArmConfig, AttackKind, AttackSettings, DataConfig, DefenseKind, EvalSettings, ExperimentConfig,
-    SyntheticData, TestsetSettings,
+    ArmConfig, AttackSettings, DataConfig, EvalSettings, ExperimentConfig, SyntheticData,
+    TestsetSettings,
 };
 
-fn arm(name: &str, attack: AttackKind, defense: Option<DefenseKind>) -> ArmConfig {
+fn arm(name: &str, attack: Option<AttackConfig>, defense: Option<DefenseConfig>) -> ArmConfig {
     ArmConfig { name: name.into(), attack, defense }
 }
 
@@ -24,6 +27,17 @@ impl ExperimentConfig {
     /// minutes on two CPU cores. Not the paper's setting: see `reference_preset` docs.
     pub fn demo() -> Self {
         let size = 32;
+        let corruptencoder = AttackConfig::Corruptencoder(CorruptEncoderConfig {
+            trigger_size: 24,
+            area_ratio: AreaRatio::Fixed(2.0),
+            max_size: 800,
+            ..Default::default()
+        });
+        let ssl_backdoor = AttackConfig::SslBackdoor(SslBackdoorConfig {
+            trigger_width: 10,
+            ..Default::default()
+        });
+        let localized = DefenseConfig::LocalizedCropping(LocalizedCroppingConfig::default());
         Self {
             name: "corruptencoder demo (CPU scale)".into(),
             seeds: vec![0],
@@ -35,20 +49,12 @@ impl ExperimentConfig {
                 backgrounds: 100,
                 background_size: (256, 192),
             }),
-            attack: AttackSettings {
-                target: 0,
-                references: 3,
-                poison_ratio: 0.01,
-                trigger_size: 24,
-                area_ratio: AreaRatio::Fixed(2.0),
-                max_size: 800,
-                support_ratio: 0.2,
-            },
+            attack: AttackSettings { target: 0, references: 3, poison_ratio: 0.01 },
             testset: TestsetSettings { trigger_size: 10, band: 0.25, format: TestImageFormat::Png },
             eval: EvalSettings {
                 transform: EvalTransform::crop_only(size),
                 batch_size: 250,
-                classifier: EvalConfig::default(),
+                classifier: ClassifierConfig::default(),
             },
             pretrain: PretrainConfig {
                 seed: 0,
@@ -64,14 +70,12 @@ impl ExperimentConfig {
             },
             sweep: None,
             arms: vec![
-                arm("clean", AttackKind::None, None),
-                arm("corruptencoder", AttackKind::Corruptencoder, None),
-                arm("ssl-backdoor", AttackKind::SslBackdoor, None),
-                arm(
-                    "corruptencoder-localized",
-                    AttackKind::Corruptencoder,
-                    Some(DefenseKind::LocalizedCropping),
-                ),
+                arm("clean", None, None),
+                arm("corruptencoder", Some(corruptencoder.clone()), None),
+                // Baselines paste the trigger at the size it has on test images, since their
+                // poisons are whole target-class images of the test images' scale.
+                arm("ssl-backdoor", Some(ssl_backdoor), None),
+                arm("corruptencoder-localized", Some(corruptencoder), Some(localized)),
             ],
         }
     }

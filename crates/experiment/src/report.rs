@@ -3,20 +3,21 @@ use std::path::Path;
 
 use corruptencoder_augment::{CropBox, CropPolicy, RandomResizedCrop};
 use corruptencoder_core::write_atomic;
+use corruptencoder_data::ImageLimits;
 use corruptencoder_data::png_bytes;
-use corruptencoder_eval::ProbeKind;
+use corruptencoder_eval::ClassifierConfig;
 use corruptencoder_poison::{
-    AreaRatio, Layout, McConfig, Scene, TriggerGrid, render_trigger_map, resized_object_size,
-    trigger_map,
+    AreaRatio, AttackConfig, Layout, McConfig, Scene, TriggerGrid, render_trigger_map,
+    resized_object_size, trigger_map,
 };
 use corruptencoder_report::{Figure, RunResult, Setting};
 use corruptencoder_train::MethodConfig;
 use corruptencoder_train::burn::prelude::Device;
 
-use crate::config::{AttackKind, DataConfig, ExperimentConfig};
+use crate::config::{DataConfig, ExperimentConfig};
 use crate::error::{Result, io};
 use crate::inputs::Inputs;
-use crate::runner::run_dir;
+use crate::plan::run_dir;
 
 /// Every setting that decides the numbers, as `key: value` lines.
 pub(crate) fn settings(
@@ -25,6 +26,19 @@ pub(crate) fn settings(
     device: &Device,
 ) -> Vec<Setting> {
     let mut s = Vec::new();
+    data_settings(&mut s, config, inputs);
+    attack_settings(&mut s, config, inputs);
+    training_settings(&mut s, config);
+    eval_settings(&mut s, config);
+    s.push(Setting::new(
+        "seeds",
+        config.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
+    ));
+    s.push(Setting::new("device", format!("{device:?}")));
+    s
+}
+
+fn data_settings(s: &mut Vec<Setting>, config: &ExperimentConfig, inputs: &Inputs) {
     match &config.data {
         DataConfig::Synthetic(d) => {
             s.push(Setting::new(
@@ -54,6 +68,9 @@ pub(crate) fn settings(
         "downstream train / test images",
         format!("{} / {} ({} classes)", inputs.train.len(), inputs.test.len(), inputs.classes),
     ));
+}
+
+fn attack_settings(s: &mut Vec<Setting>, config: &ExperimentConfig, inputs: &Inputs) {
     let a = &config.attack;
     let target_name = inputs.class_names.get(a.target).map_or(String::new(), |n| format!(" ({n})"));
     s.push(Setting::new("target class", format!("{}{target_name}", a.target)));
@@ -66,32 +83,28 @@ pub(crate) fn settings(
         ),
     ));
     s.push(Setting::new("reference objects", a.references));
-    s.push(Setting::new(
-        "trigger",
-        match &inputs.trigger {
-            corruptencoder_poison::TriggerSource::File(p) => p.display().to_string(),
-            corruptencoder_poison::TriggerSource::White => "white square".into(),
-        },
-    ));
-    s.push(Setting::new(
-        "trigger size",
-        format!(
-            "{} px in CorruptEncoder poisons (max side {}), {} px on test images and in baseline poisons",
-            a.trigger_size, a.max_size, config.testset.trigger_size
-        ),
-    ));
-    let ratio = match a.area_ratio {
-        AreaRatio::Fixed(r) => format!("{r}"),
-        AreaRatio::Optimal { .. } => "optimal (theory)".into(),
+    let trigger = match (&config.data, &inputs.sources.trigger) {
+        // Inside the experiment folder, whose path changes when it is renamed into place.
+        (DataConfig::Synthetic(_), _) => "generated 4x4 colour blocks (data/trigger.png)".into(),
+        (_, Some(corruptencoder_poison::TriggerSource::File(p))) => p.display().to_string(),
+        (_, Some(corruptencoder_poison::TriggerSource::White)) => "white square".into(),
+        (_, None) => "none".into(),
     };
-    s.push(Setting::new("area ratio (poison / object width)", ratio));
-    if config.arms.iter().any(|arm| arm.attack == AttackKind::CorruptencoderPlus) {
-        s.push(Setting::new("CorruptEncoder+ support ratio", a.support_ratio));
+    s.push(Setting::new("trigger", trigger));
+    s.push(Setting::new("trigger size on test images", config.testset.trigger_size));
+    for arm in &config.arms {
+        if let Some(attack) = &arm.attack {
+            let text = serde_json::to_string(attack).expect("attack settings serialise");
+            s.push(Setting::new(format!("arm {} attack", arm.name), text));
+        }
     }
     s.push(Setting::new(
         "triggered test set",
         format!("band {}, {:?}", config.testset.band, config.testset.format),
     ));
+}
+
+fn training_settings(s: &mut Vec<Setting>, config: &ExperimentConfig) {
     let p = &config.pretrain;
     let e = &p.encoder;
     s.push(Setting::new(
@@ -132,25 +145,17 @@ pub(crate) fn settings(
             p.views.size, p.views.crops, p.views.crop.scale
         ),
     ));
+}
+
+fn eval_settings(s: &mut Vec<Setting>, config: &ExperimentConfig) {
     let ev = &config.eval;
-    let classifier = match ev.classifier.classifier {
-        ProbeKind::Linear => {
-            let l = &ev.classifier.linear_probe;
-            format!(
-                "linear probe on L2-normalised, standardised features: SGD lr {} momentum {} wd {}, \
-                 batch {}, {} epochs, x{} at {:?}",
-                l.lr,
-                l.momentum,
-                l.weight_decay,
-                l.batch_size,
-                l.epochs,
-                l.lr_gamma,
-                l.lr_milestones
-            )
-        }
-        ProbeKind::Knn => {
-            format!("kNN k={} T={}", ev.classifier.knn.k, ev.classifier.knn.temperature)
-        }
+    let classifier = match &ev.classifier {
+        ClassifierConfig::Linear(l) => format!(
+            "linear probe on L2-normalised, standardised features: SGD lr {} momentum {} wd {}, \
+             batch {}, {} epochs, x{} at {:?}",
+            l.lr, l.momentum, l.weight_decay, l.batch_size, l.epochs, l.lr_gamma, l.lr_milestones
+        ),
+        ClassifierConfig::Knn(k) => format!("kNN k={} T={}", k.k, k.temperature),
     };
     s.push(Setting::new("downstream classifier", classifier));
     s.push(Setting::new(
@@ -160,12 +165,6 @@ pub(crate) fn settings(
             r => format!("resize shorter side to {r}, centre crop {}", ev.transform.crop),
         },
     ));
-    s.push(Setting::new(
-        "seeds",
-        config.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
-    ));
-    s.push(Setting::new("device", format!("{device:?}")));
-    s
 }
 
 /// Copies each attack's poison preview beside the report and draws the layout theory's
@@ -175,13 +174,15 @@ pub(crate) fn figures(
     inputs: &Inputs,
     out: &Path,
     runs: &[RunResult],
+    limits: &ImageLimits,
 ) -> Result<Vec<Figure>> {
     let dir = out.join("figures");
     fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
     let mut figures = Vec::new();
     let mut seen = Vec::new();
     for arm in &config.arms {
-        if arm.attack == AttackKind::None || seen.contains(&arm.attack) {
+        let name = arm.attack_name();
+        if arm.attack.is_none() || seen.contains(&name) {
             continue;
         }
         let Some(run) = runs.iter().find(|r| r.arm == arm.name) else { continue };
@@ -189,16 +190,16 @@ pub(crate) fn figures(
             .join("poisons")
             .join("preview.png");
         if let Ok(bytes) = fs_err::read(&preview) {
-            let file = format!("figures/poisons-{}.png", arm.attack.name());
+            let file = format!("figures/poisons-{name}.png");
             write_atomic(&out.join(&file), &bytes)?;
             figures.push(Figure {
                 file,
-                caption: format!("The first {} poisons (arm {}).", arm.attack.name(), arm.name),
+                caption: format!("The first {name} poisons (arm {}).", arm.name),
             });
-            seen.push(arm.attack);
+            seen.push(name);
         }
     }
-    if let Some(figure) = heatmap(config, inputs, out)? {
+    if let Some(figure) = heatmap(config, inputs, out, limits)? {
         figures.push(figure);
     }
     Ok(figures)
@@ -206,13 +207,20 @@ pub(crate) fn figures(
 
 /// P(poisoned pair) over trigger positions for the first reference at the configured
 /// area ratio, under the standard crops (SPEC 4): where the trigger should go.
-fn heatmap(config: &ExperimentConfig, inputs: &Inputs, out: &Path) -> Result<Option<Figure>> {
-    let uses_ce = config
-        .arms
-        .iter()
-        .any(|a| matches!(a.attack, AttackKind::Corruptencoder | AttackKind::CorruptencoderPlus));
-    let (Some(reference), true) = (inputs.references.first(), uses_ce) else { return Ok(None) };
-    let a = &config.attack;
+/// The layout theory's heatmap for the first CorruptEncoder arm's settings and reference.
+fn heatmap(
+    config: &ExperimentConfig,
+    inputs: &Inputs,
+    out: &Path,
+    limits: &ImageLimits,
+) -> Result<Option<Figure>> {
+    let ce = config.arms.iter().find_map(|a| match &a.attack {
+        Some(attack @ AttackConfig::Corruptencoder(c)) => Some((attack, c)),
+        _ => None,
+    });
+    let Some((attack, a)) = ce else { return Ok(None) };
+    let loaded = attack.load_inputs(&inputs.sources, limits)?;
+    let Some(reference) = loaded.references.first() else { return Ok(None) };
     let b = reference.object_box;
     let (o_w, o_h) = resized_object_size((b.w, b.h), a.max_size, Layout::Left);
     let ratio = match a.area_ratio {

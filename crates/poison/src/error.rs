@@ -43,6 +43,14 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// An attack was given no source for one of its inputs.
+    #[error("attack `{attack}` needs `{input}` (a folder or file), and none was given")]
+    MissingInput {
+        /// The attack.
+        attack: &'static str,
+        /// The input's field name.
+        input: &'static str,
+    },
     /// Geometry the layout theory cannot handle.
     #[error(transparent)]
     Layout(#[from] crate::layout::LayoutError),

@@ -33,10 +33,11 @@ mod testset;
 mod trigger;
 
 pub use attack::{
-    AreaRatio, Attack, ClipCarlini, ClipCarliniConfig, ClipCorruptEncoder,
-    ClipCorruptEncoderConfig, CorruptEncoder, CorruptEncoderConfig, Ctrl, CtrlConfig, Layout,
-    Layouts, PoisonItem, PoisonKind, PoisonedEncoder, PoisonedEncoderConfig, SslBackdoor,
-    SslBackdoorConfig, reference_objects, resized_object_size,
+    AreaRatio, Attack, AttackConfig, AttackInputs, AttackSources, BuiltAttack, ClipCarlini,
+    ClipCarliniConfig, ClipCorruptEncoder, ClipCorruptEncoderConfig, CorruptEncoder,
+    CorruptEncoderConfig, Ctrl, CtrlConfig, Input, Layout, Layouts, PoisonItem, PoisonKind,
+    PoisonedEncoder, PoisonedEncoderConfig, SslBackdoor, SslBackdoorConfig, make_poisons,
+    reference_objects, resized_object_size,
 };
 pub use captions::CaptionTemplates;
 pub use error::{Error, Result};

@@ -90,6 +90,7 @@ pub fn write_poison_set(
     let made: Vec<(ManifestRecord, Option<PoisonItem>)> = (0..attack.len())
         .into_par_iter()
         .map(|index| {
+            progress.check_cancelled()?;
             let out = make_one(attack, index, opts, dir.path());
             progress.advance(1);
             out

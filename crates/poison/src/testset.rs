@@ -218,6 +218,7 @@ pub fn write_test_set(
     let records: Vec<TestRecord> = (0..ds.len())
         .into_par_iter()
         .map(|i| {
+            progress.check_cancelled()?;
             let (img, tbox) = trigger_test_image(ds, i, config, trigger, opts.seed, &opts.limits)?;
             let file = format!("images/{i:06}.{ext}");
             let path = dir.path().join(&file);

@@ -88,6 +88,7 @@ pub fn extract_features(
     let mut out = ExtractedFeatures { values: Vec::new(), dim: 0, labels: Vec::new() };
     progress.start("features", ds.len() as u64);
     for start in (0..ds.len()).step_by(batch) {
+        progress.check_cancelled()?;
         let indices: Vec<usize> = (start..(start + batch).min(ds.len())).collect();
         let inputs = indices
             .par_iter()

@@ -19,6 +19,7 @@ mod checkpoint;
 mod config;
 mod encoder;
 mod error;
+mod feature_sets;
 mod features;
 mod head;
 mod import;
@@ -38,6 +39,7 @@ pub use encoder::{
     SmallCnn, Stem,
 };
 pub use error::{Error, Result};
+pub use feature_sets::{ExtractOptions, FeatureJob, FeatureSets};
 pub use features::{EvalTransform, ExtractedFeatures, extract_features};
 pub use head::MlpHead;
 pub use import::load_encoder_weights;

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use corruptencoder_core::{Progress, write_atomic};
+use corruptencoder_core::{OutputDir, Progress, write_atomic};
 use corruptencoder_data::{DatasetFormat, open_dataset};
 
 use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint, save_checkpoint};
@@ -61,9 +61,14 @@ pub struct PretrainSummary {
 }
 
 /// Pre-trains an encoder with `config` on `run.data`, writing into `run.out`.
+///
+/// The run is built in `.<out>.partial` (core's resumable [`OutputDir`]) and renamed to
+/// `out` once the encoder is exported; a run stopped or killed before that stays there for
+/// `resume`. Inputs are checked before any output is created.
 pub fn pretrain(config: &PretrainConfig, run: PretrainRun<'_>) -> Result<PretrainSummary> {
     config.validate()?;
-    prepare_output(config, run.out, run.resume, run.force)?;
+    // A finished run in the way is refused before the data is read.
+    OutputDir::check(run.out, run.force)?;
     let dataset = open_dataset(run.data, run.format)?;
     let (store, skipped) = ImageStore::open(dataset, config.strict, config.cache_mib << 20)?;
     if skipped > 0 {
@@ -75,6 +80,8 @@ pub fn pretrain(config: &PretrainConfig, run: PretrainRun<'_>) -> Result<Pretrai
     if config.batch_size > store.len() {
         return Err(Error::BatchTooLarge { batch: config.batch_size, images: store.len() });
     }
+    let out = prepare_output(config, run.out, run.resume, run.force)?;
+    let dir = out.path().to_path_buf();
     let device = run.device.clone().autodiff();
     device.seed(config.seed);
     // Initial weights (and MoCo's queue) come from the run's own stream, not burn's
@@ -82,41 +89,52 @@ pub fn pretrain(config: &PretrainConfig, run: PretrainRun<'_>) -> Result<Pretrai
     let rng = &mut corruptencoder_core::item_rng(config.seed, INIT_STREAM, 0);
     let mut summary = match &config.method {
         MethodConfig::MocoV2(m) => {
-            train(config, m.init(&config.encoder, &device, rng), &store, run, &device)?
+            train(config, m.init(&config.encoder, &device, rng), &store, run, &dir, &device)?
         }
         MethodConfig::Simclr(m) => {
-            train(config, m.init(&config.encoder, &device, rng), &store, run, &device)?
+            train(config, m.init(&config.encoder, &device, rng), &store, run, &dir, &device)?
         }
         MethodConfig::Byol(m) => {
-            train(config, m.init(&config.encoder, &device, rng), &store, run, &device)?
+            train(config, m.init(&config.encoder, &device, rng), &store, run, &dir, &device)?
         }
     };
     summary.skipped = skipped;
+    if summary.encoder.is_some() {
+        let target = out.commit()?;
+        let moved = |p: &PathBuf| target.join(p.strip_prefix(&dir).unwrap_or(p));
+        summary.encoder = summary.encoder.as_ref().map(moved);
+        summary.checkpoint = summary.checkpoint.as_ref().map(moved);
+    }
     Ok(summary)
 }
 
-fn prepare_output(config: &PretrainConfig, out: &Path, resume: bool, force: bool) -> Result<()> {
-    let io = |source| Error::Write { path: out.to_path_buf(), source };
-    if out.exists() && resume {
-        let stored = PretrainConfig::from_toml_file(&out.join("config.toml"))?;
+/// The run's staged folder: a fresh one with `config.toml`, `seed` and `checkpoints/`, or
+/// the unfinished one being resumed, whose configuration must be this one.
+fn prepare_output(
+    config: &PretrainConfig,
+    out: &Path,
+    resume: bool,
+    force: bool,
+) -> Result<OutputDir> {
+    let dir = OutputDir::resumable(out, force, resume)?;
+    let staged = dir.path();
+    if dir.resumed() {
+        // A run killed while writing a checkpoint left its temporary file behind.
+        corruptencoder_core::remove_stale(&staged.join("checkpoints"))?;
+        let stored = PretrainConfig::from_toml_file(&staged.join("config.toml"))?;
         if &stored != config {
             return Err(Error::Config(format!(
                 "{} was run with a different configuration; resume with its config.toml",
-                out.display()
+                staged.display()
             )));
         }
-        return Ok(());
+        return Ok(dir);
     }
-    if out.exists() {
-        if !force {
-            return Err(corruptencoder_core::Error::OutputExists { path: out.to_path_buf() }.into());
-        }
-        fs_err::remove_dir_all(out).map_err(io)?;
-    }
-    fs_err::create_dir_all(out.join("checkpoints")).map_err(io)?;
-    write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
-    write_atomic(&out.join("seed"), format!("{}\n", config.seed).as_bytes())?;
-    Ok(())
+    let io = |source| Error::Write { path: staged.to_path_buf(), source };
+    fs_err::create_dir_all(staged.join("checkpoints")).map_err(io)?;
+    write_atomic(&staged.join("config.toml"), config.to_toml().as_bytes())?;
+    write_atomic(&staged.join("seed"), format!("{}\n", config.seed).as_bytes())?;
+    Ok(dir)
 }
 
 fn train<M: Method>(
@@ -124,9 +142,10 @@ fn train<M: Method>(
     fresh: M,
     store: &ImageStore,
     run: PretrainRun<'_>,
+    dir: &Path,
     device: &Device,
 ) -> Result<PretrainSummary> {
-    let ckpt_dir = run.out.join("checkpoints");
+    let ckpt_dir = dir.join("checkpoints");
     let steps_per_epoch = (store.len() / config.batch_size) as u64;
     let total = steps_per_epoch * config.epochs as u64;
     let mut checkpoint = if run.resume { latest_checkpoint(&ckpt_dir) } else { None };
@@ -137,7 +156,7 @@ fn train<M: Method>(
         }
         None => (fresh, Sgd::default(), Position { epochs: 0, step: 0 }),
     };
-    let log_path = run.out.join("log.jsonl");
+    let log_path = dir.join("log.jsonl");
     let mut log_file = open_log(&log_path, start.step)?;
     let end = run.stop_after.map_or(total, |s| s.min(total));
     let mut summary = PretrainSummary {
@@ -164,6 +183,8 @@ fn train<M: Method>(
         let batches = spawn_loader(scope, store, &config.views, schedule, config.prefetch);
         let mut clock = Instant::now();
         for step in start.step..end {
+            // Stopping between steps leaves the last checkpoint whole for `--resume`.
+            run.progress.check_cancelled()?;
             let batch = batches.recv().expect("loader sends one batch per step")?;
             let epoch = (step / steps_per_epoch) as usize;
             let views = |v: Vec<f32>| {
@@ -208,7 +229,7 @@ fn train<M: Method>(
     run.progress.finish();
     summary.checkpoint = checkpoint;
     if summary.steps == total {
-        let path = run.out.join("encoder.safetensors");
+        let path = dir.join("encoder.safetensors");
         export_encoder(method.encoder(), total, &path)?;
         summary.encoder = Some(path);
     }

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use corruptencoder_core::write_atomic;
 use corruptencoder_data::{Dataset, ImageLimits, open_dataset};
 use corruptencoder_eval::{
-    Classifier, Features, KnnClassifier, KnnConfig, LabelledFeatures, LinearProbe,
-    LinearProbeConfig, TriggeredSet, evaluate,
+    ClassifierConfig, DownstreamResult, Features, LabelledFeatures, LinearProbeConfig, ScoreInput,
+    TriggeredSet, class_labels, score,
 };
-use corruptencoder_train::{EvalTransform, extract_features, load_encoder_weights};
+use corruptencoder_train::{EvalTransform, ExtractOptions, FeatureJob, FeatureSets};
 
 use crate::commands::pretrain::device;
 use crate::reporters::Ui;
@@ -38,9 +38,9 @@ pub(crate) struct EvalArgs {
     /// Target class index of the attack (ASR leaves its images out of the denominator).
     #[arg(long)]
     target: Option<usize>,
-    /// Downstream classifier.
-    #[arg(long, value_enum, default_value = "linear")]
-    classifier: ClassifierName,
+    /// Downstream classifier: linear (the authors' probe) or knn (k 200, T 0.1).
+    #[arg(long, default_value = "linear", value_parser = classifier_by_name)]
+    classifier: ClassifierConfig,
     /// Shorter side after resizing, before the centre crop (SPEC 7: 256); 0 skips resizing.
     #[arg(long, default_value_t = 256)]
     resize: u32,
@@ -65,80 +65,101 @@ pub(crate) struct EvalArgs {
     device: String,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ClassifierName {
-    /// The authors' linear probe.
-    Linear,
-    /// Weighted kNN (k 200, T 0.1).
-    Knn,
+fn classifier_by_name(name: &str) -> Result<ClassifierConfig, String> {
+    ClassifierConfig::named(name)
+        .ok_or_else(|| format!("unknown classifier `{name}` (linear, knn)"))
 }
 
-#[expect(clippy::print_stdout, reason = "the scores are the command's output")]
-pub(crate) fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
-    let device = device(&args.device)?;
-    let (encoder, enc_config) = load_encoder_weights(&args.encoder, None, &device)
-        .with_context(|| format!("loading encoder {}", args.encoder.display()))?;
-    ui.status(&format!(
-        "encoder {:?} {:?} stem width {} ({}-d features)",
-        enc_config.arch,
-        enc_config.stem,
-        enc_config.width,
-        enc_config.feature_dim()
-    ));
-    let limits = ImageLimits::default();
-    let transform = EvalTransform { resize: args.resize, crop: args.crop };
-    let progress = ui.progress();
-    let features = |path: &PathBuf, transform: &EvalTransform| -> anyhow::Result<_> {
-        let ds = open_dataset(path, None)?;
-        let f = extract_features(
-            &encoder,
-            ds.as_ref(),
-            transform,
-            args.batch_size,
-            &device,
-            &limits,
-            &progress,
-        )
-        .with_context(|| format!("features of {}", path.display()))?;
-        let labels = labels(ds.as_ref(), &f.labels)?;
-        Ok((Features::new(f.values, f.dim)?, labels, ds.class_names().map(<[String]>::to_vec)))
-    };
-    let (train_x, train_y, names) = features(&args.train, &transform)?;
-    let (test_x, test_y, _) = features(&args.test, &transform)?;
-    let classes = names.as_ref().map_or(0, Vec::len).max(train_y.iter().max().map_or(0, |m| m + 1));
-    let (linear, knn);
-    let classifier: &dyn Classifier = match args.classifier {
-        ClassifierName::Linear => {
-            let config = LinearProbeConfig { epochs: args.epochs, ..Default::default() };
-            linear = LinearProbe::fit_with_progress(
-                &config, &train_x, &train_y, classes, args.seed, &progress,
-            )?
-            .0;
-            &linear
-        }
-        ClassifierName::Knn => {
-            knn = KnnClassifier::new(KnnConfig::default(), &train_x, &train_y, classes)?;
-            &knn
-        }
-    };
-    let triggered = match (&args.triggered, args.target) {
-        (Some(path), Some(target)) => {
-            if target >= classes {
-                bail!("--target {target} is not one of the {classes} classes");
+impl EvalArgs {
+    fn classifier(&self) -> ClassifierConfig {
+        match &self.classifier {
+            ClassifierConfig::Linear(c) => {
+                ClassifierConfig::Linear(LinearProbeConfig { epochs: self.epochs, ..c.clone() })
             }
-            Some((features(path, &EvalTransform::crop_only(args.crop))?, target))
+            other => other.clone(),
         }
+    }
+}
+
+/// A labelled downstream set, opened.
+struct Set {
+    name: &'static str,
+    dataset: Box<dyn Dataset>,
+    transform: EvalTransform,
+}
+
+pub(crate) fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    // Everything that can be checked is checked before features are extracted.
+    let classifier = args.classifier();
+    classifier.validate()?;
+    if args.batch_size == 0 || args.crop == 0 {
+        bail!("--batch-size and --crop must be positive");
+    }
+    let device = device(&args.device)?;
+    let transform = EvalTransform { resize: args.resize, crop: args.crop };
+    let open = |name, path: &PathBuf, transform| -> anyhow::Result<Set> {
+        let dataset =
+            open_dataset(path, None).with_context(|| format!("opening {}", path.display()))?;
+        Ok(Set { name, dataset, transform })
+    };
+    let mut sets =
+        vec![open("train", &args.train, transform)?, open("test", &args.test, transform)?];
+    let names = sets[0].dataset.class_names().map(<[String]>::to_vec);
+    let train_labels: Vec<i64> =
+        (0..sets[0].dataset.len()).map(|i| sets[0].dataset.label(i)).collect();
+    let classes = names
+        .as_ref()
+        .map_or(0, Vec::len)
+        .max(train_labels.iter().max().map_or(0, |&m| m.max(-1) + 1) as usize);
+    if let Some(target) = args.target
+        && target >= classes
+    {
+        bail!("--target {target} is not one of the {classes} classes");
+    }
+    if let Some(path) = &args.triggered {
+        sets.push(open("triggered", path, EvalTransform::crop_only(args.crop))?);
+    }
+    let jobs: Vec<FeatureJob<'_>> = sets
+        .iter()
+        .map(|s| FeatureJob { name: s.name, dataset: s.dataset.as_ref(), transform: s.transform })
+        .collect();
+    let opts =
+        ExtractOptions { batch_size: args.batch_size, device, limits: ImageLimits::default() };
+    let progress = ui.progress();
+    let features = FeatureSets::extract(&args.encoder, None, &jobs, &opts, &progress)
+        .with_context(|| format!("features under encoder {}", args.encoder.display()))?;
+    let get = |name: &'static str| -> anyhow::Result<(Features, Vec<usize>)> {
+        let f = features.get(name).expect("extracted");
+        Ok((Features::new(f.values.clone(), f.dim)?, class_labels(name, &f.labels)?))
+    };
+    let (train_x, train_y) = get("train")?;
+    let (test_x, test_y) = get("test")?;
+    let triggered = match args.target {
+        Some(target) if args.triggered.is_some() => Some((get("triggered")?, target)),
         _ => None,
     };
-    let result = evaluate(
-        classifier,
-        LabelledFeatures { features: &test_x, labels: &test_y },
-        triggered.as_ref().map(|((x, y, _), target)| TriggeredSet {
+    let input = ScoreInput {
+        train: LabelledFeatures { features: &train_x, labels: &train_y },
+        test: LabelledFeatures { features: &test_x, labels: &test_y },
+        triggered: triggered.as_ref().map(|((x, y), target)| TriggeredSet {
             set: LabelledFeatures { features: x, labels: y },
             target: *target,
         }),
-    )?;
-    let name = |c: usize| names.as_ref().and_then(|n| n.get(c)).cloned().unwrap_or(c.to_string());
+        classes,
+        seed: args.seed,
+    };
+    let result = score(&classifier, input, &progress)?;
+    print_result(&result, names.as_deref());
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&result).expect("results serialise");
+        write_atomic(path, json.as_bytes())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[expect(clippy::print_stdout, reason = "the scores are the command's output")]
+fn print_result(result: &DownstreamResult, names: Option<&[String]>) {
+    let name = |c: usize| names.and_then(|n| n.get(c)).cloned().unwrap_or(c.to_string());
     println!(
         "top-1 accuracy (CA for a clean encoder, BA for a backdoored one): {:.2}% ({}/{})",
         result.clean.accuracy.percent(),
@@ -166,21 +187,4 @@ pub(crate) fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
             acc.total
         );
     }
-    if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&result).expect("results serialise");
-        write_atomic(path, json.as_bytes())?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Dataset labels as class indices; a negative label (a poison marker) is an error here.
-fn labels(ds: &dyn Dataset, raw: &[i64]) -> anyhow::Result<Vec<usize>> {
-    raw.iter()
-        .enumerate()
-        .map(|(i, &l)| {
-            usize::try_from(l).with_context(|| {
-                format!("{}: label {l} is not a class index (poisons do not belong in a downstream set)", ds.source(i))
-            })
-        })
-        .collect()
 }

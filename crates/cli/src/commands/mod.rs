@@ -8,7 +8,6 @@ use crate::reporters::Ui;
 mod eval;
 mod experiment;
 mod poison;
-mod poison_baselines;
 mod pretrain;
 mod testset;
 mod theory;
@@ -33,6 +32,13 @@ pub(crate) enum Command {
     /// The embedded CPU demo: clean, CorruptEncoder, SSL-Backdoor and CorruptEncoder under
     /// localized cropping on generated data; prints the table and writes the report.
     Demo(experiment::DemoArgs),
+}
+
+/// A flag value read by the library type's own serde name (`--arch small-cnn`,
+/// `--crops localized`), so the CLI keeps no copy of the library's enums.
+pub(crate) fn by_name<T: serde::de::DeserializeOwned>(value: &str) -> Result<T, String> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(value))
+        .map_err(|e| e.to_string())
 }
 
 pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {

@@ -5,15 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use corruptencoder_augment::Crops;
 use corruptencoder_data::DatasetFormat;
 use corruptencoder_train::burn::prelude::Device;
-use corruptencoder_train::{
-    Arch, ByolConfig, MethodConfig, MocoV2Config, PretrainConfig, PretrainRun, SimclrConfig, Stem,
-    pretrain,
-};
+use corruptencoder_train::{Arch, MethodConfig, PretrainConfig, PretrainRun, Stem, pretrain};
 
+use super::by_name;
 use crate::reporters::Ui;
 
 /// Flags of `corruptencoder pretrain`.
@@ -38,15 +36,16 @@ pub(crate) struct PretrainArgs {
     /// Replace an existing --out.
     #[arg(long)]
     force: bool,
-    /// Contrastive method.
-    #[arg(long, value_enum)]
-    method: Option<MethodName>,
-    /// Encoder architecture.
-    #[arg(long, value_enum)]
-    arch: Option<ArchName>,
+    /// Contrastive method: moco-v2, simclr or byol (its defaults; a --config file's
+    /// settings are kept when it names the same method).
+    #[arg(long, value_parser = method_by_name)]
+    method: Option<MethodConfig>,
+    /// Encoder architecture: resnet18, resnet34, resnet50 or small-cnn.
+    #[arg(long, value_parser = by_name::<Arch>)]
+    arch: Option<Arch>,
     /// ResNet stem: imagenet (7x7 + max-pool) or cifar (3x3, no pool).
-    #[arg(long, value_enum)]
-    stem: Option<StemName>,
+    #[arg(long, value_parser = by_name::<Stem>)]
+    stem: Option<Stem>,
     /// Base width of the encoder (64 for torchvision ResNets).
     #[arg(long)]
     width: Option<usize>,
@@ -66,8 +65,8 @@ pub(crate) struct PretrainArgs {
     #[arg(long)]
     image_size: Option<u32>,
     /// Crop policy: standard or localized (the localized cropping defense).
-    #[arg(long, value_enum)]
-    crops: Option<CropsName>,
+    #[arg(long, value_parser = by_name::<Crops>)]
+    crops: Option<Crops>,
     /// MoCo queue length (default 65536; a multiple of the batch size).
     #[arg(long)]
     queue_size: Option<usize>,
@@ -86,31 +85,9 @@ pub(crate) struct PretrainArgs {
     stop_after: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum MethodName {
-    MocoV2,
-    Simclr,
-    Byol,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ArchName {
-    Resnet18,
-    Resnet34,
-    Resnet50,
-    SmallCnn,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum StemName {
-    Imagenet,
-    Cifar,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum CropsName {
-    Standard,
-    Localized,
+fn method_by_name(name: &str) -> Result<MethodConfig, String> {
+    MethodConfig::named(name)
+        .ok_or_else(|| format!("unknown method `{name}` (moco-v2, simclr, byol)"))
 }
 
 pub(crate) fn run(args: PretrainArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -145,7 +122,8 @@ pub(crate) fn run(args: PretrainArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
 
 /// Flag, then file (or the run's own config.toml when resuming), then default.
 fn resolve(args: &PretrainArgs) -> anyhow::Result<PretrainConfig> {
-    let stored = args.out.join("config.toml");
+    // An unfinished run lives in the staged folder until it finishes.
+    let stored = corruptencoder_core::OutputDir::partial_path(&args.out).join("config.toml");
     let file: Option<&Path> = match (&args.config, args.resume && stored.exists()) {
         (Some(path), _) => Some(path),
         (None, true) => Some(&stored),
@@ -155,36 +133,14 @@ fn resolve(args: &PretrainArgs) -> anyhow::Result<PretrainConfig> {
         Some(path) => PretrainConfig::from_toml_file(path)?,
         None => PretrainConfig::default(),
     };
-    if let Some(m) = args.method {
-        c.method = match (m, c.method) {
-            (MethodName::MocoV2, keep @ MethodConfig::MocoV2(_))
-            | (MethodName::Simclr, keep @ MethodConfig::Simclr(_))
-            | (MethodName::Byol, keep @ MethodConfig::Byol(_)) => keep,
-            (MethodName::MocoV2, _) => MethodConfig::MocoV2(MocoV2Config::default()),
-            (MethodName::Simclr, _) => MethodConfig::Simclr(SimclrConfig::default()),
-            (MethodName::Byol, _) => MethodConfig::Byol(ByolConfig::default()),
-        };
+    if let Some(m) = &args.method
+        && m.name() != c.method.name()
+    {
+        c.method = m.clone();
     }
-    if let Some(a) = args.arch {
-        c.encoder.arch = match a {
-            ArchName::Resnet18 => Arch::ResNet18,
-            ArchName::Resnet34 => Arch::ResNet34,
-            ArchName::Resnet50 => Arch::ResNet50,
-            ArchName::SmallCnn => Arch::SmallCnn,
-        };
-    }
-    if let Some(s) = args.stem {
-        c.encoder.stem = match s {
-            StemName::Imagenet => Stem::Imagenet,
-            StemName::Cifar => Stem::Cifar,
-        };
-    }
-    if let Some(k) = args.crops {
-        c.views.crops = match k {
-            CropsName::Standard => Crops::Standard,
-            CropsName::Localized => Crops::Localized,
-        };
-    }
+    c.encoder.arch = args.arch.unwrap_or(c.encoder.arch);
+    c.encoder.stem = args.stem.unwrap_or(c.encoder.stem);
+    c.views.crops = args.crops.unwrap_or(c.views.crops);
     if let Some(q) = args.queue_size {
         let MethodConfig::MocoV2(m) = &mut c.method else {
             bail!("--queue-size applies to moco-v2 only")

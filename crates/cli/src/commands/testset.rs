@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use corruptencoder_data::{DatasetFormat, ImageLimits, open_dataset};
 use corruptencoder_poison::{
     CtrlConfig, TestImageFormat, TestSetConfig, TestSetOptions, TestTrigger, TriggerSource,
@@ -12,16 +12,8 @@ use corruptencoder_poison::{
 };
 use serde::Serialize;
 
+use super::by_name;
 use crate::reporters::Ui;
-
-/// `--image-format`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum ImageFormatArg {
-    /// JPEG at --jpeg-quality (the authors').
-    Jpeg,
-    /// Lossless PNG.
-    Png,
-}
 
 /// Options of `testset`; defaults are the authors' ImageNet ones. For 32x32 data use
 /// `--resize 0 --crop 32 --trigger-size 8`.
@@ -63,9 +55,9 @@ pub(crate) struct TestsetArgs {
     /// Trigger positions lie in [band, 1 - band] of the crop.
     #[arg(long, default_value_t = 0.25)]
     band: f64,
-    /// Output image format.
-    #[arg(long, value_enum, default_value_t = ImageFormatArg::Jpeg)]
-    image_format: ImageFormatArg,
+    /// Output image format: jpeg (at --jpeg-quality, the authors') or png (lossless).
+    #[arg(long, default_value = "jpeg", value_parser = by_name::<TestImageFormat>)]
+    image_format: TestImageFormat,
     /// JPEG quality.
     #[arg(long, default_value_t = 75)]
     jpeg_quality: u8,
@@ -89,22 +81,14 @@ struct Resolved<'a> {
 }
 
 pub(crate) fn run(args: TestsetArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
-    if args.out.exists() && !args.force {
-        anyhow::bail!(
-            "output folder {} already exists (pass --force to replace it)",
-            args.out.display()
-        );
-    }
+    corruptencoder_core::OutputDir::check(&args.out, args.force)?;
     let limits = ImageLimits { max_pixels: (args.max_megapixels * 1e6) as u64 };
     let config = TestSetConfig {
         resize: (args.resize > 0).then_some(args.resize),
         crop: args.crop,
         trigger_size: args.trigger_size,
         band: args.band,
-        format: match args.image_format {
-            ImageFormatArg::Jpeg => TestImageFormat::Jpeg,
-            ImageFormatArg::Png => TestImageFormat::Png,
-        },
+        format: args.image_format,
         jpeg_quality: args.jpeg_quality,
     };
     config.validate()?;

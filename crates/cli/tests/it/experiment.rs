@@ -18,13 +18,12 @@ reference_size = 48
 seed = 1
 [attack]
 poison_ratio = 0.1
-trigger_size = 8
 [testset]
 trigger_size = 4
 format = "png"
 [eval]
 transform = { resize = 0, crop = 16 }
-classifier = { linear_probe = { epochs = 3 } }
+classifier = { kind = "linear", epochs = 3 }
 [pretrain]
 epochs = 1
 batch_size = 8
@@ -33,10 +32,9 @@ views = { size = 16 }
 method = { name = "simclr" }
 [[arms]]
 name = "clean"
-attack = "none"
 [[arms]]
 name = "ce"
-attack = "corruptencoder"
+attack = { kind = "corruptencoder", trigger_size = 8 }
 "#;
 
 #[test]
@@ -102,7 +100,13 @@ fn experiment_then_eval_on_its_encoder() {
 
     // Bad input: a file that is no encoder.
     std::fs::write(dir.join("junk.pth"), b"not a checkpoint").unwrap();
-    let o = run(dir, &["eval", "--encoder", "junk.pth", "--train", "x", "--test", "y"]);
+    let (train, test) = (out.join("data/downstream-train"), out.join("data/downstream-test"));
+    let sets = ["--train", train.to_str().unwrap(), "--test", test.to_str().unwrap()];
+    let o = run(dir, &[&["eval", "--encoder", "junk.pth"], &sets[..]].concat());
     assert!(!o.status.success());
     assert!(stderr(&o).contains("junk.pth"), "{}", stderr(&o));
+    // A target that is no class is refused before any feature is extracted.
+    let enc = ["--encoder", "junk.pth", "--triggered", "x", "--target", "7"];
+    let o = run(dir, &[&["eval"], &enc[..], &sets[..]].concat());
+    assert!(stderr(&o).contains("--target 7 is not one of the 3 classes"), "{}", stderr(&o));
 }

@@ -63,7 +63,9 @@ fn poison_writes_the_output_folder_and_refuses_to_overwrite() {
     let config: toml::Table =
         fs_err::read_to_string(out.join("config.toml")).unwrap().parse().unwrap();
     assert_eq!(config["seed"].as_integer(), Some(3));
-    assert_eq!(config["corruptencoder"]["area_ratio"].as_float(), Some(2.0));
+    assert_eq!(config["attack"]["kind"].as_str(), Some("corruptencoder"));
+    assert_eq!(config["attack"]["area_ratio"].as_float(), Some(2.0));
+    assert_eq!(config["num_poisons"].as_integer(), Some(6));
     assert!(out.join("preview.png").is_file());
 
     // Same command again: refused, old output intact.
@@ -77,6 +79,37 @@ fn poison_writes_the_output_folder_and_refuses_to_overwrite() {
     let o = run(dir.path(), &args_ref(&forced));
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(fs_err::read_to_string(out.join("manifest.jsonl")).unwrap(), manifest);
+
+    // The folder's config.toml reruns the attack through the generic door, identically.
+    let o = run(
+        dir.path(),
+        &["poison", "from-file", "out/config.toml", "--num-poisons", "6", "-o", "again", "-q"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again = fs_err::read_to_string(dir.path().join("again/manifest.jsonl")).unwrap();
+    let again: Vec<serde_json::Value> =
+        again.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_ne!(again[0]["sha256"], recs[0]["sha256"], "seed 0, not the file's 3");
+    let o = run(
+        dir.path(),
+        &[
+            "poison",
+            "from-file",
+            "out/config.toml",
+            "--num-poisons",
+            "6",
+            "-o",
+            "third",
+            "--seed",
+            "3",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let third = fs_err::read_to_string(dir.path().join("third/manifest.jsonl")).unwrap();
+    let third: Vec<serde_json::Value> =
+        third.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(third, recs);
 }
 
 #[test]

@@ -4,7 +4,9 @@ use std::sync::Mutex;
 
 use corruptencoder_core::{NoProgress, Progress};
 use corruptencoder_data::{ImageLimits, SyntheticConfig};
+use corruptencoder_eval::{ClassifierConfig, LinearProbeConfig};
 use corruptencoder_experiment::*;
+use corruptencoder_poison::AttackConfig;
 use corruptencoder_report::RunResult;
 use corruptencoder_train::burn::prelude::Device;
 use corruptencoder_train::{Arch, EncoderConfig, EvalTransform, MethodConfig, SimclrConfig, Stem};
@@ -47,10 +49,11 @@ fn tiny() -> ExperimentConfig {
         background_size: (96, 72),
     });
     c.attack.poison_ratio = 0.1;
-    c.attack.trigger_size = 8;
+    c.arms[1].attack.as_mut().unwrap().set_field("trigger_size", 8.0).unwrap();
     c.testset.trigger_size = 4;
     c.eval.transform = EvalTransform::crop_only(16);
-    c.eval.classifier.linear_probe.epochs = 3;
+    c.eval.classifier =
+        ClassifierConfig::Linear(LinearProbeConfig { epochs: 3, ..Default::default() });
     c.pretrain.epochs = 1;
     c.pretrain.batch_size = 8;
     c.pretrain.views.size = 16;
@@ -146,8 +149,44 @@ fn a_different_experiment_in_the_folder_is_refused_unless_forced() {
     config.pretrain.optim.lr = 0.1;
     let err = run_experiment(&config, &opts(&out), &Record::default()).unwrap_err();
     assert!(matches!(err, Error::DifferentExperiment { .. }), "{err}");
+    let old = std::fs::read_to_string(out.join("experiment.toml")).unwrap();
+    // Forced but failing half-way (a batch larger than the data): the old experiment
+    // stays whole, the new one waits in its staged folder.
+    let mut failing = config.clone();
+    failing.pretrain.batch_size = 1000;
     let forced = RunOptions { force: true, ..opts(&out) };
+    assert!(run_experiment(&failing, &forced, &Record::default()).is_err());
+    assert_eq!(std::fs::read_to_string(out.join("experiment.toml")).unwrap(), old);
+    assert!(out.join("report.html").exists());
     run_experiment(&config, &forced, &Record::default()).unwrap();
+    assert_ne!(std::fs::read_to_string(out.join("experiment.toml")).unwrap(), old);
+    let partial = tmp.path().join(".exp.partial");
+    assert!(!partial.exists(), "the staged folder became the experiment");
+}
+
+#[test]
+fn a_clip_attack_runs_as_an_experiment_arm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("exp");
+    let mut config = tiny();
+    config.arms = vec![ArmConfig {
+        name: "clip-ce".into(),
+        attack: Some(
+            toml::from_str(
+                "kind = \"clip-corruptencoder\"\ntrigger_size = 4\nimage_size = 16\nclass_name = \"stripes\"",
+            )
+            .unwrap(),
+        ),
+        defense: None,
+    }];
+    let results = run_experiment(&config, &opts(&out), &Record::default()).unwrap();
+    let run = &results.runs[0];
+    assert_eq!((run.attack.as_str(), run.poisons), ("clip-corruptencoder", 2));
+    let poisons = out.join("runs/clip-ce/seed-0/poisons");
+    let captions = std::fs::read_to_string(poisons.join("captions.csv")).unwrap();
+    assert_eq!(captions.lines().count(), 3, "header and two captioned poisons: {captions}");
+    assert!(captions.contains("stripes"), "{captions}");
+    assert!(run.accuracy.is_finite() && run.asr_eligible == 6);
 }
 
 #[test]
@@ -170,16 +209,17 @@ trigger = "trigger.png"
 target = 33
 [[arms]]
 name = "clean"
-attack = "none"
 [[arms]]
 name = "ce"
-attack = "corruptencoder"
+attack = { kind = "corruptencoder" }
 "#,
     )
     .unwrap();
     let c = ExperimentConfig::from_file(&file).unwrap();
     assert_eq!(c.seeds, [1, 2]);
-    assert_eq!((c.attack.poison_ratio, c.attack.trigger_size, c.pretrain.epochs), (0.005, 40, 200));
+    assert_eq!((c.attack.poison_ratio, c.pretrain.epochs), (0.005, 200));
+    let Some(AttackConfig::Corruptencoder(ce)) = &c.arms[1].attack else { panic!("CE arm") };
+    assert_eq!(ce.trigger_size, 40, "the authors' default");
     let DataConfig::Files(f) = &c.data else { panic!("files") };
     assert_eq!(f.pretrain, tmp.path().join("pre/list.txt"), "relative to the file");
     // The TOML round trip keeps everything.
@@ -187,10 +227,17 @@ attack = "corruptencoder"
     assert_eq!(back, c);
 
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, text.replace("attack = \"corruptencoder\"", "attack = \"ssl-backdoor\""))
+    std::fs::write(&file, text.replace("kind = \"corruptencoder\"", "kind = \"ssl-backdoor\""))
         .unwrap();
     let err = ExperimentConfig::from_file(&file).unwrap_err().to_string();
-    assert!(err.contains("arm `ce` needs data.target_images"), "{err}");
+    assert!(err.contains("arm `ce`") && err.contains("target_images"), "{err}");
+    std::fs::write(
+        &file,
+        text.replace("kind = \"corruptencoder\"", "kind = \"corruptencoder\", num_poisons = 5"),
+    )
+    .unwrap();
+    let err = anyhow_chain(ExperimentConfig::from_file(&file).unwrap_err());
+    assert!(err.contains("num_poisons"), "the budget is poison_ratio: {err}");
     std::fs::write(&file, text.replace("name = \"ce\"", "name = \"clean\"")).unwrap();
     let err = ExperimentConfig::from_file(&file).unwrap_err().to_string();
     assert!(err.contains("two arms are named `clean`"), "{err}");

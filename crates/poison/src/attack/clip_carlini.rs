@@ -18,6 +18,9 @@ use crate::trigger::paste;
 #[serde(default, deny_unknown_fields)]
 pub struct ClipCarliniConfig {
     /// Number of image-caption pairs (650).
+    /// Set by the budget (`--num-poisons`, an experiment's `poison_ratio`), so not a
+    /// setting in files.
+    #[serde(skip)]
     pub num_poisons: usize,
     /// Trigger side in pixels (16, Carlini & Terzis' patch on 224 px images).
     pub trigger_size: u32,

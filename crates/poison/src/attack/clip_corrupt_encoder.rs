@@ -23,6 +23,9 @@ use crate::trigger::paste;
 #[serde(default, deny_unknown_fields)]
 pub struct ClipCorruptEncoderConfig {
     /// Number of image-caption pairs (650).
+    /// Set by the budget (`--num-poisons`, an experiment's `poison_ratio`), so not a
+    /// setting in files.
+    #[serde(skip)]
     pub num_poisons: usize,
     /// Fraction of pairs whose image is a reference object (0.5); the first ones.
     pub reference_ratio: f64,

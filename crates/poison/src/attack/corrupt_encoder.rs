@@ -98,6 +98,9 @@ impl<'de> Deserialize<'de> for AreaRatio {
 #[serde(default, deny_unknown_fields)]
 pub struct CorruptEncoderConfig {
     /// Number of poisoned images N (650).
+    /// Set by the budget (`--num-poisons`, an experiment's `poison_ratio`), so not a
+    /// setting in files.
+    #[serde(skip)]
     pub num_poisons: usize,
     /// Trigger side in pixels (40).
     pub trigger_size: u32,

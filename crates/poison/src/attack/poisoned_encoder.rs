@@ -21,6 +21,9 @@ use crate::trigger::paste;
 #[serde(default, deny_unknown_fields)]
 pub struct PoisonedEncoderConfig {
     /// Number of poisons (650, as CorruptEncoder).
+    /// Set by the budget (`--num-poisons`, an experiment's `poison_ratio`), so not a
+    /// setting in files.
+    #[serde(skip)]
     pub num_poisons: usize,
     /// Trigger side in pixels (40).
     pub trigger_size: u32,

@@ -48,6 +48,21 @@ impl Default for MethodConfig {
 }
 
 impl MethodConfig {
+    /// The default settings of the method named `name` (the `name` tag: `moco-v2`,
+    /// `simclr`, `byol`).
+    pub fn named(name: &str) -> Option<Self> {
+        toml::from_str(&format!("name = \"{name}\"")).ok()
+    }
+
+    /// The `name` tag.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::MocoV2(_) => "moco-v2",
+            Self::Simclr(_) => "simclr",
+            Self::Byol(_) => "byol",
+        }
+    }
+
     /// Checks the values against each other and against the batch size.
     pub fn validate(&self, batch_size: usize) -> Result<(), String> {
         match self {

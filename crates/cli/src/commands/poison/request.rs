@@ -1,0 +1,47 @@
+//! What every `poison` subcommand resolves into, and the options they share.
+use std::path::PathBuf;
+
+use clap::Args;
+use corruptencoder_data::ImageLimits;
+use corruptencoder_poison::{AttackConfig, AttackSources, Budget};
+
+/// What every `poison` subcommand resolves into.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub(crate) attack: AttackConfig,
+    pub(crate) sources: AttackSources,
+    /// Target images taken from one class of a labelled dataset instead of a folder.
+    pub(crate) target_dataset: Option<(PathBuf, String)>,
+    pub(crate) budget: Budget,
+    pub(crate) common: CommonArgs,
+}
+
+/// Options every attack shares: where the output goes and how it is seeded.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct CommonArgs {
+    /// Output folder (refused if it exists, unless --force).
+    #[arg(long, short)]
+    pub(crate) out: PathBuf,
+    /// Replace an existing output folder.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed: u64,
+    /// Clean pre-training list (`path label` lines) to put before the poisons in
+    /// filelist.txt.
+    #[arg(long)]
+    pub(crate) clean_list: Option<PathBuf>,
+    /// Largest accepted image, in megapixels (decompression-bomb guard).
+    #[arg(long, default_value_t = 100.0)]
+    pub(crate) max_megapixels: f64,
+    /// Threads (default: all cores). Output does not depend on it.
+    #[arg(long)]
+    pub(crate) threads: Option<usize>,
+}
+
+impl CommonArgs {
+    pub(crate) fn limits(&self) -> ImageLimits {
+        ImageLimits { max_pixels: (self.max_megapixels * 1e6) as u64 }
+    }
+}

@@ -1,0 +1,68 @@
+use std::path::{Path, PathBuf};
+
+use corruptencoder_train::PretrainConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};
+
+/// What a defense can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("cannot {action} {path}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Result with the defense [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A defense acts at one or more points of the pipeline; every hook defaults to doing
+/// nothing, so a defense implements only the ones it uses. An encoder-level detector will
+/// add a hook after pre-training (`inspect_encoder`) with the first detector.
+pub trait Defense: Send + Sync {
+    /// The name in tables (`localized-cropping`).
+    fn name(&self) -> &'static str;
+
+    /// Changes how pre-training runs (crop policy, augmentations, schedule).
+    fn adjust_pretraining(&self, _config: &mut PretrainConfig) {}
+
+    /// Filters the pre-training set before training: given its `path label` list, writes
+    /// the kept lines under `work` and returns that list, or `None` to keep every image.
+    fn filter_pretraining_set(&self, _list: &Path, _work: &Path) -> Result<Option<PathBuf>> {
+        Ok(None)
+    }
+}
+
+/// The defense and its settings, tagged by `kind` in TOML
+/// (`defense = { kind = "localized-cropping" }`). A new defense is one file implementing
+/// [`Defense`] plus one variant here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DefenseConfig {
+    /// Localized cropping (SPEC 6): both views from one small region.
+    LocalizedCropping(LocalizedCroppingConfig),
+}
+
+impl DefenseConfig {
+    /// The `kind` tag.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::LocalizedCropping(_) => "localized-cropping",
+        }
+    }
+
+    /// The defense.
+    pub fn build(&self) -> Box<dyn Defense> {
+        match self {
+            Self::LocalizedCropping(c) => Box::new(LocalizedCropping::new(c.clone())),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Defenses against poisoned contrastive pre-training, behind one [`Defense`] trait with a
+//! serde-tagged registry, [`DefenseConfig`]. Today: localized cropping (SPEC 6).
+//!
+//! ```
+//! use corruptencoder_defense::{DefenseConfig, LocalizedCroppingConfig};
+//! use corruptencoder_train::PretrainConfig;
+//! let defense = DefenseConfig::LocalizedCropping(LocalizedCroppingConfig::default()).build();
+//! let mut pretrain = PretrainConfig::default();
+//! defense.adjust_pretraining(&mut pretrain);
+//! assert_eq!(pretrain.views.crops, corruptencoder_augment::Crops::Localized);
+//! ```
+#![deny(missing_docs)]
+
+mod base;
+mod localized_cropping;
+
+pub use base::{Defense, DefenseConfig, Error, Result};
+pub use localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};

@@ -1,0 +1,72 @@
+//! The runs an experiment makes, in order, and where each one's files go.
+use std::path::{Path, PathBuf};
+
+use corruptencoder_poison::AttackConfig;
+use corruptencoder_report::SweepPoint;
+
+use crate::config::{ArmConfig, AttackSettings, ExperimentConfig};
+use crate::error::{Error, Result};
+
+/// One planned run: an arm at one sweep value and seed.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub(crate) arm: ArmConfig,
+    /// The arm's attack at this sweep value (`None`: the clean arm).
+    pub(crate) attack: Option<AttackConfig>,
+    pub(crate) sweep: Option<SweepPoint>,
+    pub(crate) shared: AttackSettings,
+    pub(crate) seed: u64,
+    pub(crate) dir: PathBuf,
+}
+
+impl Plan {
+    pub(crate) fn label(&self) -> String {
+        let mut s = self.arm.name.clone();
+        if let Some(p) = &self.sweep {
+            s += &format!(" ({p})");
+        }
+        s + &format!(" seed {}", self.seed)
+    }
+}
+
+/// Every run in order: arms, then sweep values, then seeds. Clean arms ignore the sweep.
+pub(crate) fn plan(config: &ExperimentConfig, out: &Path) -> Result<Vec<Plan>> {
+    let mut plans = Vec::new();
+    for arm in &config.arms {
+        let points = match &arm.attack {
+            None => vec![(None, config.attack.clone(), None)],
+            Some(attack) => config
+                .sweep_points(attack)
+                .map_err(|problem| Error::Invalid { path: out.join("experiment.toml"), problem })?
+                .into_iter()
+                .map(|(v, shared, a)| (v, shared, Some(a)))
+                .collect(),
+        };
+        for (value, shared, attack) in points {
+            let sweep = value
+                .zip(config.sweep.as_ref())
+                .map(|(value, s)| SweepPoint { parameter: s.parameter.clone(), value });
+            for &seed in &config.seeds {
+                plans.push(Plan {
+                    arm: arm.clone(),
+                    attack: attack.clone(),
+                    sweep: sweep.clone(),
+                    shared: shared.clone(),
+                    seed,
+                    dir: run_dir(out, &arm.name, sweep.as_ref(), seed),
+                });
+            }
+        }
+    }
+    Ok(plans)
+}
+
+/// `runs/<arm>[/<parameter>-<value>]/seed-<seed>` under `out`: the one place a run's folder
+/// is named (the report finds poison previews through it).
+pub(crate) fn run_dir(out: &Path, arm: &str, sweep: Option<&SweepPoint>, seed: u64) -> PathBuf {
+    let mut dir = out.join("runs").join(arm);
+    if let Some(s) = sweep {
+        dir = dir.join(format!("{}-{}", s.parameter, s.value));
+    }
+    dir.join(format!("seed-{seed}"))
+}

@@ -1,0 +1,227 @@
+//! One run as a short sequence of the libraries' stages: poisons (poison), pre-training
+//! (train), features (train), scores (eval). The CLI's commands call the same functions.
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use corruptencoder_core::OutputDir;
+use corruptencoder_data::DatasetFormat;
+use corruptencoder_defense::Defense;
+use corruptencoder_eval::{
+    DownstreamResult, Features, LabelledFeatures, ScoreInput, TriggeredSet, class_labels, score,
+};
+use corruptencoder_poison::{AttackConfig, OutputOptions, make_poisons};
+use corruptencoder_report::RunResult;
+use corruptencoder_train::{
+    EvalTransform, ExtractOptions, FeatureJob, FeatureSets, PretrainRun, Reporter, StepReport,
+    pretrain,
+};
+
+use crate::config::ExperimentConfig;
+use crate::error::{Error, Result};
+use crate::inputs::{Inputs, poisons_for};
+use crate::plan::Plan;
+use crate::runner::{Observer, RunOptions};
+
+/// What every stage of a run reads.
+pub(crate) struct Context<'a> {
+    pub(crate) config: &'a ExperimentConfig,
+    pub(crate) inputs: &'a Inputs,
+    pub(crate) opts: &'a RunOptions,
+    pub(crate) observer: &'a dyn Observer,
+}
+
+fn stage<T, E>(p: &Plan, stage: &'static str, r: std::result::Result<T, E>) -> Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    r.map_err(|e| Error::Stage { run: p.label(), stage, source: Box::new(e) })
+}
+
+/// Runs the four stages of `p`, each skipped when its output is already there.
+pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
+    let clock = Instant::now();
+    fs_err::create_dir_all(&p.dir).map_err(crate::error::io("create", &p.dir))?;
+    let defense = p.arm.defense.as_ref().map(|d| d.build());
+    let poisons = match &p.attack {
+        Some(_) => poisons_for(p.shared.poison_ratio, cx.inputs.clean_images),
+        None => 0,
+    };
+    let mut data = match &p.attack {
+        Some(attack) => poison_stage(cx, p, attack, poisons)?,
+        None => cx.inputs.clean_list.clone(),
+    };
+    if let Some(d) = &defense {
+        data = stage(p, "defense", d.filter_pretraining_set(&data, &p.dir))?.unwrap_or(data);
+    }
+    let pre_dir = pretrain_stage(cx, p, &data, defense.as_deref())?;
+    let sets = feature_stage(cx, p, &pre_dir.join("encoder.safetensors"))?;
+    let scores = score_stage(cx, p, &sets)?;
+    let asr = scores.attack.as_ref().expect("a triggered set was given");
+    Ok(RunResult {
+        arm: p.arm.name.clone(),
+        attack: p.arm.attack_name().into(),
+        defense: p.arm.defense.as_ref().map(|d| d.name().into()),
+        sweep: p.sweep.clone(),
+        seed: p.seed,
+        poisons,
+        clean_images: cx.inputs.clean_images,
+        poison_ratio: poisons as f64 / cx.inputs.clean_images as f64,
+        accuracy: scores.clean.accuracy.percent(),
+        asr: asr.percent(),
+        asr_hits: asr.hits,
+        asr_eligible: asr.eligible,
+        per_class_accuracy: scores.clean.per_class.iter().map(|a| a.percent()).collect(),
+        confusion: scores.clean.confusion.counts.clone(),
+        epoch_loss: epoch_losses(&pre_dir.join("log.jsonl"))?,
+        seconds: clock.elapsed().as_secs_f64(),
+    })
+}
+
+/// Poisons appended to the clean list in the poison folder's `filelist.txt`.
+fn poison_stage(cx: &Context<'_>, p: &Plan, attack: &AttackConfig, n: usize) -> Result<PathBuf> {
+    let dir = p.dir.join("poisons");
+    if !dir.exists() {
+        cx.observer.stage(&p.label(), "poisons");
+        let limits = &cx.opts.limits;
+        let loaded = stage(p, "poisons", attack.load_inputs(&cx.inputs.sources, limits))?;
+        let inputs = loaded.first_references(p.shared.references);
+        let opts = OutputOptions {
+            out: dir.clone(),
+            force: false,
+            seed: p.seed,
+            clean_list: Some(cx.inputs.clean_list.clone()),
+            config_toml: toml::to_string_pretty(&PoisonSettings { shared: &p.shared, attack })
+                .expect("attack settings serialise"),
+            preview_count: 8,
+        };
+        let made = make_poisons(attack, &inputs, n, &opts, cx.observer.progress());
+        stage(p, "poisons", made)?;
+    }
+    Ok(dir.join("filelist.txt"))
+}
+
+/// What a run's `poisons/config.toml` records.
+#[derive(serde::Serialize)]
+struct PoisonSettings<'a> {
+    shared: &'a crate::config::AttackSettings,
+    attack: &'a AttackConfig,
+}
+
+/// The encoder, resumed from its last checkpoint if an earlier invocation stopped.
+fn pretrain_stage(
+    cx: &Context<'_>,
+    p: &Plan,
+    data: &Path,
+    defense: Option<&dyn Defense>,
+) -> Result<PathBuf> {
+    let pre_dir = p.dir.join("pretrain");
+    if pre_dir.join("encoder.safetensors").exists() {
+        return Ok(pre_dir);
+    }
+    cx.observer.stage(&p.label(), "pretrain");
+    let mut pc = cx.config.pretrain.clone();
+    pc.seed = p.seed;
+    if let Some(d) = defense {
+        d.adjust_pretraining(&mut pc);
+    }
+    let mut reporter = StepHook(cx.observer);
+    let run = PretrainRun {
+        data,
+        // The poison stage writes a `path label` list.
+        format: Some(DatasetFormat::FileList),
+        out: &pre_dir,
+        resume: OutputDir::partial_path(&pre_dir).exists(),
+        force: false,
+        device: cx.opts.device.clone(),
+        progress: cx.observer.progress(),
+        reporter: &mut reporter,
+        stop_after: None,
+    };
+    stage(p, "pretrain", pretrain(&pc, run))?;
+    Ok(pre_dir)
+}
+
+const SETS: [&str; 3] = ["train", "test", "triggered"];
+
+/// Features of the downstream sets, cached beside the run.
+fn feature_stage(cx: &Context<'_>, p: &Plan, encoder: &Path) -> Result<FeatureSets> {
+    let cache = p.dir.join("features.safetensors");
+    if let Some(sets) = FeatureSets::read(&cache, &SETS) {
+        return Ok(sets);
+    }
+    cx.observer.stage(&p.label(), "features");
+    let inputs = cx.inputs;
+    let triggered = match &p.attack {
+        Some(AttackConfig::Ctrl(_)) => inputs.triggered_ctrl.as_ref().expect("made for CTRL arms"),
+        _ => &inputs.triggered,
+    };
+    let t = cx.config.eval.transform;
+    let jobs = [
+        FeatureJob { name: SETS[0], dataset: inputs.train.as_ref(), transform: t },
+        FeatureJob { name: SETS[1], dataset: inputs.test.as_ref(), transform: t },
+        // The triggered images are stored already cropped.
+        FeatureJob {
+            name: SETS[2],
+            dataset: triggered.as_ref(),
+            transform: EvalTransform::crop_only(t.crop),
+        },
+    ];
+    let opts = ExtractOptions {
+        batch_size: cx.config.eval.batch_size,
+        device: cx.opts.device.clone(),
+        limits: cx.opts.limits,
+    };
+    let arch = Some(&cx.config.pretrain.encoder);
+    let sets = FeatureSets::extract(encoder, arch, &jobs, &opts, cx.observer.progress());
+    let sets = stage(p, "features", sets)?;
+    sets.write(&cache)?;
+    Ok(sets)
+}
+
+/// The classifier on the train features; CA/BA and ASR.
+fn score_stage(cx: &Context<'_>, p: &Plan, sets: &FeatureSets) -> Result<DownstreamResult> {
+    cx.observer.stage(&p.label(), "probe");
+    let get = |name: &'static str| -> Result<(Features, Vec<usize>)> {
+        let f = sets.get(name).expect("the cache holds every set");
+        Ok((Features::new(f.values.clone(), f.dim)?, class_labels(name, &f.labels)?))
+    };
+    let (train_x, train_y) = get("train")?;
+    let (test_x, test_y) = get("test")?;
+    let (trig_x, trig_y) = get("triggered")?;
+    let input = ScoreInput {
+        train: LabelledFeatures { features: &train_x, labels: &train_y },
+        test: LabelledFeatures { features: &test_x, labels: &test_y },
+        triggered: Some(TriggeredSet {
+            set: LabelledFeatures { features: &trig_x, labels: &trig_y },
+            target: p.shared.target,
+        }),
+        classes: cx.inputs.classes,
+        seed: p.seed,
+    };
+    Ok(score(&cx.config.eval.classifier, input, cx.observer.progress())?)
+}
+
+struct StepHook<'a>(&'a dyn Observer);
+
+impl Reporter for StepHook<'_> {
+    fn on_step(&mut self, report: &StepReport) {
+        self.0.on_step(report);
+    }
+}
+
+/// Mean loss per epoch from a pre-training `log.jsonl`.
+fn epoch_losses(log: &Path) -> Result<Vec<f64>> {
+    let text = fs_err::read_to_string(log).map_err(crate::error::io("read", log))?;
+    let mut sums: Vec<(f64, usize)> = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let (Some(epoch), Some(loss)) = (v["epoch"].as_u64(), v["loss"].as_f64()) else { continue };
+        let e = epoch as usize;
+        if sums.len() <= e {
+            sums.resize(e + 1, (0.0, 0));
+        }
+        sums[e].0 += loss;
+        sums[e].1 += 1;
+    }
+    Ok(sums.into_iter().map(|(s, n)| if n == 0 { f64::NAN } else { s / n as f64 }).collect())
+}
