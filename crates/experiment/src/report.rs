@@ -5,11 +5,11 @@ use corruptencoder_augment::{CropBox, CropPolicy, RandomResizedCrop};
 use corruptencoder_core::write_atomic;
 use corruptencoder_data::png_bytes;
 use corruptencoder_eval::ProbeKind;
-use corruptencoder_poison::{
-    AreaRatio, Layout, McConfig, Scene, TriggerGrid, render_trigger_map, resized_object_size,
-    trigger_map,
-};
+use corruptencoder_poison::{AreaRatio, resized_object_size};
 use corruptencoder_report::{Figure, RunResult, Setting};
+use corruptencoder_theory::{
+    Layout, McConfig, Scene, TriggerGrid, render_trigger_map, trigger_map,
+};
 use corruptencoder_train::MethodConfig;
 use corruptencoder_train::burn::prelude::Device;
 

@@ -11,10 +11,10 @@ use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
 use corruptencoder_augment::{CropPolicy, LocalizedCrop};
+use corruptencoder_theory::{OptimalRatioOptions, optimal_area_ratio};
 
 use super::base::{Attack, Layout, PoisonItem, PoisonKind};
 use crate::error::{Error, Result};
-use crate::layout::{OptimalRatioOptions, optimal_area_ratio};
 use crate::trigger::paste;
 
 /// Which layouts the generator draws from.
@@ -37,7 +37,7 @@ pub enum AreaRatio {
     /// A fixed ratio (the authors' default is 2).
     Fixed(f64),
     /// The ratio that maximises the poisoned-pair probability under `crops`, computed per
-    /// reference object by [`crate::optimal_area_ratio`].
+    /// reference object by [`corruptencoder_theory::optimal_area_ratio`].
     Optimal {
         /// The crop policy the optimum is computed for.
         crops: CropPolicy,
