@@ -25,7 +25,6 @@
 mod attack;
 mod captions;
 mod error;
-mod frequency;
 mod output;
 mod preview;
 mod target;
@@ -42,7 +41,6 @@ pub use captions::CaptionTemplates;
 // The theory's error, wrapped by ours (`Error::Layout`); `Layout` comes through `attack`.
 pub use corruptencoder_theory::LayoutError;
 pub use error::{Error, Result};
-pub use frequency::{BlockDct, FrequencyTrigger, rgb_to_yuv, yuv_to_rgb};
 pub use output::{
     ManifestRecord, OutputOptions, POISON_STREAM, PoisonSummary, read_clean_list, write_poison_set,
 };
@@ -53,4 +51,4 @@ pub use testset::{
     TestTrigger, center_crop, resize_center_crop, resize_shorter, trigger_test_image,
     write_test_set,
 };
-pub use trigger::{TriggerSource, paste};
+pub use trigger::{BlockDct, FrequencyTrigger, TriggerSource, paste, rgb_to_yuv, yuv_to_rgb};

@@ -15,5 +15,4 @@ pub use corrupt_encoder::{
 };
 pub use ctrl::{Ctrl, CtrlConfig};
 pub use poisoned_encoder::{PoisonedEncoder, PoisonedEncoderConfig};
-pub(crate) use ssl_backdoor::band_position;
 pub use ssl_backdoor::{SslBackdoor, SslBackdoorConfig};
