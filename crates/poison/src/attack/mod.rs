@@ -3,6 +3,7 @@ mod base;
 mod clip_carlini;
 mod clip_corrupt_encoder;
 mod corrupt_encoder;
+mod corrupt_encoder_config;
 mod ctrl;
 mod poisoned_encoder;
 mod ssl_backdoor;
