@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-2}"
-cargo run --quiet --release -p corruptencoder-poison --example theory_mc -- "${1:-100000000}"
+cargo run --quiet --release -p corruptencoder-theory --example theory_mc -- "${1:-100000000}"

@@ -18,7 +18,8 @@
 #![deny(missing_docs)]
 
 mod color_jitter;
-mod crop;
+mod crop_box;
+mod crop_policy;
 mod crop_region;
 mod draws;
 mod flip;
@@ -29,18 +30,21 @@ mod localized_crop;
 mod log_uniform;
 mod normalize;
 mod prepared_crop;
+mod random_resized_crop;
 mod resized_crop;
 mod views;
 
 pub use color_jitter::{
     ColorJitter, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation,
 };
-pub use crop::{CropBox, CropPolicy, PairSampler, RandomResizedCrop, SquareCrop};
+pub use crop_box::CropBox;
+pub use crop_policy::{CropPolicy, PairSampler, SquareCrop};
 pub use flip::horizontal_flip;
 pub use float_image::FloatImage;
 pub use gaussian_blur::gaussian_blur;
 pub use grayscale::grayscale;
 pub use localized_crop::LocalizedCrop;
 pub use normalize::{IMAGENET_MEAN, IMAGENET_STD, normalize};
+pub use random_resized_crop::RandomResizedCrop;
 pub use resized_crop::resized_crop;
 pub use views::{Crops, ViewRecipe};

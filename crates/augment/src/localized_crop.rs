@@ -3,10 +3,11 @@ use corruptencoder_core::{Rng, uniform};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use crate::crop::{CropBox, RandomResizedCrop};
+use crate::crop_box::CropBox;
 use crate::draws::{coin, unit32, up_to};
 use crate::log_uniform::LogUniform;
 use crate::prepared_crop::{LogRatio, PreparedCrop, round_half_away};
+use crate::random_resized_crop::RandomResizedCrop;
 
 /// The localized cropping defense (authors' code, SPEC section 6): view 2 is drawn inside the
 /// first view enlarged by `enlarge` of its size on each side.
@@ -53,7 +54,7 @@ impl PreparedLocalized {
     pub(crate) fn new(crop: &LocalizedCrop, width: u32, height: u32) -> Self {
         Self {
             crop: *crop,
-            first: PreparedCrop::new(&crop.first, width, height),
+            first: crop.first.prepare(width, height),
             logs: LogRatio::of(crop.first.ratio),
             width,
             height,

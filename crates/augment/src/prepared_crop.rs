@@ -2,11 +2,11 @@
 //! so hot loops (the layout Monte Carlo) pay only for the draws.
 use corruptencoder_core::{Rng, uniform};
 
-use crate::crop::{CropBox, RandomResizedCrop};
+use crate::crop_box::CropBox;
 use crate::crop_region::AcceptedRegion;
 use crate::draws::up_to;
 
-/// [`RandomResizedCrop`] for a `width x height` image.
+/// [`crate::RandomResizedCrop`] for a `width x height` image.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PreparedCrop {
     width: u32,
@@ -25,25 +25,25 @@ enum Draw {
 }
 
 impl PreparedCrop {
-    /// Prepares `crop` for a `width x height` image.
-    pub(crate) fn new(crop: &RandomResizedCrop, width: u32, height: u32) -> Self {
-        let draw = match AcceptedRegion::new(crop.scale, crop.ratio, width, height) {
+    /// Prepares RandomResizedCrop's `scale` and `ratio` ranges for a `width x height` image.
+    pub(crate) fn new(scale: (f64, f64), ratio: (f64, f64), width: u32, height: u32) -> Self {
+        let draw = match AcceptedRegion::new(scale, ratio, width, height) {
             Some(region) => Draw::Direct(region),
-            None => Self::looped(crop, width, height),
+            None => Self::looped(scale, ratio, width, height),
         };
-        Self { width, height, fallback: crop.fallback(width, height), draw }
+        Self { width, height, fallback: fallback_box(ratio, width, height), draw }
     }
 
-    /// Prepares `crop` to run torchvision's loop whatever the ranges (the oracle in tests).
+    /// Prepares the ranges to run torchvision's loop whatever they are (the oracle in tests).
     #[cfg(test)]
-    pub(crate) fn new_loop(crop: &RandomResizedCrop, width: u32, height: u32) -> Self {
-        let draw = Self::looped(crop, width, height);
-        Self { width, height, fallback: crop.fallback(width, height), draw }
+    pub(crate) fn new_loop(scale: (f64, f64), ratio: (f64, f64), width: u32, height: u32) -> Self {
+        let draw = Self::looped(scale, ratio, width, height);
+        Self { width, height, fallback: fallback_box(ratio, width, height), draw }
     }
 
-    fn looped(crop: &RandomResizedCrop, width: u32, height: u32) -> Draw {
+    fn looped(scale: (f64, f64), ratio: (f64, f64), width: u32, height: u32) -> Draw {
         let limits = ((f64::from(width) + 0.75).powi(2), (f64::from(height) + 0.75).powi(2));
-        Draw::Loop { scale: crop.scale, logs: LogRatio::of(crop.ratio), limits }
+        Draw::Loop { scale, logs: LogRatio::of(ratio), limits }
     }
 
     /// Samples one crop: its size, then `y ~ U{0..=H-h}` and `x ~ U{0..=W-w}` as torchvision.
@@ -86,6 +86,19 @@ impl PreparedCrop {
         }
         None
     }
+}
+
+/// torchvision's centre crop after ten failed tries, clamped to the `ratio` range.
+pub(crate) fn fallback_box(ratio: (f64, f64), width: u32, height: u32) -> CropBox {
+    let in_ratio = f64::from(width) / f64::from(height);
+    let (w, h) = if in_ratio < ratio.0 {
+        (width, ((f64::from(width) / ratio.0).round() as u32).clamp(1, height))
+    } else if in_ratio > ratio.1 {
+        (((f64::from(height) * ratio.1).round() as u32).clamp(1, width), height)
+    } else {
+        (width, height)
+    };
+    CropBox { x: (width - w) / 2, y: (height - h) / 2, w, h }
 }
 
 /// Exactly `x.round() as i64` (half away from zero). Without SSE4.1 `f64::round` is a
@@ -134,6 +147,7 @@ impl LogRatio {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::random_resized_crop::RandomResizedCrop;
     use corruptencoder_core::{item_rng, uniform_int};
 
     #[test]
@@ -160,7 +174,7 @@ pub(crate) mod tests {
                 return CropBox { x, y, w: w as u32, h: h as u32 };
             }
         }
-        c.fallback(width, height)
+        fallback_box(c.ratio, width, height)
     }
 
     const SHAPES: [(u32, u32); 6] =
@@ -176,7 +190,7 @@ pub(crate) mod tests {
         // that fail anyway); positions come from a different integer draw.
         for c in [RandomResizedCrop::default(), wide()] {
             for (w, h) in SHAPES {
-                let prepared = PreparedCrop::new_loop(&c, w, h);
+                let prepared = PreparedCrop::new_loop(c.scale, c.ratio, w, h);
                 let (mut r1, mut r2) =
                     (item_rng(8, w.into(), h.into()), item_rng(8, w.into(), h.into()));
                 for _ in 0..20_000 {
@@ -190,7 +204,7 @@ pub(crate) mod tests {
                             uniform_int(&mut r1, 0, i64::from(h - s.1));
                             uniform_int(&mut r1, 0, i64::from(w - s.0));
                         }
-                        None => assert_eq!(b, c.fallback(w, h)),
+                        None => assert_eq!(b, fallback_box(c.ratio, w, h)),
                     }
                 }
             }
@@ -228,7 +242,7 @@ pub(crate) mod tests {
     /// Histograms of crops: by width, by height, and by (w, h) on small images; the
     /// fallback box gets its own bin at the end of each.
     fn histograms(c: &RandomResizedCrop, (w, h): (u32, u32), crops: &[CropBox]) -> [Vec<u64>; 3] {
-        let fallback = c.fallback(w, h);
+        let fallback = fallback_box(c.ratio, w, h);
         let joint = if w * h <= 4096 { (w * h) as usize } else { 0 };
         let mut out = [vec![0; w as usize + 1], vec![0; h as usize + 1], vec![0; joint + 1]];
         for b in crops {
@@ -253,7 +267,7 @@ pub(crate) mod tests {
         let n = 200_000;
         for c in [RandomResizedCrop::default(), wide()] {
             for (w, h) in SHAPES {
-                let prepared = PreparedCrop::new(&c, w, h);
+                let prepared = c.prepare(w, h);
                 assert!(matches!(prepared.draw, Draw::Direct(_)), "{w}x{h}");
                 let (mut r1, mut r2) = (item_rng(1, w.into(), h.into()), item_rng(2, 0, 0));
                 let direct: Vec<_> = (0..n).map(|_| prepared.sample(&mut r1)).collect();
@@ -276,12 +290,14 @@ pub(crate) mod tests {
         // On 800x300 about 8% of crops fall back; the count must match (1 - p)^10.
         let c = RandomResizedCrop::default();
         let (w, h) = (800, 300);
-        let Draw::Direct(region) = PreparedCrop::new(&c, w, h).draw else { panic!("direct") };
+        let Draw::Direct(region) = c.prepare(w, h).draw else { panic!("direct") };
         let q = region.fallback_probability();
         assert!((0.03..0.2).contains(&q), "{q}");
         let n = 400_000;
         let mut rng = item_rng(3, 0, 0);
-        let k = (0..n).filter(|_| torchvision(&c, w, h, &mut rng) == c.fallback(w, h)).count();
+        let k = (0..n)
+            .filter(|_| torchvision(&c, w, h, &mut rng) == fallback_box(c.ratio, w, h))
+            .count();
         let se = (q * (1.0 - q) / f64::from(n)).sqrt();
         assert!((k as f64 / f64::from(n) - q).abs() < 4.0 * se, "{k} vs {q}");
     }
@@ -289,7 +305,7 @@ pub(crate) mod tests {
     #[test]
     fn positions_are_uniform_over_the_slack() {
         let c = RandomResizedCrop { scale: (0.25, 0.25 + 1e-9), ratio: (1.0, 1.0 + 1e-9) };
-        let prepared = PreparedCrop::new(&c, 4, 4);
+        let prepared = c.prepare(4, 4);
         let mut seen = [0u32; 9];
         let mut rng = item_rng(5, 0, 0);
         for _ in 0..9000 {

@@ -1,6 +1,6 @@
 use image::{RgbImage, imageops};
 
-use crate::CropBox;
+use crate::crop_box::CropBox;
 
 /// torchvision `F.resized_crop(img, i, j, h, w, (size, size), BILINEAR)` on a PIL image:
 /// cut `crop` out of `image` and resize it to `size x size`.

@@ -6,11 +6,11 @@ use corruptencoder_core::write_atomic;
 use corruptencoder_data::ImageLimits;
 use corruptencoder_data::png_bytes;
 use corruptencoder_eval::ClassifierConfig;
-use corruptencoder_poison::{
-    AreaRatio, AttackConfig, Layout, McConfig, Scene, TriggerGrid, render_trigger_map,
-    resized_object_size, trigger_map,
-};
+use corruptencoder_poison::{AreaRatio, AttackConfig, resized_object_size};
 use corruptencoder_report::{Figure, RunResult, Setting};
+use corruptencoder_theory::{
+    Layout, McConfig, Scene, TriggerGrid, render_trigger_map, trigger_map,
+};
 use corruptencoder_train::MethodConfig;
 use corruptencoder_train::burn::prelude::Device;
 

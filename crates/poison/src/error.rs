@@ -53,7 +53,7 @@ pub enum Error {
     },
     /// Geometry the layout theory cannot handle.
     #[error(transparent)]
-    Layout(#[from] crate::layout::LayoutError),
+    Layout(#[from] corruptencoder_theory::LayoutError),
     /// Reading a file list or writing an output file failed.
     #[error("cannot {action} {path}")]
     Io {

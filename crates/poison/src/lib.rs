@@ -1,6 +1,7 @@
 //! Poisoning attacks against contrastive learning: CorruptEncoder (CVPR 2024), its
 //! CorruptEncoder+ variant, and the baselines, behind one [`Attack`] trait and one output
-//! folder format; and the layout theory that says where object and trigger should go.
+//! folder format. The layout theory that says where object and trigger should go is the
+//! `corruptencoder-theory` crate; [`Layout`] and [`LayoutError`] are re-exported from it.
 //!
 //! ```no_run
 //! use corruptencoder_core::NoProgress;
@@ -24,8 +25,6 @@
 mod attack;
 mod captions;
 mod error;
-mod frequency;
-mod layout;
 mod output;
 mod preview;
 mod target;
@@ -40,14 +39,9 @@ pub use attack::{
     reference_objects, resized_object_size,
 };
 pub use captions::CaptionTemplates;
+// The theory's error, wrapped by ours (`Error::Layout`); `Layout` comes through `attack`.
+pub use corruptencoder_theory::LayoutError;
 pub use error::{Error, Result};
-pub use frequency::{BlockDct, FrequencyTrigger, rgb_to_yuv, yuv_to_rgb};
-pub use layout::{
-    CHUNK, Estimate, LayoutError, McConfig, McEstimate, OptimalRatioOptions, Scene, SquareOptimum,
-    SquareProbs, Sweep, SweepConfig, SweepRow, TriggerGrid, TriggerMap, centred_square_background,
-    estimate, optimal_area_ratio, optimal_square_layout, render_trigger_map,
-    search_centred_background, search_square_optimum, square_probs, sweep, trigger_map,
-};
 pub use output::{
     ManifestRecord, OutputOptions, POISON_STREAM, PoisonSummary, read_clean_list, write_poison_set,
 };
@@ -58,4 +52,4 @@ pub use testset::{
     TestTrigger, center_crop, resize_center_crop, resize_shorter, trigger_test_image,
     write_test_set,
 };
-pub use trigger::{TriggerSource, paste};
+pub use trigger::{BlockDct, FrequencyTrigger, TriggerSource, paste, rgb_to_yuv, yuv_to_rgb};

@@ -8,10 +8,8 @@ use image::RgbImage;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::attack::band_position;
 use crate::error::{Error, Result};
-use crate::frequency::FrequencyTrigger;
-use crate::trigger::paste;
+use crate::trigger::{FrequencyTrigger, band_position, paste};
 
 /// RNG stream of test-set trigger positions.
 pub const TESTSET_STREAM: u64 = 2;

@@ -18,6 +18,18 @@ image-rendering:pixelated}.note{color:#555}";
 /// The HTML report of `results`; figure files are read from `dir` and embedded.
 pub fn render_html(results: &Results, dir: &Path) -> Result<String> {
     let mut s = String::new();
+    settings(&mut s, results);
+    summary(&mut s, results);
+    charts(&mut s, results)?;
+    runs(&mut s, results);
+    figures(&mut s, results, dir)?;
+    notes(&mut s, results);
+    s.push_str("</body></html>\n");
+    Ok(s)
+}
+
+/// The page head, title and settings table.
+fn settings(s: &mut String, results: &Results) {
     let _ = write!(
         s,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
@@ -31,8 +43,13 @@ pub fn render_html(results: &Results, dir: &Path) -> Result<String> {
     for st in &results.settings {
         let _ = writeln!(s, "<tr><td>{}</td><td>{}</td></tr>", esc(&st.key), esc(&st.value));
     }
+    s.push_str("</table>\n");
+}
+
+/// The table of arms, mean and spread over seeds.
+fn summary(s: &mut String, results: &Results) {
     s.push_str(
-        "</table>\n<h2>Results</h2>\n<table><tr><th>arm</th><th>attack</th>\
+        "<h2>Results</h2>\n<table><tr><th>arm</th><th>attack</th>\
                 <th>defense</th><th>poisons (ratio)</th><th>seeds</th><th>CA/BA %</th>\
                 <th>ASR %</th></tr>\n",
     );
@@ -57,19 +74,28 @@ pub fn render_html(results: &Results, dir: &Path) -> Result<String> {
          classes classified as the target class. Mean ± sample standard deviation over \
          seeds.</p>\n",
     );
+}
+
+/// The SVG charts, each only when there is something to draw.
+fn charts(s: &mut String, results: &Results) -> Result<()> {
     if !results.summary.is_empty() {
-        figure(&mut s, &bar_chart_svg(&results.summary)?, "CA/BA and ASR per arm.");
+        figure(s, &bar_chart_svg(&results.summary)?, "CA/BA and ASR per arm.");
     }
     if results.summary.iter().any(|a| a.sweep.is_some()) {
         figure(
-            &mut s,
+            s,
             &sweep_chart_svg(&results.summary)?,
             "The sweep: ASR (thick) and CA/BA (thin) per arm.",
         );
     }
     if results.runs.iter().any(|r| !r.epoch_loss.is_empty()) {
-        figure(&mut s, &loss_chart_svg(&results.runs)?, "Mean pre-training loss per epoch.");
+        figure(s, &loss_chart_svg(&results.runs)?, "Mean pre-training loss per epoch.");
     }
+    Ok(())
+}
+
+/// The table of single runs.
+fn runs(s: &mut String, results: &Results) {
     s.push_str(
         "<h2>Runs</h2>\n<table><tr><th>run</th><th>CA/BA %</th><th>ASR %</th>\
                 <th>hits / eligible</th><th>final loss</th><th>seconds</th></tr>\n",
@@ -89,6 +115,10 @@ pub fn render_html(results: &Results, dir: &Path) -> Result<String> {
         );
     }
     s.push_str("</table>\n");
+}
+
+/// The figure files, embedded as data URIs.
+fn figures(s: &mut String, results: &Results, dir: &Path) -> Result<()> {
     if !results.figures.is_empty() {
         s.push_str("<h2>Figures</h2>\n");
         for f in &results.figures {
@@ -104,6 +134,11 @@ pub fn render_html(results: &Results, dir: &Path) -> Result<String> {
             );
         }
     }
+    Ok(())
+}
+
+/// The run's notes, if any.
+fn notes(s: &mut String, results: &Results) {
     if !results.notes.is_empty() {
         s.push_str("<h2>Notes</h2>\n<ul>\n");
         for n in &results.notes {
@@ -111,8 +146,6 @@ pub fn render_html(results: &Results, dir: &Path) -> Result<String> {
         }
         s.push_str("</ul>\n");
     }
-    s.push_str("</body></html>\n");
-    Ok(s)
 }
 
 fn figure(s: &mut String, svg: &str, caption: &str) {

@@ -14,10 +14,10 @@ use corruptencoder_augment::{
 };
 use corruptencoder_core::write_atomic;
 use corruptencoder_data::{ImageLimits, load_references};
-use corruptencoder_poison::{
-    CorruptEncoderConfig, Estimate, Layout, McConfig, Scene, Sweep, SweepConfig, TriggerGrid,
-    centred_square_background, optimal_square_layout, render_trigger_map, resized_object_size,
-    square_probs, sweep, trigger_map,
+use corruptencoder_poison::{CorruptEncoderConfig, resized_object_size};
+use corruptencoder_theory::{
+    Estimate, Layout, McConfig, Scene, Sweep, SweepConfig, TriggerGrid, centred_square_background,
+    optimal_square_layout, render_trigger_map, square_probs, sweep, trigger_map,
 };
 
 use crate::reporters::Ui;

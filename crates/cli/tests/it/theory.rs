@@ -1,9 +1,8 @@
 use std::path::Path;
 
 use corruptencoder_data::{ImageLimits, load_references};
-use corruptencoder_poison::{
-    Layout, TriggerGrid, TriggerMap, render_trigger_map, resized_object_size,
-};
+use corruptencoder_poison::resized_object_size;
+use corruptencoder_theory::{Layout, TriggerGrid, TriggerMap, render_trigger_map};
 
 use crate::{kit, run, stderr};
 

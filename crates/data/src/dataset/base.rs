@@ -1,12 +1,9 @@
-//! The [`Dataset`] trait shared by every format, format detection, and class lookup.
+//! The [`Dataset`] trait shared by every format, class lookup, and the error helpers the
+//! formats use. Knows no format: `open` picks among them.
 use std::path::Path;
 
 use image::RgbImage;
 
-use super::cifar::CifarBinary;
-use super::file_list::FileList;
-use super::idx::Idx;
-use super::image_folder::ImageFolder;
 use crate::error::{Error, Result};
 use crate::image_io::ImageLimits;
 
@@ -31,83 +28,6 @@ pub trait Dataset: Send + Sync + std::fmt::Debug {
     fn source(&self, i: usize) -> String;
     /// The path the dataset was opened from (for messages).
     fn path(&self) -> &Path;
-}
-
-/// The formats [`open_dataset`] knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DatasetFormat {
-    /// A folder with one sub-folder per class (torchvision `ImageFolder`).
-    ImageFolder,
-    /// A text file of `path label` lines.
-    FileList,
-    /// CIFAR-10 binary batches (`1 label byte + 3072 pixel bytes` per record).
-    Cifar10,
-    /// CIFAR-100 binary (`coarse, fine label bytes + 3072 pixel bytes`).
-    Cifar100,
-    /// IDX files (MNIST, Fashion-MNIST), gzipped or not.
-    Idx,
-}
-
-impl std::str::FromStr for DatasetFormat {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Ok(match s {
-            "image-folder" => Self::ImageFolder,
-            "file-list" => Self::FileList,
-            "cifar10" => Self::Cifar10,
-            "cifar100" => Self::Cifar100,
-            "idx" => Self::Idx,
-            _ => {
-                return Err(format!(
-                    "unknown dataset format `{s}` (image-folder, file-list, cifar10, cifar100, idx)"
-                ));
-            }
-        })
-    }
-}
-
-impl DatasetFormat {
-    /// Guesses the format from the path alone: a folder is an image folder, `*.bin` is
-    /// CIFAR (10 or 100 by record size and file name), a name containing `idx3-ubyte` is
-    /// IDX, anything else a file list.
-    pub fn detect(path: &Path) -> Result<Self> {
-        if path.is_dir() {
-            return Ok(Self::ImageFolder);
-        }
-        let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-        if name.ends_with(".bin") {
-            let len = fs_err::metadata(path)
-                .map_err(|source| Error::Read { path: path.to_path_buf(), source })?
-                .len();
-            return Ok(CifarBinary::detect_kind(&name, len));
-        }
-        if name.contains("idx3-ubyte") {
-            return Ok(Self::Idx);
-        }
-        Ok(Self::FileList)
-    }
-}
-
-/// Opens a dataset, detecting its format with [`DatasetFormat::detect`] unless `format`
-/// is given. For IDX, `path` is the images file; the labels file is found beside it
-/// (`-images-idx3-` replaced by `-labels-idx1-`, same compression).
-pub fn open_dataset(path: &Path, format: Option<DatasetFormat>) -> Result<Box<dyn Dataset>> {
-    let format = match format {
-        Some(f) => f,
-        None => DatasetFormat::detect(path)?,
-    };
-    log::debug!("opening {} as {format:?}", path.display());
-    let ds: Box<dyn Dataset> = match format {
-        DatasetFormat::ImageFolder => Box::new(ImageFolder::open(path)?),
-        DatasetFormat::FileList => Box::new(FileList::open(path)?),
-        DatasetFormat::Cifar10 => Box::new(CifarBinary::open(path, false)?),
-        DatasetFormat::Cifar100 => Box::new(CifarBinary::open(path, true)?),
-        DatasetFormat::Idx => Box::new(Idx::open(path, &Idx::labels_path_for(path)?)?),
-    };
-    if ds.is_empty() {
-        return Err(Error::EmptyDataset { path: path.to_path_buf() });
-    }
-    Ok(ds)
 }
 
 /// Resolves a class given by name (matched against [`Dataset::class_names`]) or by index

@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 
 use image::RgbImage;
 
-use super::base::{Dataset, DatasetFormat, read_err, write_err};
+use super::base::{Dataset, read_err, write_err};
 use crate::error::{Error, Result};
 use crate::image_io::ImageLimits;
 
@@ -40,18 +40,15 @@ impl CifarBinary {
         3 * PIXELS + if cifar100 { 2 } else { 1 }
     }
 
-    /// CIFAR-10 or -100 from the file name and length: a length that only one record size
-    /// divides decides; otherwise the official names (`data_batch_*`, `test_batch`) mean
-    /// CIFAR-10 and anything else CIFAR-100.
-    pub(crate) fn detect_kind(name: &str, len: u64) -> DatasetFormat {
+    /// Whether a `.bin` file is CIFAR-100 rather than CIFAR-10, from its name and length: a
+    /// length that only one record size divides decides; otherwise the official names
+    /// (`data_batch_*`, `test_batch`) mean CIFAR-10 and anything else CIFAR-100.
+    pub(crate) fn is_cifar100(name: &str, len: u64) -> bool {
         let (r10, r100) = (Self::record_len(false) as u64, Self::record_len(true) as u64);
         match (len.is_multiple_of(r10), len.is_multiple_of(r100)) {
-            (true, false) => DatasetFormat::Cifar10,
-            (false, true) => DatasetFormat::Cifar100,
-            _ if name.starts_with("data_batch") || name.starts_with("test_batch") => {
-                DatasetFormat::Cifar10
-            }
-            _ => DatasetFormat::Cifar100,
+            (true, false) => false,
+            (false, true) => true,
+            _ => !(name.starts_with("data_batch") || name.starts_with("test_batch")),
         }
     }
 

@@ -4,9 +4,11 @@ mod cifar;
 mod file_list;
 mod idx;
 mod image_folder;
+mod open;
 
-pub use base::{Dataset, DatasetFormat, class_label, open_dataset, samples_of_class};
+pub use base::{Dataset, class_label, samples_of_class};
 pub use cifar::{CifarBinary, CifarRecord, write_cifar};
 pub use file_list::{FileList, write_file_list};
 pub use idx::{Idx, write_idx};
 pub use image_folder::ImageFolder;
+pub use open::{DatasetFormat, open_dataset};

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
-pub use crate::layout::Layout;
+pub use corruptencoder_theory::Layout;
 
 /// What kind of image a poison is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use super::base::{Attack, PoisonItem, PoisonKind};
 use super::clip_carlini::check_clip;
-use super::ssl_backdoor::band_position;
+
 use crate::captions::CaptionTemplates;
 use crate::error::{Error, Result};
 use crate::testset::resize_center_crop;
-use crate::trigger::paste;
+use crate::trigger::{band_position, paste};
 
 /// Options of CorruptEncoder's CLIP poisons. The split and sizes are our choices where the
 /// paper gives none: half the pairs carry the object, half the trigger.

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::base::{Attack, PoisonItem, PoisonKind};
 use crate::error::Result;
-use crate::frequency::FrequencyTrigger;
 use crate::target::TargetImages;
+use crate::trigger::FrequencyTrigger;
 
 /// Options of CTRL (SPEC section 5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@ mod clip_carlini;
 mod clip_corrupt_encoder;
 mod config;
 mod corrupt_encoder;
+mod corrupt_encoder_config;
 mod ctrl;
 mod inputs;
 mod poisoned_encoder;
@@ -19,5 +20,4 @@ pub use corrupt_encoder::{
 pub use ctrl::{Ctrl, CtrlConfig};
 pub use inputs::{AttackInputs, AttackSources, Input};
 pub use poisoned_encoder::{PoisonedEncoder, PoisonedEncoderConfig};
-pub(crate) use ssl_backdoor::band_position;
 pub use ssl_backdoor::{SslBackdoor, SslBackdoorConfig};

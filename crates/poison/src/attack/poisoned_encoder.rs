@@ -10,10 +10,10 @@ use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
 use super::base::{Attack, PoisonItem, PoisonKind};
-use super::ssl_backdoor::band_position;
+
 use crate::error::{Error, Result};
 use crate::target::TargetImages;
-use crate::trigger::paste;
+use crate::trigger::{band_position, paste};
 
 /// Options of PoisonedEncoder (SPEC section 5). Sizes follow CorruptEncoder+'s support
 /// images (SPEC section 3) so the two side-by-side attacks are comparable.

@@ -9,7 +9,7 @@ use corruptencoder_core::item_rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::scene::Scene;
+use crate::scene::Scene;
 
 /// Pairs per chunk: large enough to amortise the RNG set-up, small enough to balance.
 pub const CHUNK: u64 = 1 << 16;
@@ -144,8 +144,8 @@ pub fn estimate<S: PairSampler>(scene: &Scene, sampler: &S, cfg: &McConfig) -> M
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::closed_form::square_probs;
-    use crate::layout::scene::Layout;
+    use crate::closed_form::square_probs;
+    use crate::scene::Layout;
     use corruptencoder_augment::{CropPolicy, LocalizedCrop, RandomResizedCrop, SquareCrop};
 
     fn within(est: Estimate, exact: f64, k: f64) {

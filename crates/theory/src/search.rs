@@ -1,8 +1,8 @@
 //! Exhaustive whole-pixel search for the best square-view layout: the check on the closed
-//! forms in [`super::closed_form`], and the fallback where no closed form exists.
-use super::LayoutError;
-use super::closed_form::{SquareOptimum, check_square, optimum_at, square_probs};
-use super::scene::{Layout, Scene, free_slack};
+//! forms in [`crate::closed_form`], and the fallback where no closed form exists.
+use crate::closed_form::{SquareOptimum, check_square, optimum_at, square_probs};
+use crate::error::LayoutError;
+use crate::scene::{Layout, Scene, free_slack};
 
 /// Tries every background size along the axis in `object + trigger ..= max_background`
 /// and every trigger offset in the free part (trigger centred across, the proven optimum
@@ -59,7 +59,7 @@ pub fn search_centred_background(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::closed_form::{centred_square_background, optimal_square_layout};
+    use crate::closed_form::{centred_square_background, optimal_square_layout};
 
     /// (object along, object across, trigger, view side) covering both branches of the
     /// `min` in the closed form (`s` below and above `O/2 + e`).

@@ -4,10 +4,10 @@ use corruptencoder_augment::{CropPolicy, PairSampler};
 use corruptencoder_core::Progress;
 use serde::{Deserialize, Serialize};
 
-use super::LayoutError;
-use super::heatmap::{TriggerGrid, TriggerMap, trigger_map};
-use super::monte_carlo::{Estimate, McConfig, McEstimate, estimate};
-use super::scene::{Layout, Scene, along_across, free_slack};
+use crate::error::LayoutError;
+use crate::heatmap::{TriggerGrid, TriggerMap, trigger_map};
+use crate::monte_carlo::{Estimate, McConfig, McEstimate, estimate};
+use crate::scene::{Layout, Scene, along_across, free_slack};
 
 /// What to sweep.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,7 +225,7 @@ pub fn optimal_area_ratio(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::closed_form::square_probs;
+    use crate::closed_form::square_probs;
     use corruptencoder_augment::{LocalizedCrop, RandomResizedCrop, SquareCrop};
     use corruptencoder_core::NoProgress;
 

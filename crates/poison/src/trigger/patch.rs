@@ -1,12 +1,13 @@
-//! The trigger patch pasted into poisons and triggered test images.
+//! The trigger patch pasted into poisons and triggered test images, and where it goes.
 use std::path::PathBuf;
 
+use corruptencoder_core::{Rng, uniform_int};
 use corruptencoder_data::{Filter, ImageLimits, load_rgb, resize_rgb};
 use image::imageops;
 use image::{Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Where the trigger comes from (SPEC section 2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +67,39 @@ pub fn paste(image: &mut RgbImage, patch: &RgbImage, x: u32, y: u32) {
     imageops::replace(image, patch, i64::from(x), i64::from(y));
 }
 
+/// Band placement of SSL-Backdoor's poisons and of the triggered test sets: `randint(band * W, (1 - band) * W - w)`,
+/// clamped into the image. Errors (with `what` naming the image) when the patch is larger
+/// than the image; a band too narrow for the patch falls back to its low end.
+pub(crate) fn band_position(
+    rng: &mut Rng,
+    image: (u32, u32),
+    patch: (u32, u32),
+    band: f64,
+    what: impl FnOnce() -> (usize, String),
+) -> Result<(u32, u32)> {
+    let (w, h) = image;
+    let (t_w, t_h) = patch;
+    if t_w > w || t_h > h {
+        let (index, reference) = what();
+        return Err(Error::TriggerDoesNotFit {
+            index,
+            reference,
+            trigger_w: t_w,
+            trigger_h: t_h,
+            free_w: w,
+            free_h: h,
+        });
+    }
+    let mut axis = |len: u32, t: u32| {
+        let lo = (band * f64::from(len)) as i64;
+        let hi = ((1.0 - band) * f64::from(len)) as i64 - i64::from(t);
+        uniform_int(rng, lo, hi).clamp(0, i64::from(len - t)) as u32
+    };
+    let x = axis(w, t_w);
+    let y = axis(h, t_h);
+    Ok((x, y))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +113,20 @@ mod tests {
         assert_eq!(img.get_pixel(4, 4), &Rgb([255, 255, 255]));
         assert_eq!(img.get_pixel(1, 2), &Rgb([0, 0, 0]));
         assert_eq!("white".parse::<TriggerSource>().unwrap(), TriggerSource::White);
+    }
+
+    #[test]
+    fn positions_stay_in_the_band_and_in_the_image() {
+        let mut rng = corruptencoder_core::item_rng(0, 0, 0);
+        for _ in 0..500 {
+            let (x, y) =
+                band_position(&mut rng, (224, 70), (40, 40), 0.25, || (0, String::new())).unwrap();
+            assert!((56..=128).contains(&x), "{x}");
+            // int(0.75 * 70) - 40 = 12 < 17: the band is too narrow, so y is its low end.
+            assert_eq!(y, 17);
+        }
+        let err = band_position(&mut rng, (30, 30), (40, 40), 0.25, || (3, "small.png".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("small.png"), "{err}");
     }
 }

@@ -1,30 +1,4 @@
-//! Layout theory (SPEC section 4): why the object goes at a corner, the trigger in the
-//! remaining part, and how large the background should be.
-//!
-//! - `scene`: the four layouts as pixel boxes.
-//! - `closed_form`: exact `p1`, `p2` for fixed square views and the optimal layout.
-//! - `search`: exhaustive whole-pixel search, the check on the closed forms.
-//! - `monte_carlo` and `heatmap`: the same events under the real crop samplers.
-//! - `sweep`: tables over background size and trigger position, and
-//!   [`optimal_area_ratio`] for the generator.
-//! - `plot`: the heatmap as an image.
-mod closed_form;
-mod heatmap;
-mod monte_carlo;
-mod plot;
-mod scene;
-mod search;
-mod sweep;
-
-pub use closed_form::{
-    SquareOptimum, SquareProbs, centred_square_background, optimal_square_layout, square_probs,
-};
-pub use heatmap::{TriggerGrid, TriggerMap, trigger_map};
-pub use monte_carlo::{CHUNK, Estimate, McConfig, McEstimate, estimate};
-pub use plot::render_trigger_map;
-pub use scene::{Layout, Scene};
-pub use search::{search_centred_background, search_square_optimum};
-pub use sweep::{OptimalRatioOptions, Sweep, SweepConfig, SweepRow, optimal_area_ratio, sweep};
+//! The theory's one error type.
 
 /// Errors of the layout theory: geometry that the model cannot handle.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use corruptencoder_augment::{CropPolicy, LocalizedCrop, RandomResizedCrop, SquareCrop};
-use corruptencoder_poison::{Layout, McConfig, Scene, estimate};
+use corruptencoder_theory::{Layout, McConfig, Scene, estimate};
 
 fn main() {
     let samples = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100_000_000);

@@ -3,7 +3,7 @@
 //! labelled from 0 to the map's maximum. A 3x5 pixel font keeps it free of font files.
 use image::{Rgb, RgbImage};
 
-use super::heatmap::TriggerMap;
+use crate::heatmap::TriggerMap;
 
 const MARGIN_LEFT: u32 = 44;
 const MARGIN_BOTTOM: u32 = 30;
@@ -129,7 +129,7 @@ fn glyph(ch: char) -> [u8; 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::heatmap::TriggerGrid;
+    use crate::heatmap::TriggerGrid;
 
     #[test]
     fn colours_masks_and_marks_cells() {

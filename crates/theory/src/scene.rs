@@ -3,7 +3,7 @@
 use corruptencoder_augment::CropBox;
 use serde::{Deserialize, Serialize};
 
-use super::LayoutError;
+use crate::error::LayoutError;
 
 /// Where the reference object sits; the trigger goes in the remaining part.
 ///

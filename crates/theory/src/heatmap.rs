@@ -4,11 +4,11 @@
 //! the trigger positions a view contains form a rectangle. So each sampled pair adds one
 //! or two rectangles (inclusion-exclusion when both views are object views) to a 2-D
 //! difference array, and one prefix sum per chunk turns them into counts: a whole map costs
-//! about as much as a single [`super::estimate`].
+//! about as much as a single [`crate::estimate`].
 use corruptencoder_augment::{CropBox, PairSampler};
 use serde::{Deserialize, Serialize};
 
-use super::monte_carlo::{Estimate, McConfig, run_chunks};
+use crate::monte_carlo::{Estimate, McConfig, run_chunks};
 
 /// The grid of trigger positions (top-left corners) a map covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,7 +127,7 @@ impl Diff {
     }
 }
 
-/// Estimates P(poisoned pair) (as in [`super::McEstimate::pair`]) for a trigger of side
+/// Estimates P(poisoned pair) (as in [`crate::McEstimate::pair`]) for a trigger of side
 /// `trigger` at every position of `grid`, with the object box `object` in a
 /// `width x height` image. Positions overlapping the object are computed too; callers mask
 /// them.
@@ -174,8 +174,8 @@ pub fn trigger_map<S: PairSampler>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::monte_carlo::estimate;
-    use crate::layout::scene::{Layout, Scene};
+    use crate::monte_carlo::estimate;
+    use crate::scene::{Layout, Scene};
     use corruptencoder_augment::{CropPolicy, LocalizedCrop};
 
     #[test]

@@ -29,8 +29,8 @@
 use corruptencoder_augment::CropBox;
 use serde::{Deserialize, Serialize};
 
-use super::LayoutError;
-use super::scene::{Layout, Scene, along_across};
+use crate::error::LayoutError;
+use crate::scene::{Layout, Scene, along_across};
 
 /// `p1`, `p2` for square views of one scene.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -122,7 +122,7 @@ pub(crate) fn check_square(
 
 /// The closed-form optimum over background size and trigger position for `s x s` views:
 /// trigger against the object, centred across, `b* = min(2 O + 2e - s - 1, O + s)` along
-/// (module docs give the derivation; [`super::search_square_optimum`] confirms it).
+/// (module docs give the derivation; [`crate::search_square_optimum`] confirms it).
 pub fn optimal_square_layout(
     layout: Layout,
     object: (u32, u32),
