@@ -128,7 +128,9 @@ fn im2col(s: &ConvShape, x: &[f32], images: usize, col: &mut [f32]) {
                         d[..x_lo].fill(0.0);
                         d[x_hi..].fill(0.0);
                         let src_row = &src[iy * s.width..][..s.width];
-                        if s.stride[1] == 1 {
+                        if x_lo == x_hi {
+                            // No output column sees this kernel column (start would underflow).
+                        } else if s.stride[1] == 1 {
                             let start = x_lo + kx - s.padding[1];
                             d[x_lo..x_hi].copy_from_slice(&src_row[start..start + x_hi - x_lo]);
                         } else {
@@ -163,7 +165,9 @@ fn col2im(s: &ConvShape, col: &[f32], images: usize, dx: &mut [f32]) {
                         let iy = oy * s.stride[0] + ky - s.padding[0];
                         let d = &mut dst[iy * s.width..][..s.width];
                         let c = &src[oy * ow..][..ow];
-                        if s.stride[1] == 1 {
+                        if x_lo == x_hi {
+                            // As in im2col: nothing to add, and start would underflow.
+                        } else if s.stride[1] == 1 {
                             let start = x_lo + kx - s.padding[1];
                             for (d, c) in
                                 d[start..start + x_hi - x_lo].iter_mut().zip(&c[x_lo..x_hi])
@@ -397,6 +401,17 @@ mod tests {
                 kernel: [1, 1],
                 stride: [2, 2],
                 padding: [0, 0],
+            },
+            // A kernel wider than input plus padding allows: some kernel columns see no input.
+            ConvShape {
+                batch: 1,
+                c_in: 1,
+                height: 2,
+                width: 1,
+                c_out: 1,
+                kernel: [7, 7],
+                stride: [1, 1],
+                padding: [3, 3],
             },
         ] {
             let (x, w) = (values(s.input_len(), 1), values(s.weight_len(), 2));
