@@ -3,7 +3,11 @@
 //! at every stage's shape, batch 256 views, on the flex backend. `bench/op_times.sh` runs it
 //! beside the same layers in PyTorch (`bench/op_times.py`) and prints the ratios.
 //!
-//! `cargo run --release -p corruptencoder-train --example op_times`
+//! Our convolution and batch-norm kernels are timed through the encoders' own layer calls
+//! (`corruptencoder_train::{conv2d, batch_norm}`); with the argument `stock` they are
+//! switched off, so the same calls time burn's stock flex ops.
+//!
+//! `cargo run --release -p corruptencoder-train --example op_times [-- stock]`
 #![allow(clippy::print_stdout)]
 
 use std::time::Instant;
@@ -13,7 +17,7 @@ use burn::nn::{BatchNormConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use burn::tensor::activation::relu;
-use corruptencoder_train::burn;
+use corruptencoder_train::{batch_norm, burn, conv2d, set_own_cpu_kernels};
 
 // The CLI binary's allocator and its setting, so the benchmark times what users run.
 #[path = "../../cli/src/alloc.rs"]
@@ -32,9 +36,12 @@ fn timed(name: &str, mut f: impl FnMut()) {
 
 fn main() {
     alloc::keep_freed_pages();
+    let stock = std::env::args().nth(1).as_deref() == Some("stock");
+    set_own_cpu_kernels(!stock);
     let device = Device::flex().autodiff();
     device.seed(0);
-    println!("burn-flex, {} cores", std::thread::available_parallelism().map_or(1, usize::from));
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!("burn-flex{}, {cores} cores", if stock { " stock" } else { " + our kernels" });
     for (c, hw) in [(32, 32), (64, 16), (128, 8), (256, 4)] {
         println!("-- [256, {c}, {hw}, {hw}]");
         let x = Tensor::<4>::random([256, c, hw, hw], Distribution::Normal(0.0, 1.0), &device);
@@ -49,10 +56,10 @@ fn main() {
         let forward_backward = |f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
             let _ = f(x.clone().detach().require_grad()).sum().backward();
         };
-        timed("conv3x3 fwd", || forward(&|t| conv.forward(t)));
-        timed("conv3x3 fwd+bwd", || forward_backward(&|t| conv.forward(t)));
-        timed("bn fwd", || forward(&|t| bn.forward(t)));
-        timed("bn fwd+bwd", || forward_backward(&|t| bn.forward(t)));
+        timed("conv3x3 fwd", || forward(&|t| conv2d(&conv, t)));
+        timed("conv3x3 fwd+bwd", || forward_backward(&|t| conv2d(&conv, t)));
+        timed("bn fwd", || forward(&|t| batch_norm(&bn, t)));
+        timed("bn fwd+bwd", || forward_backward(&|t| batch_norm(&bn, t)));
         timed("relu+add fwd+bwd", || forward_backward(&|t| relu(t.clone()) + t));
     }
 }

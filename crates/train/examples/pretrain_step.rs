@@ -3,7 +3,10 @@
 //! with `--features tch`. Run by `bench/pretrain_step.sh`, which also runs the same model in
 //! PyTorch (`bench/pretrain_step.py`).
 //!
-//! `cargo run --release -p corruptencoder-train --example pretrain_step -- [steps] [batch] [flex|libtorch]`
+//! `flex` runs our convolution and batch-norm kernels (what the encoders use on flex),
+//! `flex-stock` burn's stock flex ops for the same layers.
+//!
+//! `cargo run --release -p corruptencoder-train --example pretrain_step -- [steps] [batch] [flex|flex-stock|libtorch]`
 #![allow(clippy::print_stdout)]
 
 use std::time::Instant;
@@ -17,6 +20,7 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use corruptencoder_train::{
     Arch, EncoderConfig, Method, OptimConfig, Sgd, Simclr, SimclrConfig, Stem, burn,
+    set_own_cpu_kernels,
 };
 
 fn main() {
@@ -27,12 +31,15 @@ fn main() {
     let (steps, batch) = (number(0, 5), number(1, 128));
     let backend = args.get(2).map_or("flex", String::as_str);
     alloc::keep_freed_pages();
+    set_own_cpu_kernels(backend != "flex-stock");
     let device = match backend {
-        "flex" => Device::flex(),
+        "flex" | "flex-stock" => Device::flex(),
         #[cfg(feature = "tch")]
         #[allow(deprecated)] // burn 0.22 deprecates LibTorch but still ships it.
         "libtorch" => Device::libtorch(),
-        other => panic!("unknown backend {other:?} (flex; libtorch with --features tch)"),
+        other => {
+            panic!("unknown backend {other:?} (flex, flex-stock; libtorch with --features tch)")
+        }
     }
     .autodiff();
     device.seed(0);

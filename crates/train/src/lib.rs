@@ -24,6 +24,7 @@ mod features;
 mod head;
 mod import;
 mod init;
+mod kernels;
 mod loss;
 mod method;
 mod optim;
@@ -43,6 +44,7 @@ pub use feature_sets::{ExtractOptions, FeatureJob, FeatureSets};
 pub use features::{EvalTransform, ExtractedFeatures, extract_features};
 pub use head::MlpHead;
 pub use import::load_encoder_weights;
+pub use kernels::{batch_norm, conv2d, set_own_cpu_kernels};
 pub use loss::{byol_loss, info_nce, l2_normalize, nt_xent};
 pub use method::{
     Byol, ByolConfig, Method, MethodConfig, MethodOutput, MocoV2, MocoV2Config, Simclr,

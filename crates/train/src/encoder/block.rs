@@ -3,6 +3,8 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
+use crate::kernels::{batch_norm, conv2d};
+
 /// torchvision's conv initialisation: `kaiming_normal_(mode="fan_out", nonlinearity="relu")`,
 /// no bias (every conv is followed by a batch norm).
 pub(crate) fn conv(
@@ -39,7 +41,7 @@ impl Downsample {
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.bn.forward(self.conv.forward(x))
+        batch_norm(&self.bn, conv2d(&self.conv, x))
     }
 }
 
@@ -119,15 +121,15 @@ impl ResidualBlock {
         match self {
             Self::Basic(b) => {
                 let identity = b.downsample.as_ref().map_or(x.clone(), |d| d.forward(x.clone()));
-                let out = relu(b.bn1.forward(b.conv1.forward(x)));
-                let out = b.bn2.forward(b.conv2.forward(out));
+                let out = relu(batch_norm(&b.bn1, conv2d(&b.conv1, x)));
+                let out = batch_norm(&b.bn2, conv2d(&b.conv2, out));
                 relu(out + identity)
             }
             Self::Bottleneck(b) => {
                 let identity = b.downsample.as_ref().map_or(x.clone(), |d| d.forward(x.clone()));
-                let out = relu(b.bn1.forward(b.conv1.forward(x)));
-                let out = relu(b.bn2.forward(b.conv2.forward(out)));
-                let out = b.bn3.forward(b.conv3.forward(out));
+                let out = relu(batch_norm(&b.bn1, conv2d(&b.conv1, x)));
+                let out = relu(batch_norm(&b.bn2, conv2d(&b.conv2, out)));
+                let out = batch_norm(&b.bn3, conv2d(&b.conv3, out));
                 relu(out + identity)
             }
         }

@@ -5,6 +5,7 @@ use burn::tensor::activation::relu;
 
 use super::block::{ResidualBlock, bn, conv};
 use super::{Arch, Stem};
+use crate::kernels::{batch_norm, conv2d};
 
 /// torchvision's `ResNet` without its `fc` layer: the encoder outputs the pooled features.
 /// Field names follow torchvision so exported keys match (`layer1.0.conv1.weight`).
@@ -66,7 +67,7 @@ impl ResNet {
 
     /// `[B, 3, H, W]` images to `[B, F]` globally average-pooled features.
     pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = relu(self.bn1.forward(self.conv1.forward(x)));
+        let mut x = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x)));
         if let Some(pool) = &self.maxpool {
             x = pool.forward(x);
         }

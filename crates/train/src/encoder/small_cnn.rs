@@ -3,6 +3,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::block::{bn, conv};
+use crate::kernels::{batch_norm, conv2d};
 
 /// A three-conv network for CPU demos and tests: widths `w, 2w, 4w`, the last two strided,
 /// then global average pooling to `4w` features.
@@ -25,7 +26,7 @@ impl SmallCnn {
     /// `[B, 3, H, W]` to `[B, 4w]`.
     pub(crate) fn forward(&self, mut x: Tensor<4>) -> Tensor<2> {
         for (c, n) in self.convs.iter().zip(&self.bns) {
-            x = relu(n.forward(c.forward(x)));
+            x = relu(batch_norm(n, conv2d(c, x)));
         }
         let [b, c, h, w] = x.dims();
         x.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])

@@ -1,0 +1,181 @@
+//! Gradient parity of our kernels against burn's stock flex ops on random shapes
+//! (property tests): batch, channels, sizes, 1x1 / 3x3 / 7x7, stride 1 and 2, padding.
+//!
+//! Tolerance: every element of the output and of each gradient agrees with the stock
+//! op's within `1e-4 * (1 + max |stock|)` of that tensor. Both compute the same sums in
+//! `f32` in different orders (our batch norm sums in `f64`), so exact equality is not
+//! expected; 1e-4 leaves a margin of ~10x over the differences seen at these sizes.
+
+use burn::nn::BatchNormConfig;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2dConfig;
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use proptest::prelude::*;
+
+use super::{batch_norm_own, conv2d_own};
+
+const TOLERANCE: f32 = 1e-4;
+
+fn device() -> Device {
+    Device::flex().autodiff()
+}
+
+/// Deterministic pseudo-random values in [-1, 1).
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    (0..n)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 40) as f32) / ((1u64 << 23) as f32) - 1.0
+        })
+        .collect()
+}
+
+fn tensor<const D: usize>(shape: [usize; D], seed: u64) -> Tensor<D> {
+    let n = shape.iter().product();
+    Tensor::from_data(TensorData::new(values(n, seed), shape), &device())
+}
+
+fn assert_close<const D: usize>(ours: Tensor<D>, stock: Tensor<D>, what: &str) {
+    assert_eq!(ours.dims(), stock.dims(), "{what}: shape");
+    let (ours, stock) = (
+        ours.into_data().try_to_vec::<f32>().unwrap(),
+        stock.into_data().try_to_vec::<f32>().unwrap(),
+    );
+    let scale = 1.0 + stock.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    for (i, (a, b)) in ours.iter().zip(&stock).enumerate() {
+        assert!(
+            (a - b).abs() <= TOLERANCE * scale,
+            "{what}[{i}]: ours {a}, stock {b} (scale {scale})"
+        );
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ConvCase {
+    batch: usize,
+    c_in: usize,
+    c_out: usize,
+    size: [usize; 2],
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+}
+
+fn conv_cases() -> impl Strategy<Value = ConvCase> {
+    (1usize..4, 1usize..5, 1usize..5, prop_oneof![Just(1usize), Just(3), Just(7)], 1usize..3)
+        .prop_flat_map(|(batch, c_in, c_out, kernel, stride)| {
+            (0..=kernel / 2).prop_flat_map(move |padding| {
+                let min = (kernel - 2 * padding).max(1);
+                (min..min + 8, min..min + 8).prop_map(move |(h, w)| ConvCase {
+                    batch,
+                    c_in,
+                    c_out,
+                    size: [h, w],
+                    kernel,
+                    stride,
+                    padding,
+                })
+            })
+        })
+}
+
+fn check_conv(case: &ConvCase, seed: u64) {
+    let ConvCase { batch, c_in, c_out, size, kernel, stride, padding } = *case;
+    let conv = Conv2dConfig::new([c_in, c_out], [kernel, kernel])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding))
+        .with_bias(false)
+        .init(&device());
+    let x = tensor([batch, c_in, size[0], size[1]], seed).require_grad();
+    let run = |ours: bool| {
+        let y = if ours {
+            conv2d_own(&conv, x.clone(), [padding, padding])
+        } else {
+            conv.forward(x.clone())
+        };
+        let r = tensor(y.dims(), seed + 1);
+        let grads = (y.clone() * r).sum().backward();
+        let gx = x.grad(&grads).expect("input gradient");
+        let gw = conv.weight.val().grad(&grads).expect("weight gradient");
+        (y, gx, gw)
+    };
+    let (ours, stock) = (run(true), run(false));
+    assert_close(ours.0, stock.0, "conv output");
+    assert_close(ours.1, stock.1, "conv input gradient");
+    assert_close(ours.2, stock.2, "conv weight gradient");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn conv2d_matches_stock_flex_forward_and_gradients(case in conv_cases(), seed in 0u64..1000) {
+        check_conv(&case, seed);
+    }
+
+    #[test]
+    fn batch_norm_matches_stock_flex_forward_gradients_and_running_stats(
+        batch in 1usize..5, channels in 1usize..6, h in 1usize..6, w in 1usize..6, seed in 0u64..1000,
+    ) {
+        prop_assume!(batch * h * w > 1);
+        let bn_ours = BatchNormConfig::new(channels).init(&device());
+        let bn_stock = BatchNormConfig::new(channels).init(&device());
+        let x = (tensor([batch, channels, h, w], seed) * 3.0 + 0.5).require_grad();
+        let run = |bn: &burn::nn::BatchNorm, ours: bool| {
+            let y = if ours { batch_norm_own(bn, x.clone()) } else { bn.forward(x.clone()) };
+            let r = tensor(y.dims(), seed + 1);
+            let grads = (y.clone() * r).sum().backward();
+            let gx = x.grad(&grads).expect("input gradient");
+            let gg = bn.gamma.val().grad(&grads).expect("gamma gradient");
+            let gb = bn.beta.val().grad(&grads).expect("beta gradient");
+            (y, gx, gg, gb)
+        };
+        let (ours, stock) = (run(&bn_ours, true), run(&bn_stock, false));
+        assert_close(ours.0, stock.0, "bn output");
+        assert_close(ours.1, stock.1, "bn input gradient");
+        assert_close(ours.2, stock.2, "bn gamma gradient");
+        assert_close(ours.3, stock.3, "bn beta gradient");
+        assert_close(bn_ours.running_mean.value(), bn_stock.running_mean.value(), "running mean");
+        assert_close(bn_ours.running_var.value(), bn_stock.running_var.value(), "running var");
+    }
+}
+
+#[test]
+fn conv2d_matches_stock_flex_on_the_encoder_shapes() {
+    // The ResNet layer kinds at small width: stem 3x3 and 7x7/2, 3x3/1, 3x3/2, 1x1/2.
+    for (c_in, c_out, kernel, stride, size) in
+        [(3, 4, 3, 1, 8), (3, 4, 7, 2, 11), (4, 4, 3, 1, 6), (4, 8, 3, 2, 6), (4, 8, 1, 2, 6)]
+    {
+        let case = ConvCase {
+            batch: 3,
+            c_in,
+            c_out,
+            size: [size, size],
+            kernel,
+            stride,
+            padding: kernel / 2,
+        };
+        check_conv(&case, 7);
+    }
+}
+
+#[test]
+fn our_kernels_run_without_autodiff_too() {
+    let conv = Conv2dConfig::new([2, 3], [3, 3])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .with_bias(false)
+        .init(&Device::flex());
+    let x = Tensor::<4>::from_data(
+        TensorData::new(values(2 * 2 * 5 * 5, 3), [2, 2, 5, 5]),
+        &Device::flex(),
+    );
+    assert_close(
+        conv2d_own(&conv, x.clone(), [1, 1]),
+        conv.forward(x),
+        "conv output without autodiff",
+    );
+}
