@@ -3,7 +3,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::optim::GradientsParams;
 use burn::prelude::*;
 use corruptencoder_core::{Progress, write_atomic};
 use corruptencoder_data::{DatasetFormat, open_dataset};
@@ -11,8 +10,9 @@ use corruptencoder_data::{DatasetFormat, open_dataset};
 use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint, save_checkpoint};
 use crate::config::PretrainConfig;
 use crate::error::{Error, Result};
-use crate::method::{Method, MethodConfig};
+use crate::method::MethodConfig;
 use crate::optim::Sgd;
+use crate::parallel::{DataParallel, forward_backward};
 use crate::pipeline::{ImageStore, Schedule, spawn_loader};
 use crate::reporter::{Reporter, StepReport};
 use crate::weights::export_encoder;
@@ -62,7 +62,17 @@ pub struct PretrainSummary {
 
 /// Pre-trains an encoder with `config` on `run.data`, writing into `run.out`.
 pub fn pretrain(config: &PretrainConfig, run: PretrainRun<'_>) -> Result<PretrainSummary> {
+    pretrain_on(config, run, &[])
+}
+
+/// [`pretrain`] with data-parallel `replicas` of `run.device` (none: one device).
+pub(crate) fn pretrain_on(
+    config: &PretrainConfig,
+    run: PretrainRun<'_>,
+    replicas: &[Device],
+) -> Result<PretrainSummary> {
     config.validate()?;
+    crate::parallel::check_shards(config.batch_size, replicas.len() + 1)?;
     prepare_output(config, run.out, run.resume, run.force)?;
     let dataset = open_dataset(run.data, run.format)?;
     let (store, skipped) = ImageStore::open(dataset, config.strict, config.cache_mib << 20)?;
@@ -82,13 +92,13 @@ pub fn pretrain(config: &PretrainConfig, run: PretrainRun<'_>) -> Result<Pretrai
     let rng = &mut corruptencoder_core::item_rng(config.seed, INIT_STREAM, 0);
     let mut summary = match &config.method {
         MethodConfig::MocoV2(m) => {
-            train(config, m.init(&config.encoder, &device, rng), &store, run, &device)?
+            train(config, m.init(&config.encoder, &device, rng), &store, run, &device, replicas)?
         }
         MethodConfig::Simclr(m) => {
-            train(config, m.init(&config.encoder, &device, rng), &store, run, &device)?
+            train(config, m.init(&config.encoder, &device, rng), &store, run, &device, replicas)?
         }
         MethodConfig::Byol(m) => {
-            train(config, m.init(&config.encoder, &device, rng), &store, run, &device)?
+            train(config, m.init(&config.encoder, &device, rng), &store, run, &device, replicas)?
         }
     };
     summary.skipped = skipped;
@@ -119,12 +129,13 @@ fn prepare_output(config: &PretrainConfig, out: &Path, resume: bool, force: bool
     Ok(())
 }
 
-fn train<M: Method>(
+fn train<M: DataParallel>(
     config: &PretrainConfig,
     fresh: M,
     store: &ImageStore,
     run: PretrainRun<'_>,
     device: &Device,
+    replicas: &[Device],
 ) -> Result<PretrainSummary> {
     let ckpt_dir = run.out.join("checkpoints");
     let steps_per_epoch = (store.len() / config.batch_size) as u64;
@@ -166,11 +177,9 @@ fn train<M: Method>(
         for step in start.step..end {
             let batch = batches.recv().expect("loader sends one batch per step")?;
             let epoch = (step / steps_per_epoch) as usize;
-            let views = |v: Vec<f32>| {
-                Tensor::<4>::from_data(TensorData::new(v, [batch.n, 3, size, size]), device)
-            };
-            let output = method.forward(views(batch.views1), views(batch.views2));
-            let loss = output.loss.clone().into_scalar::<f32>();
+            let views = (batch.views1, batch.views2, [batch.n, 3, size, size]);
+            let (loss, grads, output) =
+                forward_backward(&method, views, device, replicas, (config.seed, step));
             if !loss.is_finite() {
                 return Err(Error::NonFiniteLoss {
                     loss,
@@ -179,7 +188,6 @@ fn train<M: Method>(
                     checkpoint: checkpoint.clone(),
                 });
             }
-            let grads = GradientsParams::from_grads(output.loss.backward(), &method);
             let lr = config.optim.learning_rate(step, steps_per_epoch, config.epochs);
             method = sgd.step(&config.optim, lr, method, grads);
             method = method.after_step(output, (step + 1) as f64 / total as f64);
