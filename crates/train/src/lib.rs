@@ -28,6 +28,7 @@ mod kernels;
 mod loss;
 mod method;
 mod optim;
+mod parallel;
 mod pipeline;
 mod pretrain;
 mod reporter;
@@ -51,6 +52,7 @@ pub use method::{
     SimclrConfig, update_momentum,
 };
 pub use optim::{OptimConfig, Sgd};
+pub use parallel::pretrain_data_parallel;
 pub use pretrain::{PretrainRun, PretrainSummary, pretrain};
 pub use reporter::{NoReporter, Reporter, StepReport};
 pub use weights::{export_encoder, torchvision_key, torchvision_state};

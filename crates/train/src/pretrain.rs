@@ -3,7 +3,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::optim::GradientsParams;
 use burn::prelude::*;
 use corruptencoder_core::{OutputDir, Progress, write_atomic};
 use corruptencoder_data::{DatasetFormat, open_dataset};
@@ -11,8 +10,9 @@ use corruptencoder_data::{DatasetFormat, open_dataset};
 use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint, save_checkpoint};
 use crate::config::PretrainConfig;
 use crate::error::{Error, Result};
-use crate::method::{Method, MethodConfig};
+use crate::method::MethodConfig;
 use crate::optim::Sgd;
+use crate::parallel::{DataParallel, forward_backward};
 use crate::pipeline::{ImageStore, Schedule, spawn_loader};
 use crate::reporter::{Reporter, StepReport};
 use crate::weights::export_encoder;
@@ -66,7 +66,17 @@ pub struct PretrainSummary {
 /// `out` once the encoder is exported; a run stopped or killed before that stays there for
 /// `resume`. Inputs are checked before any output is created.
 pub fn pretrain(config: &PretrainConfig, run: PretrainRun<'_>) -> Result<PretrainSummary> {
+    pretrain_on(config, run, &[])
+}
+
+/// [`pretrain`] with data-parallel `replicas` of `run.device` (none: one device).
+pub(crate) fn pretrain_on(
+    config: &PretrainConfig,
+    run: PretrainRun<'_>,
+    replicas: &[Device],
+) -> Result<PretrainSummary> {
     config.validate()?;
+    crate::parallel::check_shards(config.batch_size, replicas.len() + 1)?;
     // A finished run in the way is refused before the data is read.
     OutputDir::check(run.out, run.force)?;
     let dataset = open_dataset(run.data, run.format)?;
@@ -88,15 +98,33 @@ pub fn pretrain(config: &PretrainConfig, run: PretrainRun<'_>) -> Result<Pretrai
     // process-wide generator (see `init.rs`).
     let rng = &mut corruptencoder_core::item_rng(config.seed, INIT_STREAM, 0);
     let mut summary = match &config.method {
-        MethodConfig::MocoV2(m) => {
-            train(config, m.init(&config.encoder, &device, rng), &store, run, &dir, &device)?
-        }
-        MethodConfig::Simclr(m) => {
-            train(config, m.init(&config.encoder, &device, rng), &store, run, &dir, &device)?
-        }
-        MethodConfig::Byol(m) => {
-            train(config, m.init(&config.encoder, &device, rng), &store, run, &dir, &device)?
-        }
+        MethodConfig::MocoV2(m) => train(
+            config,
+            m.init(&config.encoder, &device, rng),
+            &store,
+            run,
+            &dir,
+            &device,
+            replicas,
+        )?,
+        MethodConfig::Simclr(m) => train(
+            config,
+            m.init(&config.encoder, &device, rng),
+            &store,
+            run,
+            &dir,
+            &device,
+            replicas,
+        )?,
+        MethodConfig::Byol(m) => train(
+            config,
+            m.init(&config.encoder, &device, rng),
+            &store,
+            run,
+            &dir,
+            &device,
+            replicas,
+        )?,
     };
     summary.skipped = skipped;
     if summary.encoder.is_some() {
@@ -137,13 +165,14 @@ fn prepare_output(
     Ok(dir)
 }
 
-fn train<M: Method>(
+fn train<M: DataParallel>(
     config: &PretrainConfig,
     fresh: M,
     store: &ImageStore,
     run: PretrainRun<'_>,
     dir: &Path,
     device: &Device,
+    replicas: &[Device],
 ) -> Result<PretrainSummary> {
     let ckpt_dir = dir.join("checkpoints");
     let steps_per_epoch = (store.len() / config.batch_size) as u64;
@@ -187,11 +216,9 @@ fn train<M: Method>(
             run.progress.check_cancelled()?;
             let batch = batches.recv().expect("loader sends one batch per step")?;
             let epoch = (step / steps_per_epoch) as usize;
-            let views = |v: Vec<f32>| {
-                Tensor::<4>::from_data(TensorData::new(v, [batch.n, 3, size, size]), device)
-            };
-            let output = method.forward(views(batch.views1), views(batch.views2));
-            let loss = output.loss.clone().into_scalar::<f32>();
+            let views = (batch.views1, batch.views2, [batch.n, 3, size, size]);
+            let (loss, grads, output) =
+                forward_backward(&method, views, device, replicas, (config.seed, step));
             if !loss.is_finite() {
                 return Err(Error::NonFiniteLoss {
                     loss,
@@ -200,7 +227,6 @@ fn train<M: Method>(
                     checkpoint: checkpoint.clone(),
                 });
             }
-            let grads = GradientsParams::from_grads(output.loss.backward(), &method);
             let lr = config.optim.learning_rate(step, steps_per_epoch, config.epochs);
             method = sgd.step(&config.optim, lr, method, grads);
             method = method.after_step(output, (step + 1) as f64 / total as f64);

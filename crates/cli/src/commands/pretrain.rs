@@ -9,7 +9,9 @@ use clap::Args;
 use corruptencoder_augment::Crops;
 use corruptencoder_data::DatasetFormat;
 use corruptencoder_train::burn::prelude::Device;
-use corruptencoder_train::{Arch, MethodConfig, PretrainConfig, PretrainRun, Stem, pretrain};
+use corruptencoder_train::{
+    Arch, MethodConfig, PretrainConfig, PretrainRun, Stem, pretrain, pretrain_data_parallel,
+};
 
 use super::by_name;
 use crate::reporters::Ui;
@@ -76,8 +78,9 @@ pub(crate) struct PretrainArgs {
     /// Fail on the first unreadable image instead of skipping it.
     #[arg(long)]
     strict: bool,
-    /// Training device: flex (CPU, default), cuda[:N], wgpu, libtorch, libtorch-cuda[:N];
-    /// GPU and LibTorch need the cargo features of the same names.
+    /// Training device: flex (CPU, default), cuda[:N], wgpu[:N], libtorch, libtorch-cuda[:N];
+    /// GPU and LibTorch need the cargo features of the same names. A comma-separated list
+    /// (cuda:0,cuda:1) trains data-parallel over those devices (docs/gpu.md).
     #[arg(long, default_value = "flex")]
     device: String,
     /// Stop after this many steps in total (resume later with --resume).
@@ -92,23 +95,27 @@ fn method_by_name(name: &str) -> Result<MethodConfig, String> {
 
 pub(crate) fn run(args: PretrainArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let config = resolve(&args)?;
-    let device = device(&args.device)?;
+    let mut devices = devices(&args.device)?;
+    let device = devices.remove(0);
     let progress = ui.progress();
     let mut reporter = progress.step_reporter();
-    let summary = pretrain(
-        &config,
-        PretrainRun {
-            data: &args.data,
-            format: args.format,
-            out: &args.out,
-            resume: args.resume,
-            force: args.force,
-            device,
-            progress: &progress,
-            reporter: &mut reporter,
-            stop_after: args.stop_after,
-        },
-    )
+    let run = PretrainRun {
+        data: &args.data,
+        format: args.format,
+        out: &args.out,
+        resume: args.resume,
+        force: args.force,
+        device,
+        progress: &progress,
+        reporter: &mut reporter,
+        stop_after: args.stop_after,
+    };
+    // More than one device: the others are data-parallel replicas of the first.
+    let summary = if devices.is_empty() {
+        pretrain(&config, run)
+    } else {
+        pretrain_data_parallel(&config, run, &devices)
+    }
     .with_context(|| format!("pre-training into {}", args.out.display()))?;
     if summary.skipped > 0 {
         log::warn!("{} unreadable images were skipped", summary.skipped);
@@ -169,24 +176,48 @@ pub(crate) fn device(name: &str) -> anyhow::Result<Device> {
         None => (name, 0),
     };
     let _ = index;
+    // Each GPU backend either builds its device or, when its feature is off, says which
+    // feature it needs; one `cfg` per arm keeps every arm reachable in every build.
+    let missing = |kind: &str| -> anyhow::Result<Device> {
+        bail!(
+            "device {kind} needs a build with `--features {}`",
+            kind.trim_end_matches("-cuda").replace("libtorch", "tch")
+        )
+    };
+    let _ = &missing;
     Ok(match kind {
         "flex" | "cpu" => Device::flex(),
         #[cfg(feature = "cuda")]
         "cuda" => Device::cuda(index),
+        #[cfg(not(feature = "cuda"))]
+        "cuda" => missing(kind)?,
+        // `wgpu` is wgpu's default adapter; `wgpu:N` the N-th discrete GPU.
         #[cfg(feature = "wgpu")]
-        "wgpu" => Device::wgpu(corruptencoder_train::burn::tensor::DeviceKind::DefaultDevice),
+        "wgpu" => {
+            use corruptencoder_train::burn::tensor::DeviceKind;
+            match name.split_once(':') {
+                Some(_) => Device::wgpu(DeviceKind::DiscreteGpu(index)),
+                None => Device::wgpu(DeviceKind::DefaultDevice),
+            }
+        }
+        #[cfg(not(feature = "wgpu"))]
+        "wgpu" => missing(kind)?,
         #[cfg(feature = "tch")]
         "libtorch" => Device::libtorch(),
         #[cfg(feature = "tch")]
         "libtorch-cuda" => Device::libtorch_cuda(index),
-        "cuda" | "wgpu" | "libtorch" | "libtorch-cuda" => {
+        #[cfg(not(feature = "tch"))]
+        "libtorch" | "libtorch-cuda" => missing(kind)?,
+        other => {
             bail!(
-                "device {kind} needs a build with `--features {}`",
-                kind.trim_end_matches("-cuda").replace("libtorch", "tch")
+                "unknown device {other:?} (flex, cuda[:N], wgpu[:N], libtorch, libtorch-cuda[:N])"
             )
         }
-        other => {
-            bail!("unknown device {other:?} (flex, cuda[:N], wgpu, libtorch, libtorch-cuda[:N])")
-        }
     })
+}
+
+/// The devices of a comma-separated `--device` list (`cuda:0,cuda:1`): one device trains
+/// as before, several train data-parallel (`corruptencoder_train::pretrain_data_parallel`).
+pub(crate) fn devices(list: &str) -> anyhow::Result<Vec<Device>> {
+    list.split(',').map(|name| device(name.trim())).collect()
 }

@@ -124,3 +124,23 @@ fn pretrain_names_bad_input() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("data_batch_1.bin"), "{}", stderr(&o));
 }
+
+/// `--device` takes a list: two CPU replicas train data-parallel; a split that is not even,
+/// or a GPU backend the build lacks, is refused by name.
+#[test]
+fn pretrain_takes_a_device_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    cifar_batch(dir, 16);
+    let o = pretrain(dir, "two", "1", &["--device", "flex,flex"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.join("two/encoder.safetensors").is_file());
+    let o = pretrain(dir, "three", "1", &["--device", "flex,flex,flex"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("multiple of the 3 devices"), "{}", stderr(&o));
+    #[cfg(not(feature = "cuda"))]
+    {
+        let o = pretrain(dir, "gpu", "1", &["--device", "cuda:0,cuda:1"]);
+        assert!(stderr(&o).contains("--features cuda"), "{}", stderr(&o));
+    }
+}

@@ -85,8 +85,10 @@ impl MocoV2Config {
 }
 
 /// MoCo-v2 (Chen et al. 2020): InfoNCE between a query and its momentum-encoded key, with a
-/// queue of past keys as negatives. Single-device: no shuffle-BN (it exists to stop
-/// cross-GPU statistics leaking, which one device cannot do).
+/// queue of past keys as negatives. On one device there is no shuffle-BN (it exists to stop
+/// batch statistics leaking between a query and its key within one GPU's batch); the
+/// data-parallel loop shuffles keys across devices as the authors' DDP run does
+/// (`parallel.rs`).
 #[derive(Module, Debug)]
 pub struct MocoV2 {
     encoder: Encoder,
@@ -113,14 +115,26 @@ impl MocoV2 {
     pub fn key_encoder(&self) -> &Encoder {
         &self.key_encoder
     }
+
+    /// Unit keys `[B, D]` of `views2` `[B, 3, H, W]`, without gradient. Apart from
+    /// [`Method::forward`] so that data-parallel training can shuffle the batch across
+    /// devices first (shuffle-BN, `parallel.rs`).
+    pub(crate) fn keys(&self, views2: Tensor<4>) -> Tensor<2> {
+        l2_normalize(self.key_head.forward(self.key_encoder.forward(views2))).detach()
+    }
+
+    /// The InfoNCE loss of the queries of `views1` against `keys` (row `i` of both from
+    /// image `i`) and the queue.
+    pub(crate) fn forward_with_keys(&self, views1: Tensor<4>, keys: Tensor<2>) -> MethodOutput {
+        let q = l2_normalize(self.head.forward(self.encoder.forward(views1)));
+        let loss = info_nce(q, keys.clone(), self.queue(), self.temperature);
+        MethodOutput { loss, keys: Some(keys) }
+    }
 }
 
 impl Method for MocoV2 {
     fn forward(&self, views1: Tensor<4>, views2: Tensor<4>) -> MethodOutput {
-        let q = l2_normalize(self.head.forward(self.encoder.forward(views1)));
-        let k = l2_normalize(self.key_head.forward(self.key_encoder.forward(views2))).detach();
-        let loss = info_nce(q, k.clone(), self.queue(), self.temperature);
-        MethodOutput { loss, keys: Some(k) }
+        self.forward_with_keys(views1, self.keys(views2))
     }
 
     fn after_step(mut self, output: MethodOutput, _progress: f64) -> Self {

@@ -1,6 +1,10 @@
 //! Integration tests of corruptencoder-train on tiny generated data.
+mod backend_parity;
 mod bad_input;
 mod import;
+mod parallel;
 mod resume;
 mod training;
 mod util;
+#[cfg(feature = "wgpu")]
+mod wgpu;

@@ -1,0 +1,90 @@
+//! Data-parallel pre-training on two replicas of the CPU device: MoCo with shuffle-BN runs,
+//! checkpoints and resumes bit-identically, and a batch that does not split is refused.
+use std::path::Path;
+
+use corruptencoder_train::burn::prelude::Device;
+use corruptencoder_train::{
+    MethodConfig, MocoV2Config, NoReporter, PretrainConfig, PretrainRun, PretrainSummary, Result,
+    pretrain_data_parallel,
+};
+
+use crate::util::{logged_losses, tiny_config, tiny_dataset};
+
+fn run_parallel(
+    config: &PretrainConfig,
+    data: &Path,
+    out: &Path,
+    resume: bool,
+    stop_after: Option<u64>,
+    replicas: &[Device],
+) -> Result<PretrainSummary> {
+    let run = PretrainRun {
+        data,
+        format: None,
+        out,
+        resume,
+        force: false,
+        device: Device::flex(),
+        progress: &corruptencoder_core::NoProgress,
+        reporter: &mut NoReporter,
+        stop_after,
+    };
+    pretrain_data_parallel(config, run, replicas)
+}
+
+fn moco(epochs: usize) -> PretrainConfig {
+    let moco = MocoV2Config {
+        queue_size: 16,
+        hidden_dim: Some(16),
+        projection_dim: 8,
+        ..Default::default()
+    };
+    tiny_config(MethodConfig::MocoV2(moco), epochs)
+}
+
+/// Two replicas (both on the CPU device, standing in for two GPUs): the run is seeded, a
+/// killed and resumed run ends with the same bytes, and the loss differs from one device's
+/// only through per-shard batch statistics (same images, same first loss order of size).
+#[test]
+fn two_replica_moco_resumes_bit_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = tiny_dataset(dir.path(), 24);
+    let config = moco(2);
+    let replicas = [Device::flex()];
+    let whole = dir.path().join("whole");
+    let summary = run_parallel(&config, &list, &whole, false, None, &replicas).unwrap();
+    assert_eq!(summary.steps, 6);
+    assert!(summary.encoder.is_some());
+
+    let killed = dir.path().join("killed");
+    run_parallel(&config, &list, &killed, false, Some(4), &replicas).unwrap();
+    run_parallel(&config, &list, &killed, true, None, &replicas).unwrap();
+    let read = |p: &Path| fs_err::read(p).unwrap();
+    assert_eq!(logged_losses(&whole), logged_losses(&killed));
+    assert!(read(&whole.join("encoder.safetensors")) == read(&killed.join("encoder.safetensors")));
+    assert!(
+        read(&whole.join("checkpoints/epoch-0002.safetensors"))
+            == read(&killed.join("checkpoints/epoch-0002.safetensors"))
+    );
+
+    // One device on the same data: a different loss (shards of 4 for batch norm, shuffled
+    // keys), but the same task: InfoNCE over 1 positive and 16 queue negatives, ~ln 17.
+    let single = dir.path().join("single");
+    run_parallel(&config, &list, &single, false, Some(1), &[]).unwrap();
+    // Stopped before the end, the run is still in its staged folder.
+    let staged = corruptencoder_core::OutputDir::partial_path(&single);
+    let (one, two) = (logged_losses(&staged)[0], logged_losses(&whole)[0]);
+    assert_ne!(one, two, "shuffle-BN and per-shard statistics change the loss");
+    assert!((one - two).abs() < 1.0, "{one} vs {two}");
+}
+
+#[test]
+fn a_batch_that_does_not_split_over_the_devices_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = tiny_dataset(dir.path(), 8);
+    let replicas = [Device::flex(), Device::flex()];
+    let err = run_parallel(&moco(1), &list, &dir.path().join("o"), false, None, &replicas)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("multiple of the 3 devices"), "{err}");
+}
