@@ -178,24 +178,11 @@ fn train<M: DataParallel>(
     let steps_per_epoch = (store.len() / config.batch_size) as u64;
     let total = steps_per_epoch * config.epochs as u64;
     let mut checkpoint = if run.resume { latest_checkpoint(&ckpt_dir) } else { None };
-    let (method, mut sgd, start) = match &checkpoint {
-        Some(path) => {
-            log::info!("resuming from {}", path.display());
-            load_checkpoint(path, fresh, device)?
-        }
-        None => (fresh, Sgd::default(), Position { epochs: 0, step: 0 }),
-    };
+    let (method, mut sgd, start) = starting_state(checkpoint.as_deref(), fresh, device)?;
     let log_path = dir.join("log.jsonl");
     let mut log_file = open_log(&log_path, start.step)?;
     let end = run.stop_after.map_or(total, |s| s.min(total));
-    let mut summary = PretrainSummary {
-        images: store.len(),
-        skipped: 0,
-        steps: start.step,
-        last_loss: None,
-        checkpoint: checkpoint.clone(),
-        encoder: None,
-    };
+    let mut summary = PretrainSummary::starting(store.len(), start.step, checkpoint.clone());
     run.progress.start("pretrain", total);
     run.progress.advance(start.step);
     let size = config.views.size as usize;
@@ -260,6 +247,27 @@ fn train<M: DataParallel>(
         summary.encoder = Some(path);
     }
     Ok(summary)
+}
+
+/// The method, optimizer state and position to start from: the checkpoint's, or fresh.
+fn starting_state<M: burn::module::Module>(
+    checkpoint: Option<&Path>,
+    fresh: M,
+    device: &Device,
+) -> Result<(M, Sgd, Position)> {
+    match checkpoint {
+        Some(path) => {
+            log::info!("resuming from {}", path.display());
+            load_checkpoint(path, fresh, device)
+        }
+        None => Ok((fresh, Sgd::default(), Position { epochs: 0, step: 0 })),
+    }
+}
+
+impl PretrainSummary {
+    fn starting(images: usize, steps: u64, checkpoint: Option<PathBuf>) -> Self {
+        Self { images, skipped: 0, steps, last_loss: None, checkpoint, encoder: None }
+    }
 }
 
 /// Opens the step log for appending after dropping lines past `keep_steps` (left by a run
