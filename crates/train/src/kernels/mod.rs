@@ -8,6 +8,7 @@
 mod backend;
 mod batch_norm;
 mod conv;
+mod conv_layout;
 mod matmul;
 #[cfg(test)]
 mod parity;
