@@ -5,20 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};
 
-/// What a defense can fail with.
+/// What a defense can fail with: file work goes through core's atomic writes and staged
+/// folders, so their error (which names the path) is the one to carry.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading or writing a file failed.
-    #[error("cannot {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Files(#[from] corruptencoder_core::Error),
 }
 
 /// Result with the defense [`Error`].
