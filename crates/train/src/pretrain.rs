@@ -97,34 +97,11 @@ pub(crate) fn pretrain_on(
     // Initial weights (and MoCo's queue) come from the run's own stream, not burn's
     // process-wide generator (see `init.rs`).
     let rng = &mut corruptencoder_core::item_rng(config.seed, INIT_STREAM, 0);
+    let job = Job { config, store: &store, run, dir: &dir, device: &device, replicas };
     let mut summary = match &config.method {
-        MethodConfig::MocoV2(m) => train(
-            config,
-            m.init(&config.encoder, &device, rng),
-            &store,
-            run,
-            &dir,
-            &device,
-            replicas,
-        )?,
-        MethodConfig::Simclr(m) => train(
-            config,
-            m.init(&config.encoder, &device, rng),
-            &store,
-            run,
-            &dir,
-            &device,
-            replicas,
-        )?,
-        MethodConfig::Byol(m) => train(
-            config,
-            m.init(&config.encoder, &device, rng),
-            &store,
-            run,
-            &dir,
-            &device,
-            replicas,
-        )?,
+        MethodConfig::MocoV2(m) => train(m.init(&config.encoder, &device, rng), job)?,
+        MethodConfig::Simclr(m) => train(m.init(&config.encoder, &device, rng), job)?,
+        MethodConfig::Byol(m) => train(m.init(&config.encoder, &device, rng), job)?,
     };
     summary.skipped = skipped;
     if summary.encoder.is_some() {
@@ -165,15 +142,19 @@ fn prepare_output(
     Ok(dir)
 }
 
-fn train<M: DataParallel>(
-    config: &PretrainConfig,
-    fresh: M,
-    store: &ImageStore,
-    run: PretrainRun<'_>,
-    dir: &Path,
-    device: &Device,
-    replicas: &[Device],
-) -> Result<PretrainSummary> {
+/// Everything a training loop reads besides the method it trains.
+struct Job<'a, 'r> {
+    config: &'a PretrainConfig,
+    store: &'a ImageStore,
+    run: PretrainRun<'r>,
+    /// The staged output folder.
+    dir: &'a Path,
+    device: &'a Device,
+    replicas: &'a [Device],
+}
+
+fn train<M: DataParallel>(fresh: M, job: Job<'_, '_>) -> Result<PretrainSummary> {
+    let Job { config, store, run, dir, device, replicas } = job;
     let ckpt_dir = dir.join("checkpoints");
     let steps_per_epoch = (store.len() / config.batch_size) as u64;
     let total = steps_per_epoch * config.epochs as u64;

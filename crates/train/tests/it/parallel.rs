@@ -3,34 +3,9 @@
 use std::path::Path;
 
 use corruptencoder_train::burn::prelude::Device;
-use corruptencoder_train::{
-    MethodConfig, MocoV2Config, NoReporter, PretrainConfig, PretrainRun, PretrainSummary, Result,
-    pretrain_data_parallel,
-};
+use corruptencoder_train::{MethodConfig, MocoV2Config, PretrainConfig};
 
-use crate::util::{logged_losses, tiny_config, tiny_dataset};
-
-fn run_parallel(
-    config: &PretrainConfig,
-    data: &Path,
-    out: &Path,
-    resume: bool,
-    stop_after: Option<u64>,
-    replicas: &[Device],
-) -> Result<PretrainSummary> {
-    let run = PretrainRun {
-        data,
-        format: None,
-        out,
-        resume,
-        force: false,
-        device: Device::flex(),
-        progress: &corruptencoder_core::NoProgress,
-        reporter: &mut NoReporter,
-        stop_after,
-    };
-    pretrain_data_parallel(config, run, replicas)
-}
+use crate::util::{logged_losses, run_on, tiny_config, tiny_dataset};
 
 fn moco(epochs: usize) -> PretrainConfig {
     let moco = MocoV2Config {
@@ -52,13 +27,13 @@ fn two_replica_moco_resumes_bit_identically() {
     let config = moco(2);
     let replicas = [Device::flex()];
     let whole = dir.path().join("whole");
-    let summary = run_parallel(&config, &list, &whole, false, None, &replicas).unwrap();
+    let summary = run_on(&config, &list, &whole, false, None, &replicas).unwrap();
     assert_eq!(summary.steps, 6);
     assert!(summary.encoder.is_some());
 
     let killed = dir.path().join("killed");
-    run_parallel(&config, &list, &killed, false, Some(4), &replicas).unwrap();
-    run_parallel(&config, &list, &killed, true, None, &replicas).unwrap();
+    run_on(&config, &list, &killed, false, Some(4), &replicas).unwrap();
+    run_on(&config, &list, &killed, true, None, &replicas).unwrap();
     let read = |p: &Path| fs_err::read(p).unwrap();
     assert_eq!(logged_losses(&whole), logged_losses(&killed));
     assert!(read(&whole.join("encoder.safetensors")) == read(&killed.join("encoder.safetensors")));
@@ -70,7 +45,7 @@ fn two_replica_moco_resumes_bit_identically() {
     // One device on the same data: a different loss (shards of 4 for batch norm, shuffled
     // keys), but the same task: InfoNCE over 1 positive and 16 queue negatives, ~ln 17.
     let single = dir.path().join("single");
-    run_parallel(&config, &list, &single, false, Some(1), &[]).unwrap();
+    run_on(&config, &list, &single, false, Some(1), &[]).unwrap();
     // Stopped before the end, the run is still in its staged folder.
     let staged = corruptencoder_core::OutputDir::partial_path(&single);
     let (one, two) = (logged_losses(&staged)[0], logged_losses(&whole)[0]);
@@ -83,7 +58,7 @@ fn a_batch_that_does_not_split_over_the_devices_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let list = tiny_dataset(dir.path(), 8);
     let replicas = [Device::flex(), Device::flex()];
-    let err = run_parallel(&moco(1), &list, &dir.path().join("o"), false, None, &replicas)
+    let err = run_on(&moco(1), &list, &dir.path().join("o"), false, None, &replicas)
         .unwrap_err()
         .to_string();
     assert!(err.contains("multiple of the 3 devices"), "{err}");

@@ -63,20 +63,34 @@ pub(crate) fn run(
     resume: bool,
     stop_after: Option<u64>,
 ) -> Result<PretrainSummary> {
-    pretrain(
-        config,
-        PretrainRun {
-            data,
-            format: None,
-            out,
-            resume,
-            force: false,
-            device: Device::flex(),
-            progress: &corruptencoder_core::NoProgress,
-            reporter: &mut NoReporter,
-            stop_after,
-        },
-    )
+    run_on(config, data, out, resume, stop_after, &[])
+}
+
+/// [`run`] with data-parallel `replicas` beside the CPU device (none: `pretrain` itself).
+pub(crate) fn run_on(
+    config: &PretrainConfig,
+    data: &Path,
+    out: &Path,
+    resume: bool,
+    stop_after: Option<u64>,
+    replicas: &[Device],
+) -> Result<PretrainSummary> {
+    let run = PretrainRun {
+        data,
+        format: None,
+        out,
+        resume,
+        force: false,
+        device: Device::flex(),
+        progress: &corruptencoder_core::NoProgress,
+        reporter: &mut NoReporter,
+        stop_after,
+    };
+    if replicas.is_empty() {
+        pretrain(config, run)
+    } else {
+        corruptencoder_train::pretrain_data_parallel(config, run, replicas)
+    }
 }
 
 /// Losses per step from a run's `log.jsonl`.
