@@ -64,7 +64,7 @@ impl ExperimentConfig {
                 prefetch: 2,
                 cache_mib: 512,
                 optim: OptimConfig { lr: 0.06, ..Default::default() },
-                encoder: EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 16 },
+                encoder: EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 16),
                 views: ViewRecipe::simclr(size),
                 method: MethodConfig::Simclr(SimclrConfig::default()),
             },

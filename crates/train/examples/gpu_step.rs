@@ -59,13 +59,13 @@ fn device(name: &str) -> Device {
 
 /// SPEC 6: MoCo-v2, ResNet-18 with the ImageNet stem, 224 px, batch 256, queue 65536.
 fn paper() -> (EncoderConfig, MethodConfig) {
-    let encoder = EncoderConfig { arch: Arch::ResNet18, stem: Stem::Imagenet, width: 64 };
+    let encoder = EncoderConfig::new(Arch::ResNet18, Stem::Imagenet, 64);
     (encoder, MethodConfig::MocoV2(MocoV2Config::default()))
 }
 
 /// `configs/demo.toml`: SimCLR, the small CNN at width 16, 32 px, batch 100.
 fn demo() -> (EncoderConfig, MethodConfig) {
-    let encoder = EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 16 };
+    let encoder = EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 16);
     (encoder, MethodConfig::Simclr(SimclrConfig { temperature: 0.5, ..Default::default() }))
 }
 
@@ -138,8 +138,8 @@ fn run<M: Method>(
 /// weights and batches; exits non-zero past the bounds.
 fn parity(device: &Device, steps: u64) {
     let encoders = [
-        ("small-cnn w8", EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 8 }),
-        ("resnet18 w8", EncoderConfig { arch: Arch::ResNet18, stem: Stem::Cifar, width: 8 }),
+        ("small-cnn w8", EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 8)),
+        ("resnet18 w8", EncoderConfig::new(Arch::ResNet18, Stem::Cifar, 8)),
     ];
     let mut ok = true;
     for (name, encoder) in encoders {

@@ -17,7 +17,7 @@ use burn::nn::{BatchNormConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use burn::tensor::activation::relu;
-use corruptencoder_train::{batch_norm, burn, conv2d, set_own_cpu_kernels};
+use corruptencoder_train::{Kernels, batch_norm, burn, conv2d};
 
 // The CLI binary's allocator and its setting, so the benchmark times what users run.
 #[path = "../../cli/src/alloc.rs"]
@@ -37,7 +37,7 @@ fn timed(name: &str, mut f: impl FnMut()) {
 fn main() {
     alloc::keep_freed_pages();
     let stock = std::env::args().nth(1).as_deref() == Some("stock");
-    set_own_cpu_kernels(!stock);
+    let k = if stock { Kernels::Stock } else { Kernels::Own };
     let device = Device::flex().autodiff();
     device.seed(0);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
@@ -56,10 +56,10 @@ fn main() {
         let forward_backward = |f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
             let _ = f(x.clone().detach().require_grad()).sum().backward();
         };
-        timed("conv3x3 fwd", || forward(&|t| conv2d(&conv, t)));
-        timed("conv3x3 fwd+bwd", || forward_backward(&|t| conv2d(&conv, t)));
-        timed("bn fwd", || forward(&|t| batch_norm(&bn, t)));
-        timed("bn fwd+bwd", || forward_backward(&|t| batch_norm(&bn, t)));
+        timed("conv3x3 fwd", || forward(&|t| conv2d(&conv, t, k)));
+        timed("conv3x3 fwd+bwd", || forward_backward(&|t| conv2d(&conv, t, k)));
+        timed("bn fwd", || forward(&|t| batch_norm(&bn, t, k)));
+        timed("bn fwd+bwd", || forward_backward(&|t| batch_norm(&bn, t, k)));
         timed("relu+add fwd+bwd", || forward_backward(&|t| relu(t.clone()) + t));
     }
 }

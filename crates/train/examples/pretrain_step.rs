@@ -19,8 +19,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use corruptencoder_train::{
-    Arch, EncoderConfig, Method, OptimConfig, Sgd, Simclr, SimclrConfig, Stem, burn,
-    set_own_cpu_kernels,
+    Arch, EncoderConfig, Kernels, Method, OptimConfig, Sgd, Simclr, SimclrConfig, Stem, burn,
 };
 
 fn main() {
@@ -31,7 +30,6 @@ fn main() {
     let (steps, batch) = (number(0, 5), number(1, 128));
     let backend = args.get(2).map_or("flex", String::as_str);
     alloc::keep_freed_pages();
-    set_own_cpu_kernels(backend != "flex-stock");
     let device = match backend {
         "flex" | "flex-stock" => Device::flex(),
         #[cfg(feature = "tch")]
@@ -43,7 +41,8 @@ fn main() {
     }
     .autodiff();
     device.seed(0);
-    let encoder = EncoderConfig { arch: Arch::ResNet18, stem: Stem::Cifar, width: 32 };
+    let kernels = if backend == "flex-stock" { Kernels::Stock } else { Kernels::Own };
+    let encoder = EncoderConfig { kernels, ..EncoderConfig::new(Arch::ResNet18, Stem::Cifar, 32) };
     let mut rng = corruptencoder_core::item_rng(0, 0, 0);
     let mut method = SimclrConfig::default().init(&encoder, &device, &mut rng);
     let optim = OptimConfig::default();

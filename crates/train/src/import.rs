@@ -174,7 +174,7 @@ fn encoder_key(name: &str, wrapped: bool) -> Option<String> {
 fn infer_config(state: &HashMap<String, HostTensor>) -> std::result::Result<EncoderConfig, String> {
     let shape = |k: &str| state.get(k).map(|t| t.shape.as_slice());
     if let Some([width, 3, 3, 3]) = shape("convs.0.weight") {
-        return Ok(EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: *width });
+        return Ok(EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, *width));
     }
     let (width, stem) = match shape("conv1.weight") {
         Some([w, 3, 7, 7]) => (*w, Stem::Imagenet),
@@ -213,7 +213,7 @@ fn infer_config(state: &HashMap<String, HostTensor>) -> std::result::Result<Enco
             ));
         }
     };
-    Ok(EncoderConfig { arch, stem, width })
+    Ok(EncoderConfig::new(arch, stem, width))
 }
 
 #[cfg(test)]
@@ -241,10 +241,10 @@ mod tests {
     #[test]
     fn architecture_is_read_off_the_shapes() {
         for config in [
-            EncoderConfig { arch: Arch::ResNet18, stem: Stem::Cifar, width: 4 },
-            EncoderConfig { arch: Arch::ResNet34, stem: Stem::Imagenet, width: 2 },
-            EncoderConfig { arch: Arch::ResNet50, stem: Stem::Imagenet, width: 2 },
-            EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 3 },
+            EncoderConfig::new(Arch::ResNet18, Stem::Cifar, 4),
+            EncoderConfig::new(Arch::ResNet34, Stem::Imagenet, 2),
+            EncoderConfig::new(Arch::ResNet50, Stem::Imagenet, 2),
+            EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 3),
         ] {
             let encoder = config.init(&Device::flex(), &mut corruptencoder_core::item_rng(0, 0, 0));
             let state: HashMap<String, HostTensor> = crate::weights::torchvision_state(&encoder, 0)

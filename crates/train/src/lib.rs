@@ -7,7 +7,7 @@
 //! ```
 //! use burn::prelude::*;
 //! use corruptencoder_train::{Arch, EncoderConfig, Stem};
-//! let config = EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 4 };
+//! let config = EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 4);
 //! let mut rng = corruptencoder_core::item_rng(0, 0, 0);
 //! let encoder = config.init(&Device::flex(), &mut rng);
 //! let features = encoder.forward(Tensor::zeros([2, 3, 16, 16], &Device::flex()));
@@ -45,7 +45,7 @@ pub use feature_sets::{ExtractOptions, FeatureJob, FeatureSets};
 pub use features::{EvalTransform, ExtractedFeatures, extract_features};
 pub use head::MlpHead;
 pub use import::load_encoder_weights;
-pub use kernels::{batch_norm, conv2d, set_own_cpu_kernels};
+pub use kernels::{Kernels, batch_norm, conv2d};
 pub use loss::{byol_loss, info_nce, l2_normalize, nt_xent};
 pub use method::{
     Byol, ByolConfig, Method, MethodConfig, MethodOutput, MocoV2, MocoV2Config, Simclr,

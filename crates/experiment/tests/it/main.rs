@@ -57,7 +57,7 @@ fn tiny() -> ExperimentConfig {
     c.pretrain.epochs = 1;
     c.pretrain.batch_size = 8;
     c.pretrain.views.size = 16;
-    c.pretrain.encoder = EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 4 };
+    c.pretrain.encoder = EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 4);
     c.pretrain.method = MethodConfig::Simclr(SimclrConfig::default());
     c.arms.truncate(2); // clean, corruptencoder
     c

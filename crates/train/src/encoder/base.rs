@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::resnet::ResNet;
 use super::small_cnn::SmallCnn;
+use crate::kernels::Kernels;
 
 /// Encoder architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,15 +43,24 @@ pub struct EncoderConfig {
     pub stem: Stem,
     /// Base width: 64 for torchvision's ResNets; smaller values thin every layer alike.
     pub width: usize,
+    /// Convolution and batch-norm kernels on the CPU backend: ours (the default, left out of
+    /// written configs) or burn's stock ops (`kernels = "stock"`, for comparisons).
+    #[serde(skip_serializing_if = "Kernels::is_own")]
+    pub kernels: Kernels,
 }
 
 impl Default for EncoderConfig {
     fn default() -> Self {
-        Self { arch: Arch::ResNet18, stem: Stem::Imagenet, width: 64 }
+        Self { arch: Arch::ResNet18, stem: Stem::Imagenet, width: 64, kernels: Kernels::Own }
     }
 }
 
 impl EncoderConfig {
+    /// `arch` at base `width` with `stem`, on our CPU kernels.
+    pub fn new(arch: Arch, stem: Stem, width: usize) -> Self {
+        Self { arch, stem, width, kernels: Kernels::Own }
+    }
+
     /// Length of the feature vector: `8 * width` for ResNet-18/34 (512 at width 64),
     /// `32 * width` for ResNet-50, `4 * width` for the small CNN.
     pub fn feature_dim(&self) -> usize {
@@ -64,8 +74,8 @@ impl EncoderConfig {
     /// Builds the encoder with fresh weights drawn from `rng` (torchvision's init).
     pub fn init(&self, device: &Device, rng: &mut Rng) -> Encoder {
         let encoder = match self.arch {
-            Arch::SmallCnn => Encoder::Small(SmallCnn::new(self.width, device)),
-            arch => Encoder::ResNet(ResNet::new(arch, self.stem, self.width, device)),
+            Arch::SmallCnn => Encoder::Small(SmallCnn::new(self.width, self.kernels, device)),
+            arch => Encoder::ResNet(ResNet::new(arch, self.stem, self.width, self.kernels, device)),
         };
         crate::init::init_weights(encoder, rng)
     }
@@ -107,14 +117,30 @@ mod tests {
         let device = Device::flex();
         let x = Tensor::<4>::zeros([2, 3, 32, 32], &device);
         for config in [
-            EncoderConfig { arch: Arch::ResNet18, stem: Stem::Cifar, width: 4 },
-            EncoderConfig { arch: Arch::ResNet50, stem: Stem::Imagenet, width: 2 },
-            EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 4 },
+            EncoderConfig::new(Arch::ResNet18, Stem::Cifar, 4),
+            EncoderConfig::new(Arch::ResNet50, Stem::Imagenet, 2),
+            EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 4),
         ] {
             let out = config.init(&device, &mut rng()).forward(x.clone());
             assert_eq!(out.dims(), [2, config.feature_dim()], "{config:?}");
         }
         assert_eq!(EncoderConfig::default().feature_dim(), 512);
+    }
+
+    #[test]
+    fn stock_kernels_are_a_config_choice_left_out_by_default() {
+        let own = EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 4);
+        assert!(!toml::to_string(&own).unwrap().contains("kernels"));
+        let stock: EncoderConfig =
+            toml::from_str("arch = \"small-cnn\"\nwidth = 4\nkernels = \"stock\"").unwrap();
+        assert_eq!(stock.kernels, Kernels::Stock);
+        // Both run the same network: the outputs agree to float rounding.
+        let device = Device::flex().autodiff();
+        let x = Tensor::<4>::random([2, 3, 8, 8], burn::tensor::Distribution::Default, &device);
+        let a = own.init(&device, &mut rng()).forward(x.clone());
+        let b = EncoderConfig { stem: Stem::Cifar, ..stock }.init(&device, &mut rng()).forward(x);
+        let gap = (a - b).abs().max().into_scalar::<f32>();
+        assert!(gap < 1e-4, "own and stock kernels differ by {gap}");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use burn::tensor::activation::relu;
 
 use super::block::{ResidualBlock, bn, conv};
 use super::{Arch, Stem};
-use crate::kernels::{batch_norm, conv2d};
+use crate::kernels::{Kernels, batch_norm, conv2d};
 
 /// torchvision's `ResNet` without its `fc` layer: the encoder outputs the pooled features.
 /// Field names follow torchvision so exported keys match (`layer1.0.conv1.weight`).
@@ -18,13 +18,22 @@ pub struct ResNet {
     layer2: Vec<ResidualBlock>,
     layer3: Vec<ResidualBlock>,
     layer4: Vec<ResidualBlock>,
+    /// Not a weight: which CPU kernels the forward pass runs (see `Kernels`).
+    #[module(skip)]
+    kernels: Kernels,
 }
 
 impl ResNet {
     /// A ResNet of `arch` (18, 34 or 50) with base width `width` (64 in torchvision) and
     /// the given stem. The CIFAR stem is a 3x3 stride-1 conv without max-pool, as in the
     /// CIFAR ports of SimCLR/MoCo.
-    pub(crate) fn new(arch: Arch, stem: Stem, width: usize, device: &Device) -> Self {
+    pub(crate) fn new(
+        arch: Arch,
+        stem: Stem,
+        width: usize,
+        kernels: Kernels,
+        device: &Device,
+    ) -> Self {
         let (blocks, bottleneck) = match arch {
             Arch::ResNet18 => ([2, 2, 2, 2], false),
             Arch::ResNet34 => ([3, 4, 6, 3], false),
@@ -62,18 +71,19 @@ impl ResNet {
                 .collect::<Vec<_>>()
         };
         let (layer1, layer2, layer3, layer4) = (layer(0, 1), layer(1, 2), layer(2, 2), layer(3, 2));
-        Self { conv1, bn1: bn(width, device), maxpool, layer1, layer2, layer3, layer4 }
+        Self { conv1, bn1: bn(width, device), maxpool, layer1, layer2, layer3, layer4, kernels }
     }
 
     /// `[B, 3, H, W]` images to `[B, F]` globally average-pooled features.
     pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x)));
+        let k = self.kernels;
+        let mut x = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x, k), k));
         if let Some(pool) = &self.maxpool {
             x = pool.forward(x);
         }
         for block in self.layer1.iter().chain(&self.layer2).chain(&self.layer3).chain(&self.layer4)
         {
-            x = block.forward(x);
+            x = block.forward(x, k);
         }
         let [b, c, h, w] = x.dims();
         x.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])

@@ -3,7 +3,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::block::{bn, conv};
-use crate::kernels::{batch_norm, conv2d};
+use crate::kernels::{Kernels, batch_norm, conv2d};
 
 /// A three-conv network for CPU demos and tests: widths `w, 2w, 4w`, the last two strided,
 /// then global average pooling to `4w` features.
@@ -11,22 +11,25 @@ use crate::kernels::{batch_norm, conv2d};
 pub struct SmallCnn {
     convs: Vec<Conv2d>,
     bns: Vec<BatchNorm>,
+    /// Not a weight: which CPU kernels the forward pass runs (see `Kernels`).
+    #[module(skip)]
+    kernels: Kernels,
 }
 
 impl SmallCnn {
-    pub(crate) fn new(width: usize, device: &Device) -> Self {
+    pub(crate) fn new(width: usize, kernels: Kernels, device: &Device) -> Self {
         let chans = [3, width, 2 * width, 4 * width];
         let convs = (0..3)
             .map(|i| conv(chans[i], chans[i + 1], 3, if i == 0 { 1 } else { 2 }, device))
             .collect();
         let bns = (1..4).map(|i| bn(chans[i], device)).collect();
-        Self { convs, bns }
+        Self { convs, bns, kernels }
     }
 
     /// `[B, 3, H, W]` to `[B, 4w]`.
     pub(crate) fn forward(&self, mut x: Tensor<4>) -> Tensor<2> {
         for (c, n) in self.convs.iter().zip(&self.bns) {
-            x = relu(batch_norm(n, conv2d(c, x)));
+            x = relu(batch_norm(n, conv2d(c, x, self.kernels), self.kernels));
         }
         let [b, c, h, w] = x.dims();
         x.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])

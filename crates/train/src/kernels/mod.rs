@@ -13,36 +13,47 @@ mod matmul;
 #[cfg(test)]
 mod parity;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use burn::backend::{Dispatch, DispatchDevice};
 use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::DType;
+use serde::{Deserialize, Serialize};
 
 use backend::CpuKernels;
 
-static ENABLED: AtomicBool = AtomicBool::new(true);
-
-/// Switches our CPU kernels on (the default) or off, process-wide: off, the encoders run
-/// burn's stock flex ops. For benchmarks and parity checks; results agree to float
-/// rounding, not bit for bit, so do not switch within one training run.
-pub fn set_own_cpu_kernels(enabled: bool) {
-    ENABLED.store(enabled, Ordering::Relaxed);
+/// Which convolution and batch-norm kernels an encoder runs on the flex CPU backend; every
+/// other backend keeps burn's stock ops either way. Chosen per encoder (`EncoderConfig`), not
+/// per process, so a benchmark can hold both kinds side by side. The two agree to float
+/// rounding, not bit for bit: a resumed run must keep its choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kernels {
+    /// Ours (this module): the default.
+    #[default]
+    Own,
+    /// burn's stock flex ops: for benchmarks and parity checks.
+    Stock,
 }
 
-/// Whether our kernels apply to `x`: switched on, an `f32` tensor on flex (with or
-/// without autodiff).
-fn applies<const D: usize>(x: &Tensor<D>) -> bool {
-    ENABLED.load(Ordering::Relaxed)
+impl Kernels {
+    /// Whether this is the default, so configs leave it out.
+    pub fn is_own(&self) -> bool {
+        *self == Self::Own
+    }
+}
+
+/// Whether our kernels apply to `x`: chosen, and an `f32` tensor on flex (with or without
+/// autodiff).
+fn applies<const D: usize>(kernels: Kernels, x: &Tensor<D>) -> bool {
+    kernels == Kernels::Own
         && x.dtype() == DType::F32
         && matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_))
 }
 
-/// `conv.forward(x)`, through our kernels where they apply: flex, no groups, no dilation,
-/// no bias, symmetric padding. `[B, C_in, H, W]` to `[B, C_out, OH, OW]`.
-pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+/// `conv.forward(x)`, through our kernels where they apply: chosen, flex, no groups, no
+/// dilation, no bias, symmetric padding. `[B, C_in, H, W]` to `[B, C_out, OH, OW]`.
+pub fn conv2d(conv: &Conv2d, x: Tensor<4>, kernels: Kernels) -> Tensor<4> {
     let padding = match conv.padding {
         PaddingConfig2d::Valid => Some([0, 0]),
         PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
@@ -52,7 +63,7 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     };
     let plain = conv.groups == 1 && conv.dilation == [1, 1] && conv.bias.is_none();
     match padding {
-        Some(padding) if plain && applies(&x) => conv2d_own(conv, x, padding),
+        Some(padding) if plain && applies(kernels, &x) => conv2d_own(conv, x, padding),
         _ => conv.forward(x),
     }
 }
@@ -72,8 +83,8 @@ fn conv2d_own(conv: &Conv2d, x: Tensor<4>, [ph, pw]: [usize; 2]) -> Tensor<4> {
 
 /// `bn.forward(x)`, through our fused kernels in training mode on flex; the running
 /// statistics are updated as burn's `BatchNorm` does. `[B, C, H, W]` in and out.
-pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
-    if applies(&x) && x.device().is_autodiff() && bn.training.is_enabled() {
+pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>, kernels: Kernels) -> Tensor<4> {
+    if applies(kernels, &x) && x.device().is_autodiff() && bn.training.is_enabled() {
         batch_norm_own(bn, x)
     } else {
         bn.forward(x)

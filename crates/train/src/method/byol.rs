@@ -121,7 +121,7 @@ mod tests {
     #[test]
     fn target_follows_the_cosine_momentum_ema() {
         let device = Device::flex().autodiff();
-        let enc = EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 2 };
+        let enc = EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 2);
         let config = ByolConfig { momentum: 0.9, hidden_dim: 8, projection_dim: 4 };
         let rng = &mut corruptencoder_core::item_rng(0, 0, 0);
         let mut byol = config.init(&enc, &device, rng);

@@ -183,7 +183,7 @@ mod tests {
     fn seeded(queue_size: usize, seed: u64) -> MocoV2 {
         let device = Device::flex().autodiff();
         let rng = &mut corruptencoder_core::item_rng(seed, 0, 0);
-        let enc = EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 2 };
+        let enc = EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 2);
         MocoV2Config {
             queue_size,
             momentum: 0.9,

@@ -73,7 +73,7 @@ pub(crate) fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 #[test]
 fn the_cpu_backend_repeats_itself_exactly() {
     use corruptencoder_train::{Arch, Stem};
-    let encoder = EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 4 };
+    let encoder = EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 4);
     let a = moco_steps(&Device::flex(), &encoder, 16, 8, 2);
     let b = moco_steps(&Device::flex(), &encoder, 16, 8, 2);
     assert_eq!(a.losses, b.losses);

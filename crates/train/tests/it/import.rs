@@ -53,14 +53,14 @@ fn matches_pytorch(name: &str, json: &str, expected: EncoderConfig) -> f32 {
 #[test]
 fn authors_style_moco_checkpoint_gives_pytorchs_features() {
     // Also proves `encoder_k.*` is skipped: the script stored it offset by +1.
-    let expected = EncoderConfig { arch: Arch::ResNet18, stem: Stem::Imagenet, width: 4 };
+    let expected = EncoderConfig::new(Arch::ResNet18, Stem::Imagenet, 4);
     let diff = matches_pytorch("moco_resnet18_w4.pth.tar", "moco_resnet18_w4.json", expected);
     assert!(diff < 1e-4, "max abs difference from PyTorch {diff}");
 }
 
 #[test]
 fn legacy_format_plain_state_dict_gives_pytorchs_features() {
-    let expected = EncoderConfig { arch: Arch::ResNet18, stem: Stem::Cifar, width: 2 };
+    let expected = EncoderConfig::new(Arch::ResNet18, Stem::Cifar, 2);
     let diff =
         matches_pytorch("plain_resnet18_w2_cifar.pth", "plain_resnet18_w2_cifar.json", expected);
     assert!(diff < 1e-4, "max abs difference from PyTorch {diff}");
@@ -69,7 +69,7 @@ fn legacy_format_plain_state_dict_gives_pytorchs_features() {
 #[test]
 fn given_config_is_checked_against_the_shapes() {
     let path = fixture("moco_resnet18_w4.pth.tar");
-    let right = EncoderConfig { arch: Arch::ResNet18, stem: Stem::Imagenet, width: 4 };
+    let right = EncoderConfig::new(Arch::ResNet18, Stem::Imagenet, 4);
     let (_, config) = load_encoder_weights(&path, Some(&right), &Device::flex()).unwrap();
     assert_eq!(config, right);
 
@@ -116,7 +116,7 @@ fn write_safetensors(path: &Path, tensors: &[(String, Vec<usize>, Vec<f32>)]) {
 #[test]
 fn missing_misshapen_and_unexpected_tensors_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let config = EncoderConfig { arch: Arch::ResNet18, stem: Stem::Cifar, width: 2 };
+    let config = EncoderConfig::new(Arch::ResNet18, Stem::Cifar, 2);
     let encoder = config.init(&Device::flex(), &mut corruptencoder_core::item_rng(1, 0, 0));
     let state: Vec<(String, Vec<usize>, Vec<f32>)> =
         torchvision_state(&encoder, 0).into_iter().map(|(k, (s, v))| (k, s, v)).collect();
@@ -186,8 +186,8 @@ fn files_that_are_not_checkpoints_are_clear_errors() {
 fn our_export_loads_back_exactly() {
     let dir = tempfile::tempdir().unwrap();
     for config in [
-        EncoderConfig { arch: Arch::ResNet18, stem: Stem::Cifar, width: 4 },
-        EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 4 },
+        EncoderConfig::new(Arch::ResNet18, Stem::Cifar, 4),
+        EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 4),
     ] {
         let train = Device::flex().autodiff();
         let encoder = config.init(&train, &mut corruptencoder_core::item_rng(3, 0, 0));

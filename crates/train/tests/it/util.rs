@@ -44,7 +44,7 @@ pub(crate) fn tiny_config(method: MethodConfig, epochs: usize) -> PretrainConfig
         epochs,
         batch_size: 8,
         optim: OptimConfig { lr: 0.06, ..Default::default() },
-        encoder: EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 8 },
+        encoder: EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 8),
         views: ViewRecipe {
             jitter_p: 0.0,
             grayscale_p: 0.0,

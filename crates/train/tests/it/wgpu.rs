@@ -43,7 +43,7 @@ fn wgpu_device() -> Option<Device> {
 #[test]
 fn wgpu_training_steps_match_the_cpu_backend() {
     let Some(gpu) = wgpu_device() else { return };
-    let encoder = EncoderConfig { arch: Arch::SmallCnn, stem: Stem::Cifar, width: 4 };
+    let encoder = EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 4);
     let (steps, size, batch) = (3, 16, 8);
     let cpu = moco_steps(&Device::flex(), &encoder, size, batch, steps);
     let wgpu = moco_steps(&gpu, &encoder, size, batch, steps);
