@@ -3,6 +3,9 @@ use crate::FloatImage;
 /// torchvision `hflip`: mirror every row.
 pub fn horizontal_flip(image: &mut FloatImage) {
     let w = image.width;
+    if w == 0 {
+        return;
+    }
     for row in image.data.chunks_mut(w) {
         row.reverse();
     }

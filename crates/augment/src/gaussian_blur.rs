@@ -18,6 +18,10 @@ pub fn gaussian_blur(image: &mut FloatImage, sigma: f32) {
         raw.into_iter().map(|k| k / sum).collect()
     };
     let (w, h) = (image.width, image.height);
+    // Nothing to blur in an empty image (and `chunks_mut(0)` would panic).
+    if w * h == 0 {
+        return;
+    }
     let mut tmp = vec![0.0; w * h];
     for plane in image.data.chunks_mut(w * h) {
         for y in 0..h {

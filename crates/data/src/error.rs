@@ -115,6 +115,14 @@ pub enum Error {
         /// The dataset.
         path: PathBuf,
     },
+    /// A size or limit the user gave is out of range; `name` is the flag.
+    #[error("invalid option {name}: {problem}")]
+    InvalidOption {
+        /// The flag, as the user writes it.
+        name: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
     /// Writing output failed (the core error names the path).
     #[error(transparent)]
     Output(#[from] corruptencoder_core::Error),

@@ -6,16 +6,139 @@ use image::{ImageReader, RgbImage, RgbaImage};
 use crate::error::{Error, Result};
 
 /// Limits applied before decoding, so a tiny file declaring a huge image cannot exhaust
-/// memory.
+/// memory, and whether files cut short are accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageLimits {
     /// Largest accepted width x height (default 100 megapixels, about 400 MB as RGBA).
     pub max_pixels: u64,
+    /// Accept images whose file ends early (a JPEG without its end marker, a PNG without
+    /// its IEND chunk). Off by default: decoders fill the missing rows with grey, which
+    /// would silently become poisons or test images.
+    pub allow_truncated: bool,
 }
 
 impl Default for ImageLimits {
     fn default() -> Self {
-        Self { max_pixels: 100_000_000 }
+        Self { max_pixels: 100_000_000, allow_truncated: false }
+    }
+}
+
+impl ImageLimits {
+    /// The highest `--max-megapixels` accepted (1 gigapixel, 4 GB as RGBA): above it one
+    /// image alone could exhaust a workstation's memory and abort without a message.
+    pub const MAX_MEGAPIXELS: f64 = 1000.0;
+
+    /// The limits for a `--max-megapixels` value, which must be a number in
+    /// (0, [`Self::MAX_MEGAPIXELS`]].
+    pub fn from_megapixels(megapixels: f64) -> Result<Self> {
+        if !(megapixels.is_finite() && megapixels > 0.0 && megapixels <= Self::MAX_MEGAPIXELS) {
+            return Err(Error::InvalidOption {
+                name: "--max-megapixels",
+                problem: format!(
+                    "{megapixels} must be a number above 0 and at most {}",
+                    Self::MAX_MEGAPIXELS
+                ),
+            });
+        }
+        Ok(Self { max_pixels: (megapixels * 1e6) as u64, ..Self::default() })
+    }
+
+    /// Checks that a `width x height` image the user asks for (through `flag`) stays within
+    /// the pixel limit, before anything that size is allocated.
+    pub fn check_size(&self, flag: &'static str, width: u32, height: u32) -> Result<()> {
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > self.max_pixels {
+            return Err(Error::InvalidOption {
+                name: flag,
+                problem: format!(
+                    "a {width}x{height} image ({pixels} pixels) is over the limit of {} pixels \
+                     (--max-megapixels)",
+                    self.max_pixels
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// How far a file's own structure says it is complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Completeness {
+    Complete,
+    /// The file ends before its end marker; the text says what is missing.
+    Truncated(&'static str),
+    /// The structure could not be followed; the decoder has the last word.
+    Unknown,
+}
+
+/// Follows a JPEG's segments to its end-of-image marker (FFD9). Inside entropy-coded data
+/// an FF is followed only by 00 (stuffing), FF (fill) or a restart marker, so the next
+/// other marker is found without decoding.
+fn jpeg_completeness(b: &[u8]) -> Completeness {
+    const CUT: Completeness = Completeness::Truncated("the JPEG ends before its end marker (FFD9)");
+    let mut i = 2; // after SOI
+    loop {
+        if i >= b.len() {
+            return CUT;
+        }
+        if b[i] != 0xFF {
+            return Completeness::Unknown;
+        }
+        while i < b.len() && b[i] == 0xFF {
+            i += 1;
+        }
+        let Some(&marker) = b.get(i) else { return CUT };
+        i += 1;
+        match marker {
+            0xD9 => return Completeness::Complete,
+            0x01 | 0xD0..=0xD7 => continue,
+            0x00 => return Completeness::Unknown,
+            _ => {
+                let Some(len) = b.get(i..i + 2) else { return CUT };
+                let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+                if len < 2 {
+                    return Completeness::Unknown;
+                }
+                i += len;
+                if marker == 0xDA {
+                    loop {
+                        if i + 1 >= b.len() {
+                            return CUT;
+                        }
+                        if b[i] == 0xFF && !matches!(b[i + 1], 0x00 | 0xFF | 0xD0..=0xD7) {
+                            break;
+                        }
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Follows a PNG's chunks to IEND.
+fn png_completeness(b: &[u8]) -> Completeness {
+    let mut i = 8; // after the signature
+    loop {
+        let Some(head) = b.get(i..i + 8) else {
+            return Completeness::Truncated("the PNG ends before its IEND chunk");
+        };
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        if &head[4..8] == b"IEND" {
+            return Completeness::Complete;
+        }
+        i = i.saturating_add(12).saturating_add(len);
+        if i > b.len() {
+            return Completeness::Truncated("the PNG ends inside a chunk");
+        }
+    }
+}
+
+fn completeness(format: Option<image::ImageFormat>, bytes: &[u8]) -> Completeness {
+    match format {
+        Some(image::ImageFormat::Jpeg) => jpeg_completeness(bytes),
+        Some(image::ImageFormat::Png) => png_completeness(bytes),
+        _ => Completeness::Unknown,
     }
 }
 
@@ -26,6 +149,7 @@ fn decode(path: &Path, limits: &ImageLimits) -> Result<image::DynamicImage> {
     let reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
         .map_err(|e| Error::Read { path: path.to_path_buf(), source: e })?;
+    let format = reader.format();
     let (width, height) = reader.into_dimensions().map_err(decode_err)?;
     if u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(Error::TooLarge {
@@ -34,6 +158,11 @@ fn decode(path: &Path, limits: &ImageLimits) -> Result<image::DynamicImage> {
             height,
             limit: limits.max_pixels,
         });
+    }
+    if !limits.allow_truncated
+        && let Completeness::Truncated(problem) = completeness(format, &bytes)
+    {
+        return Err(Error::Truncated { path: path.to_path_buf(), problem: problem.into() });
     }
     let mut reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
@@ -98,7 +227,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("big.png");
         RgbImage::new(200, 100).save(&p).unwrap();
-        let err = load_rgb(&p, &ImageLimits { max_pixels: 10_000 }).unwrap_err();
+        let err = load_rgb(&p, &ImageLimits { max_pixels: 10_000, ..ImageLimits::default() })
+            .unwrap_err();
         assert!(matches!(err, Error::TooLarge { width: 200, height: 100, .. }), "{err}");
         assert_eq!(load_rgb(&p, &ImageLimits::default()).unwrap().dimensions(), (200, 100));
     }
@@ -116,6 +246,55 @@ mod tests {
         assert!(load_rgb(&q, &ImageLimits::default()).is_err());
         let missing = dir.path().join("none.png");
         assert!(matches!(load_rgb(&missing, &ImageLimits::default()), Err(Error::Read { .. })));
+    }
+
+    fn jpeg_bytes(img: &RgbImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(img).unwrap();
+        out
+    }
+
+    #[test]
+    fn files_cut_short_are_refused_unless_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, y as u8 * 5, 7]));
+        let jpeg = jpeg_bytes(&img);
+        let png = png_bytes(&img);
+        let strict = ImageLimits::default();
+        let lenient = ImageLimits { allow_truncated: true, ..strict };
+        // Whole files load; trailing bytes after the end marker are harmless.
+        let whole = dir.path().join("whole.jpg");
+        fs_err::write(&whole, [&jpeg[..], b"\0\0trailer"].concat()).unwrap();
+        assert_eq!(load_rgb(&whole, &strict).unwrap().dimensions(), (64, 48));
+        // 40 % of a JPEG: the decoder alone would fill the rest with grey.
+        let cut = dir.path().join("cut.jpg");
+        fs_err::write(&cut, &jpeg[..jpeg.len() * 2 / 5]).unwrap();
+        let err = load_rgb(&cut, &strict).unwrap_err();
+        assert!(matches!(err, Error::Truncated { .. }), "{err}");
+        assert!(err.to_string().contains("cut.jpg") && err.to_string().contains("FFD9"), "{err}");
+        // Just the end marker missing.
+        fs_err::write(&cut, &jpeg[..jpeg.len() - 2]).unwrap();
+        assert!(matches!(load_rgb(&cut, &strict), Err(Error::Truncated { .. })));
+        assert!(load_rgb(&cut, &lenient).is_ok());
+        // A PNG missing only its IEND chunk decodes, but is refused.
+        let p = dir.path().join("noend.png");
+        fs_err::write(&p, &png[..png.len() - 12]).unwrap();
+        let err = load_rgb(&p, &strict).unwrap_err();
+        assert!(err.to_string().contains("noend.png") && err.to_string().contains("IEND"), "{err}");
+        assert!(load_rgb(&p, &lenient).is_ok());
+    }
+
+    #[test]
+    fn megapixel_flag_and_requested_sizes_are_checked() {
+        assert_eq!(ImageLimits::from_megapixels(100.0).unwrap(), ImageLimits::default());
+        for bad in [f64::NAN, 0.0, -1.0, f64::INFINITY, 1e6] {
+            let err = ImageLimits::from_megapixels(bad).unwrap_err().to_string();
+            assert!(err.contains("--max-megapixels"), "{err}");
+        }
+        let l = ImageLimits::default();
+        assert!(l.check_size("--trigger-size", 10_000, 10_000).is_ok());
+        let err = l.check_size("--trigger-size", 100_000, 100_000).unwrap_err().to_string();
+        assert!(err.contains("--trigger-size") && err.contains("100000x100000"), "{err}");
     }
 
     #[test]

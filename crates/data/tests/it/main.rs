@@ -1,5 +1,6 @@
 //! Integration tests of the data crate on the authors' kit and on generated files.
 mod datasets;
+mod fuzz;
 mod references;
 mod synthetic;
 
