@@ -92,6 +92,25 @@ pub enum Error {
         /// The crop side.
         crop: u32,
     },
+    /// A patch trigger is larger than the image it goes on.
+    #[error(
+        "the {trigger_w}x{trigger_h} trigger is larger than {image} ({width}x{height}); use a \
+         smaller {flag}"
+    )]
+    TriggerTooLarge {
+        /// What the image is (poison index and source, or test image).
+        image: String,
+        /// Its width.
+        width: u32,
+        /// Its height.
+        height: u32,
+        /// Trigger width.
+        trigger_w: u32,
+        /// Trigger height.
+        trigger_h: u32,
+        /// The flag that sets the trigger's size.
+        flag: &'static str,
+    },
 }
 
 /// Result with the poison [`Error`].

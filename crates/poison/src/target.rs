@@ -45,23 +45,45 @@ impl std::str::FromStr for Budget {
     }
 }
 
+/// The most poisons one run makes: far above any study (the paper's 650), low enough that
+/// a slip such as `1e12` fails at once instead of writing files for days.
+pub const MAX_POISONS: usize = 10_000_000;
+
 impl Budget {
     /// The number of poisons; a ratio needs the clean list's length and rounds to nearest.
+    /// Errors (naming `--num-poisons`) for no poison at all, a ratio above 1, more poisons
+    /// than clean images when the clean list is known, or more than [`MAX_POISONS`].
     pub fn resolve(&self, clean_len: Option<usize>) -> Result<usize> {
-        match *self {
-            Self::Count(n) => Ok(n),
-            Self::Ratio(r) if !(r.is_finite() && r > 0.0) => Err(Error::InvalidOption {
-                name: "--budget",
-                problem: format!("ratio {r} must be positive"),
-            }),
+        let bad = |problem: String| Err(Error::InvalidOption { name: "--num-poisons", problem });
+        let n = match *self {
+            Self::Count(0) => return bad("0 poisons would write an empty set".into()),
+            Self::Count(n) => n,
+            Self::Ratio(r) if !(r.is_finite() && r > 0.0 && r <= 1.0) => {
+                return bad(format!(
+                    "ratio {r} must be above 0 and at most 1 (poisons per clean image)"
+                ));
+            }
             Self::Ratio(r) => match clean_len {
-                Some(n) => Ok((r * n as f64).round() as usize),
-                None => Err(Error::InvalidOption {
-                    name: "--budget",
-                    problem: "a ratio needs --clean-list to count the clean images".into(),
-                }),
+                Some(len) => match (r * len as f64).round() as usize {
+                    0 => {
+                        return bad(format!(
+                            "ratio {r} of the {len} clean images rounds to 0 poisons"
+                        ));
+                    }
+                    n => n,
+                },
+                None => return bad("a ratio needs --clean-list to count the clean images".into()),
             },
+        };
+        if let Some(len) = clean_len
+            && n > len
+        {
+            return bad(format!("{n} poisons are more than the {len} images of --clean-list"));
         }
+        if n > MAX_POISONS {
+            return bad(format!("{n} is more than the {MAX_POISONS} poisons one run can make"));
+        }
+        Ok(n)
     }
 }
 
@@ -157,6 +179,24 @@ mod tests {
         assert!("lots".parse::<Budget>().is_err());
         assert_eq!(Budget::Ratio(0.005).resolve(Some(130_000)).unwrap(), 650);
         assert!(Budget::Ratio(0.005).resolve(None).is_err());
+    }
+
+    #[test]
+    fn budgets_out_of_range_are_errors_naming_the_flag() {
+        let err = |b: &str, clean: Option<usize>| {
+            let e = b.parse::<Budget>().unwrap().resolve(clean).unwrap_err().to_string();
+            assert!(e.contains("--num-poisons"), "{e}");
+            e
+        };
+        assert!(err("0", None).contains("empty"));
+        assert!(err("1.5", Some(10)).contains("at most 1"));
+        assert!(err("1e12", Some(10)).contains("at most 1"));
+        assert!(err("nan", Some(10)).contains("ratio"));
+        assert!(err("11", Some(10)).contains("10 images"));
+        assert!(err("0.01", Some(10)).contains("rounds to 0"));
+        assert!(err("10000001", None).contains("10000000"));
+        assert_eq!(Budget::Count(10).resolve(Some(10)).unwrap(), 10);
+        assert_eq!(Budget::Ratio(1.0).resolve(Some(10)).unwrap(), 10);
     }
 
     #[test]

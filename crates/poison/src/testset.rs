@@ -181,8 +181,14 @@ pub fn trigger_test_image(
         TestTrigger::Patch(patch) => {
             let mut rng = item_rng(seed, TESTSET_STREAM, i as u64);
             let (w, h) = patch.dimensions();
-            let (x, y) =
-                band_position(&mut rng, img.dimensions(), (w, h), config.band, || (i, source))?;
+            let (x, y) = band_position(
+                &mut rng,
+                img.dimensions(),
+                (w, h),
+                config.band,
+                "--trigger-size",
+                || format!("test image {source}"),
+            )?;
             paste(&mut img, patch, x, y);
             Ok((img, Some(PixelBox { x, y, w, h })))
         }
@@ -201,6 +207,30 @@ pub fn write_test_set(
     progress: &dyn Progress,
 ) -> Result<TestSetSummary> {
     config.validate()?;
+    // Every size is checked against the limits before the folder exists: a huge --resize
+    // would allocate per image, and a patch wider than the crop fails every image.
+    if let Some(r) = config.resize {
+        opts.limits.check_size("--resize", r, r)?;
+    }
+    opts.limits.check_size("--crop", config.crop, config.crop)?;
+    if let TestTrigger::Patch(p) = trigger
+        && (p.width() > config.crop || p.height() > config.crop)
+    {
+        return Err(Error::InvalidOption {
+            name: "--trigger-size",
+            problem: format!(
+                "a {}x{} trigger does not fit the {c}x{c} crop (--crop)",
+                p.width(),
+                p.height(),
+                c = config.crop
+            ),
+        });
+    }
+    if ds.is_empty() {
+        return Err(
+            corruptencoder_data::Error::EmptyDataset { path: ds.path().to_path_buf() }.into()
+        );
+    }
     let dir = OutputDir::create(&opts.out, opts.force)?;
     let images = dir.path().join("images");
     fs_err::create_dir(&images).map_err(|source| Error::Io {

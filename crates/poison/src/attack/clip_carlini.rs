@@ -44,12 +44,21 @@ impl Default for ClipCarliniConfig {
     }
 }
 
-/// Checks options shared by the CLIP attacks.
+/// Checks options shared by the CLIP attacks: the image size first, since the trigger is
+/// judged against it.
 pub(crate) fn check_clip(
     templates: &CaptionTemplates,
     image_size: u32,
     trigger: &RgbImage,
+    limits: &ImageLimits,
 ) -> Result<()> {
+    if image_size == 0 {
+        return Err(Error::InvalidOption {
+            name: "--image-size",
+            problem: "must be at least 1".into(),
+        });
+    }
+    limits.check_size("--image-size", image_size, image_size)?;
     templates.validate()?;
     if trigger.width() > image_size || trigger.height() > image_size {
         return Err(Error::InvalidOption {
@@ -81,11 +90,17 @@ impl ClipCarlini {
         trigger: RgbImage,
         limits: ImageLimits,
     ) -> Result<Self> {
-        check_clip(&config.templates, config.image_size, &trigger)?;
+        check_clip(&config.templates, config.image_size, &trigger, &limits)?;
         if images.is_empty() {
             return Err(Error::InvalidOption {
                 name: "--images",
                 problem: "no images given".into(),
+            });
+        }
+        if config.num_poisons > crate::target::MAX_POISONS {
+            return Err(Error::InvalidOption {
+                name: "--num-poisons",
+                problem: format!("must be at most {}", crate::target::MAX_POISONS),
             });
         }
         Ok(Self { config, images, trigger, limits })

@@ -14,6 +14,7 @@ use super::clip_carlini::check_clip;
 
 use crate::captions::CaptionTemplates;
 use crate::error::{Error, Result};
+use crate::target::MAX_POISONS;
 use crate::testset::resize_center_crop;
 use crate::trigger::{band_position, paste};
 
@@ -75,7 +76,7 @@ impl ClipCorruptEncoder {
         trigger: RgbImage,
         limits: ImageLimits,
     ) -> Result<Self> {
-        check_clip(&config.templates, config.image_size, &trigger)?;
+        check_clip(&config.templates, config.image_size, &trigger, &limits)?;
         let bad = |name, problem: &str| Err(Error::InvalidOption { name, problem: problem.into() });
         if !(0.0..=1.0).contains(&config.reference_ratio) {
             return bad("--reference-ratio", "must be in [0, 1]");
@@ -86,6 +87,12 @@ impl ClipCorruptEncoder {
         }
         if n_ref < config.num_poisons && backgrounds.is_empty() {
             return bad("--backgrounds", "no background images given");
+        }
+        if !(0.0..0.5).contains(&config.band) {
+            return bad("--band", "must be in [0, 0.5)");
+        }
+        if config.num_poisons > MAX_POISONS {
+            return bad("--num-poisons", &format!("must be at most {MAX_POISONS}"));
         }
         Ok(Self { config, objects, backgrounds, trigger, limits })
     }
@@ -142,7 +149,8 @@ impl Attack for ClipCorruptEncoder {
             let s = c.image_size;
             let mut image = resize_center_crop(&load_rgb(path, &self.limits)?, s, s, &name)?;
             let (t_w, t_h) = self.trigger.dimensions();
-            let (x, y) = band_position(rng, (s, s), (t_w, t_h), c.band, || (index, name.clone()))?;
+            let what = || format!("poison {index} (background {name})");
+            let (x, y) = band_position(rng, (s, s), (t_w, t_h), c.band, "--trigger-size", what)?;
             paste(&mut image, &self.trigger, x, y);
             item.image = image;
             item.trigger_box = Some(PixelBox { x, y, w: t_w, h: t_h });

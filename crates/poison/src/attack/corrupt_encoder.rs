@@ -165,7 +165,53 @@ impl CorruptEncoder {
             })
             .collect::<Result<_>>()?;
         let supports = supports.into_iter().map(|(name, image)| Support { name, image }).collect();
-        Ok(Self { config, references, backgrounds, supports, trigger, limits })
+        let attack = Self { config, references, backgrounds, supports, trigger, limits };
+        if n_ce > 0 {
+            attack.check_geometry()?;
+        }
+        Ok(attack)
+    }
+
+    /// Before any poison is made: each reference's poison must stay within the image limit
+    /// (a huge `--area-ratio` would allocate it), and the trigger must fit its free part
+    /// at least with the object against the edge, or every poison with it would fail.
+    fn check_geometry(&self) -> Result<()> {
+        let (t_w, t_h) = self.trigger.dimensions();
+        for r in &self.references {
+            let mut shapes = vec![(&r.horizontal, r.ratios.0, true)];
+            if self.config.layouts == Layouts::All {
+                shapes.push((&r.vertical, r.ratios.1, false));
+            }
+            for (obj, ratio, horizontal) in shapes {
+                let (o_w, o_h) = obj.image.dimensions();
+                let (o_u, o_v) = if horizontal { (o_w, o_h) } else { (o_h, o_w) };
+                let (t_u, t_v) = if horizontal { (t_w, t_h) } else { (t_h, t_w) };
+                let p_u = ratio * f64::from(o_u);
+                if p_u * f64::from(o_v) > self.limits.max_pixels as f64 {
+                    return Err(Error::InvalidOption {
+                        name: "--area-ratio",
+                        problem: format!(
+                            "{ratio} makes reference {}'s poisons {p_u:.0} px long, over the \
+                             limit of {} pixels",
+                            r.name, self.limits.max_pixels
+                        ),
+                    });
+                }
+                let free = (p_u as u32).saturating_sub(o_u);
+                if free < t_u || o_v < t_v {
+                    return Err(Error::InvalidOption {
+                        name: "--trigger-size",
+                        problem: format!(
+                            "a {t_w}x{t_h} trigger does not fit beside reference {} (a {o_w}x{o_h} \
+                             object leaves at most {free} px by {o_v} px at area ratio {ratio:.2}); \
+                             use a smaller --trigger-size or a larger --area-ratio",
+                            r.name
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The resolved options.

@@ -4,6 +4,7 @@ use corruptencoder_augment::{CropPolicy, LocalizedCrop};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::target::MAX_POISONS;
 
 /// Which layouts the generator draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -144,6 +145,9 @@ impl CorruptEncoderConfig {
         }
         if !(0.0..=1.0).contains(&self.support_ratio) {
             return bad("--support-ratio", "must be in [0, 1]");
+        }
+        if self.num_poisons > MAX_POISONS {
+            return bad("--num-poisons", &format!("must be at most {MAX_POISONS}"));
         }
         Ok(())
     }

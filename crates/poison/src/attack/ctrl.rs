@@ -7,9 +7,12 @@ use corruptencoder_data::{Filter, resize_rgb};
 use serde::{Deserialize, Serialize};
 
 use super::base::{Attack, PoisonItem, PoisonKind};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::target::TargetImages;
 use crate::trigger::FrequencyTrigger;
+
+/// Largest DCT block side (CTRL uses 32).
+const MAX_WINDOW: usize = 1024;
 
 /// Options of CTRL (SPEC section 5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +38,14 @@ impl Default for CtrlConfig {
 impl CtrlConfig {
     /// The trigger these options describe (checks the positions against the window).
     pub fn trigger(&self) -> Result<FrequencyTrigger> {
+        // The DCT is planned for the window before any image is seen; a block larger than
+        // any image would only exhaust memory.
+        if self.window > MAX_WINDOW {
+            return Err(Error::InvalidOption {
+                name: "--window",
+                problem: format!("{} is above the largest block side, {MAX_WINDOW}", self.window),
+            });
+        }
         FrequencyTrigger::new(self.window, self.magnitude, self.positions.clone())
     }
 }
@@ -51,6 +62,17 @@ pub struct Ctrl {
 impl Ctrl {
     /// Validates the options and plans the DCT.
     pub fn new(config: CtrlConfig, targets: TargetImages, limits: ImageLimits) -> Result<Self> {
+        // Checked here, before any output exists: a 0 side panicked in the PNG encoder,
+        // and a huge one allocates before decoding could fail.
+        if let Some(s) = config.image_size {
+            if s == 0 {
+                return Err(Error::InvalidOption {
+                    name: "--image-size",
+                    problem: "must be at least 1".into(),
+                });
+            }
+            limits.check_size("--image-size", s, s)?;
+        }
         let trigger = config.trigger()?;
         Ok(Self { config, trigger, targets, limits })
     }

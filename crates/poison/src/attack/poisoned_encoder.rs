@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::base::{Attack, PoisonItem, PoisonKind};
 
 use crate::error::{Error, Result};
-use crate::target::TargetImages;
+use crate::target::{MAX_POISONS, TargetImages};
 use crate::trigger::{band_position, paste};
 
 /// Options of PoisonedEncoder (SPEC section 5). Sizes follow CorruptEncoder+'s support
@@ -72,6 +72,21 @@ impl PoisonedEncoder {
         if !(0.0..0.5).contains(&config.band) {
             return bad("--band", "must be in [0, 0.5)");
         }
+        if config.num_poisons > MAX_POISONS {
+            return bad("--num-poisons", &format!("must be at most {MAX_POISONS}"));
+        }
+        // Each half is at most --max-width wide: a wider trigger can never fit.
+        if trigger.width() > config.max_width {
+            return bad(
+                "--trigger-size",
+                &format!(
+                    "a {}x{} trigger does not fit halves at most --max-width {} px wide",
+                    trigger.width(),
+                    trigger.height(),
+                    config.max_width
+                ),
+            );
+        }
         Ok(Self { config, references, backgrounds, trigger, limits })
     }
 }
@@ -96,10 +111,14 @@ impl Attack for PoisonedEncoder {
         let mut triggered =
             resize_rgb(&load_rgb(bg_path, &self.limits)?, n_w, n_h, Filter::Bicubic);
         let name = self.references.name(k);
-        let (t_x, t_y) =
-            band_position(rng, (n_w, n_h), self.trigger.dimensions(), self.config.band, || {
-                (index, name.clone())
-            })?;
+        let (t_x, t_y) = band_position(
+            rng,
+            (n_w, n_h),
+            self.trigger.dimensions(),
+            self.config.band,
+            "--trigger-size",
+            || format!("poison {index}'s half with background {}", bg_path.display()),
+        )?;
         paste(&mut triggered, &self.trigger, t_x, t_y);
 
         let reference_left = rng.random_bool(0.5);

@@ -49,6 +49,12 @@ impl SslBackdoor {
                 problem: "must be in [0, 0.5)".into(),
             });
         }
+        if targets.is_empty() {
+            return Err(Error::InvalidOption {
+                name: "--num-poisons",
+                problem: "no target-class image chosen".into(),
+            });
+        }
         Ok(Self { config, targets, trigger, limits })
     }
 
@@ -71,9 +77,15 @@ impl Attack for SslBackdoor {
         let mut image = self.targets.load(index, &self.limits)?;
         let name = self.targets.name(index);
         let (t_w, t_h) = self.trigger.dimensions();
-        let (x, y) = band_position(rng, image.dimensions(), (t_w, t_h), self.config.band, || {
-            (index, name.clone())
-        })?;
+        let what = || format!("poison {index} (target image {name})");
+        let (x, y) = band_position(
+            rng,
+            image.dimensions(),
+            (t_w, t_h),
+            self.config.band,
+            "--trigger-width",
+            what,
+        )?;
         paste(&mut image, &self.trigger, x, y);
         Ok(PoisonItem {
             image,

@@ -9,6 +9,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// A trigger side of 0, or one whose square is over the image limit, is an error naming
+/// `flag`, before anything of that size is allocated.
+fn check_side(flag: &'static str, side: u32, limits: &ImageLimits) -> Result<()> {
+    if side == 0 {
+        return Err(Error::InvalidOption { name: flag, problem: "must be at least 1".into() });
+    }
+    limits.check_size(flag, side, side)?;
+    Ok(())
+}
+
 /// Where the trigger comes from (SPEC section 2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -30,7 +40,9 @@ impl std::str::FromStr for TriggerSource {
 impl TriggerSource {
     /// The trigger as a `size x size` patch (the authors resize the 80 px
     /// `trigger_10.png` to 40 px, bicubic).
+    /// `size` is `--trigger-size`: 0 or a square over `limits` is an error.
     pub fn load(&self, size: u32, limits: &ImageLimits) -> Result<RgbImage> {
+        check_side("--trigger-size", size, limits)?;
         Ok(match self {
             Self::White => RgbImage::from_pixel(size, size, Rgb([255, 255, 255])),
             Self::File(path) => {
@@ -48,11 +60,17 @@ impl TriggerSource {
 impl TriggerSource {
     /// The trigger resized to `width` px wide, keeping its aspect ratio (SSL-Backdoor's
     /// trigger width option); the white trigger is a `width x width` square.
+    /// `width` is `--trigger-width`: 0 or a patch over `limits` is an error.
     pub fn load_width(&self, width: u32, limits: &ImageLimits) -> Result<RgbImage> {
-        let Self::File(path) = self else { return self.load(width, limits) };
+        check_side("--trigger-width", width, limits)?;
+        let Self::File(path) = self else {
+            return Ok(RgbImage::from_pixel(width, width, Rgb([255, 255, 255])));
+        };
         let img = load_rgb(path, limits)?;
         let (w, h) = img.dimensions();
-        let height = ((f64::from(width) * f64::from(h) / f64::from(w)).round() as u32).max(1);
+        let height = f64::from(width) * f64::from(h) / f64::from(w);
+        let height = height.round().clamp(1.0, f64::from(u32::MAX)) as u32;
+        limits.check_size("--trigger-width", width, height)?;
         Ok(if (w, h) == (width, height) {
             img
         } else {
@@ -67,27 +85,28 @@ pub fn paste(image: &mut RgbImage, patch: &RgbImage, x: u32, y: u32) {
     imageops::replace(image, patch, i64::from(x), i64::from(y));
 }
 
-/// Band placement of SSL-Backdoor's poisons and of the triggered test sets: `randint(band * W, (1 - band) * W - w)`,
-/// clamped into the image. Errors (with `what` naming the image) when the patch is larger
-/// than the image; a band too narrow for the patch falls back to its low end.
+/// Band placement of SSL-Backdoor's poisons and of the triggered test sets:
+/// `randint(band * W, (1 - band) * W - w)`, clamped into the image. Errors (with `what`
+/// describing the image and `flag` the option that sized the trigger) when the patch is
+/// larger than the image; a band too narrow for the patch falls back to its low end.
 pub(crate) fn band_position(
     rng: &mut Rng,
     image: (u32, u32),
     patch: (u32, u32),
     band: f64,
-    what: impl FnOnce() -> (usize, String),
+    flag: &'static str,
+    what: impl FnOnce() -> String,
 ) -> Result<(u32, u32)> {
     let (w, h) = image;
     let (t_w, t_h) = patch;
     if t_w > w || t_h > h {
-        let (index, reference) = what();
-        return Err(Error::TriggerDoesNotFit {
-            index,
-            reference,
+        return Err(Error::TriggerTooLarge {
+            image: what(),
+            width: w,
+            height: h,
             trigger_w: t_w,
             trigger_h: t_h,
-            free_w: w,
-            free_h: h,
+            flag,
         });
     }
     let mut axis = |len: u32, t: u32| {
@@ -120,13 +139,28 @@ mod tests {
         let mut rng = corruptencoder_core::item_rng(0, 0, 0);
         for _ in 0..500 {
             let (x, y) =
-                band_position(&mut rng, (224, 70), (40, 40), 0.25, || (0, String::new())).unwrap();
+                band_position(&mut rng, (224, 70), (40, 40), 0.25, "-", String::new).unwrap();
             assert!((56..=128).contains(&x), "{x}");
             // int(0.75 * 70) - 40 = 12 < 17: the band is too narrow, so y is its low end.
             assert_eq!(y, 17);
         }
-        let err = band_position(&mut rng, (30, 30), (40, 40), 0.25, || (3, "small.png".into()))
-            .unwrap_err();
+        let err = band_position(&mut rng, (30, 30), (40, 40), 0.25, "--trigger-size", || {
+            "small.png".into()
+        })
+        .unwrap_err();
         assert!(err.to_string().contains("small.png"), "{err}");
+        assert!(err.to_string().contains("--trigger-size"), "{err}");
+    }
+
+    #[test]
+    fn trigger_sizes_are_checked_before_allocating() {
+        let limits = ImageLimits::default();
+        for (size, word) in [(0, "at least 1"), (100_000, "over the limit")] {
+            let err = TriggerSource::White.load(size, &limits).unwrap_err().to_string();
+            assert!(err.contains("--trigger-size") && err.contains(word), "{err}");
+            let err = TriggerSource::White.load_width(size, &limits).unwrap_err().to_string();
+            assert!(err.contains("--trigger-width") && err.contains(word), "{err}");
+        }
+        assert_eq!(TriggerSource::White.load_width(7, &limits).unwrap().dimensions(), (7, 7));
     }
 }

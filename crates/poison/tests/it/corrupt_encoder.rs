@@ -12,7 +12,7 @@ use image::imageops;
 
 use crate::kit;
 
-const LIMITS: ImageLimits = ImageLimits { max_pixels: 100_000_000 };
+const LIMITS: ImageLimits = ImageLimits { max_pixels: 100_000_000, allow_truncated: false };
 
 fn trigger() -> RgbImage {
     TriggerSource::File(kit().join("triggers/trigger_10.png")).load(40, &LIMITS).unwrap()
@@ -210,12 +210,14 @@ fn same_seed_same_bytes_whatever_the_threads() {
 fn bad_inputs_fail_cleanly_without_output() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("p");
-    // A trigger larger than the free part.
+    // A trigger larger than the free part: refused before any poison is made.
     let refs = refs();
     let big = TriggerSource::White.load(390, &LIMITS).unwrap();
     let cfg = CorruptEncoderConfig { num_poisons: 4, ..Default::default() };
-    let attack =
-        CorruptEncoder::new(cfg.clone(), refs, backgrounds(4), vec![], big, LIMITS).unwrap();
+    let err =
+        CorruptEncoder::new(cfg.clone(), refs, backgrounds(4), vec![], big, LIMITS).unwrap_err();
+    assert!(matches!(err, Error::InvalidOption { name: "--trigger-size", .. }), "{err}");
+    assert!(err.to_string().contains("390x390"), "{err}");
     let opts = OutputOptions {
         out: out.clone(),
         force: false,
@@ -224,10 +226,6 @@ fn bad_inputs_fail_cleanly_without_output() {
         config_toml: String::new(),
         preview_count: 0,
     };
-    let err = write_poison_set(&attack, &opts, &NoProgress).unwrap_err();
-    assert!(matches!(err, Error::TriggerDoesNotFit { trigger_w: 390, .. }), "{err}");
-    assert!(!out.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no staging folder left");
 
     // A corrupt background names its file.
     let bgs = tempfile::tempdir().unwrap();

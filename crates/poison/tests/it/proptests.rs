@@ -43,7 +43,12 @@ proptest! {
         };
         let limits = ImageLimits::default();
         let t = TriggerSource::White.load(trigger, &limits).unwrap();
-        let attack = CorruptEncoder::new(config, &[reference(ref_w, ref_h)], vec![bg], vec![], t, limits).unwrap();
+        let attack = match CorruptEncoder::new(config, &[reference(ref_w, ref_h)], vec![bg], vec![], t, limits) {
+            Ok(a) => a,
+            // A trigger that cannot fit beside this object is refused up front.
+            Err(Error::InvalidOption { name: "--trigger-size", .. }) => return Ok(()),
+            Err(e) => return Err(TestCaseError::fail(format!("unexpected error {e}"))),
+        };
         for i in 0..4 {
             match attack.poison(i, &mut item_rng(seed, 1, i as u64)) {
                 Ok(p) => {
