@@ -80,10 +80,20 @@ pub fn extract_features(
     limits: &ImageLimits,
     progress: &dyn Progress,
 ) -> Result<ExtractedFeatures> {
+    // Checked before any image is read: a 0 crop used to panic deep in normalisation and
+    // a 0 batch was quietly taken as 1.
+    if transform.crop == 0 {
+        return Err(Error::Config("--crop must be at least 1".into()));
+    }
+    if batch == 0 {
+        return Err(Error::Config("--batch-size must be at least 1".into()));
+    }
+    limits.check_size("--crop", transform.crop, transform.crop)?;
+    // Resizing makes the shorter side this long: at least a square of it is allocated.
+    limits.check_size("--resize", transform.resize, transform.resize)?;
     if ds.is_empty() {
         return Err(Error::EmptyDataset { path: ds.path().to_path_buf() });
     }
-    let batch = batch.max(1);
     let side = transform.crop as usize;
     let mut out = ExtractedFeatures { values: Vec::new(), dim: 0, labels: Vec::new() };
     progress.start("features", ds.len() as u64);

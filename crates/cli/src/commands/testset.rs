@@ -82,7 +82,7 @@ struct Resolved<'a> {
 
 pub(crate) fn run(args: TestsetArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     corruptencoder_core::OutputDir::check(&args.out, args.force)?;
-    let limits = ImageLimits { max_pixels: (args.max_megapixels * 1e6) as u64 };
+    let limits = ImageLimits::from_megapixels(args.max_megapixels)?;
     let config = TestSetConfig {
         resize: (args.resize > 0).then_some(args.resize),
         crop: args.crop,

@@ -113,7 +113,75 @@ fn expand_ratios((min, max, step): (f64, f64, f64)) -> Vec<f64> {
     (0..=n).map(|k| min + k as f64 * step).collect()
 }
 
+/// Longest background side the sweep and heatmap accept: the offset search allocates per
+/// pixel of it, so a slip such as `--object 100000x100000` must not reach it.
+const MAX_SIDE: u32 = 65_536;
+/// Most heatmap cells (each thread keeps a 64-bit count per cell).
+const MAX_CELLS: u64 = 4_000_000;
+
+/// Checks every flag before any work or output (the sweep would otherwise run on
+/// nonsense, or allocate for it).
+fn validate(args: &TheoryArgs) -> anyhow::Result<()> {
+    if args.trigger == 0 {
+        bail!("--trigger must be at least 1 pixel");
+    }
+    if args.reference.is_none() && (args.object.0 == 0 || args.object.1 == 0) {
+        bail!("--object {}x{}: both sides must be at least 1 pixel", args.object.0, args.object.1);
+    }
+    if args.reference.is_some() && args.max_size < 2 {
+        bail!("--max-size must be at least 2");
+    }
+    if args.samples == 0 {
+        bail!("--samples must be at least 1");
+    }
+    if !(args.object_fraction > 0.0 && args.object_fraction <= 1.0) {
+        bail!("--object-fraction {} must be in (0, 1]", args.object_fraction);
+    }
+    if let Some(p) = args.positions.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+        bail!("--positions: {p} is not a fraction in [0, 1]");
+    }
+    if args.square_size == Some(0) {
+        bail!("--square-size must be at least 1");
+    }
+    if args.heatmap_stride == 0 {
+        bail!("--heatmap-stride must be at least 1");
+    }
+    Ok(())
+}
+
+/// The largest scene of the sweep for `object` must stay within [`MAX_SIDE`], and its
+/// heatmap within [`MAX_CELLS`].
+fn check_scene(args: &TheoryArgs, cfg: &SweepConfig, object: &Object) -> anyhow::Result<()> {
+    let (w, h) = object.size;
+    let (along, across) = if cfg.layout.is_horizontal() { (w, h) } else { (h, w) };
+    let max_ratio = cfg.ratios.iter().copied().fold(0.0, f64::max);
+    let longest = max_ratio * f64::from(along);
+    let what = match &object.name {
+        Some(name) => format!("reference {name} ({w}x{h})"),
+        None => format!("--object {w}x{h}"),
+    };
+    if longest > f64::from(MAX_SIDE) || across > MAX_SIDE {
+        bail!(
+            "{what} at --ratios up to {max_ratio} makes {longest:.0}x{across} px backgrounds, \
+             over the {MAX_SIDE} px the calculator handles; use a smaller object or ratio"
+        );
+    }
+    let cells = |side: f64| {
+        (side - f64::from(args.trigger)).max(0.0) / f64::from(args.heatmap_stride) + 2.0
+    };
+    let n = cells(longest) * cells(f64::from(across));
+    if n > MAX_CELLS as f64 {
+        bail!(
+            "{what} at --heatmap-stride {} needs {n:.0} heatmap cells, over {MAX_CELLS}; use a \
+             larger --heatmap-stride",
+            args.heatmap_stride
+        );
+    }
+    Ok(())
+}
+
 pub(crate) fn run(args: TheoryArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    validate(&args)?;
     let ratios = expand_ratios(args.ratios);
     let layout = match args.layout {
         LayoutArg::Left => Layout::Left,
@@ -196,6 +264,9 @@ fn go<S: PairSampler>(
     sampler: &S,
     ui: &Ui,
 ) -> anyhow::Result<ExitCode> {
+    for object in objects {
+        check_scene(args, cfg, object)?;
+    }
     println!(
         "trigger {}, layout {:?}, crops {:?}, {} pairs per estimate, object view = object box \
          covers >= {} of the view, seed {}",

@@ -1,4 +1,5 @@
 //! End-to-end tests of the `corruptencoder` binary in temporary folders.
+mod bad_input;
 mod baselines;
 mod experiment;
 mod poison;

@@ -34,7 +34,9 @@ fn poison_writes_the_output_folder_and_refuses_to_overwrite() {
     let k = kit().canonicalize().unwrap();
     let k = k.to_str().unwrap();
     let clean = dir.path().join("clean.txt");
-    fs_err::write(&clean, "/data/a.JPEG 3\n/data/b.JPEG 7\n").unwrap();
+    // As many clean images as poisons at least: more poisons than clean images is refused.
+    fs_err::write(&clean, "/data/a.JPEG 3\n/data/b.JPEG 7\n/d/c 0\n/d/d 0\n/d/e 0\n/d/f 0\n")
+        .unwrap();
     let extra = ["--seed", "3", "--clean-list", clean.to_str().unwrap(), "-q"];
     let args = poison_args(k, "out", &extra);
     let o = run(dir.path(), &args_ref(&args));
@@ -59,7 +61,7 @@ fn poison_writes_the_output_folder_and_refuses_to_overwrite() {
     let list = fs_err::read_to_string(out.join("filelist.txt")).unwrap();
     let lines: Vec<_> = list.lines().collect();
     assert_eq!(lines[..2], ["/data/a.JPEG 3", "/data/b.JPEG 7"]);
-    assert_eq!(lines.len(), 8);
+    assert_eq!(lines.len(), 12);
     let config: toml::Table =
         fs_err::read_to_string(out.join("config.toml")).unwrap().parse().unwrap();
     assert_eq!(config["seed"].as_integer(), Some(3));

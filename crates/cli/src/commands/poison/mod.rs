@@ -86,7 +86,7 @@ fn budget(req: &Request) -> anyhow::Result<usize> {
 
 /// The attack's inputs; target images come from a folder or from one class of a dataset.
 fn load_inputs(req: &Request, poisons: usize) -> anyhow::Result<AttackInputs> {
-    let limits = req.common.limits();
+    let limits = req.common.limits()?;
     let Some((path, class)) = &req.target_dataset else {
         return Ok(req.attack.load_inputs(&req.sources, &limits)?);
     };

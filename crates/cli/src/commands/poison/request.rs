@@ -41,7 +41,9 @@ pub(crate) struct CommonArgs {
 }
 
 impl CommonArgs {
-    pub(crate) fn limits(&self) -> ImageLimits {
-        ImageLimits { max_pixels: (self.max_megapixels * 1e6) as u64 }
+    /// The image limits; a `--max-megapixels` that is not a positive number is an error
+    /// (`nan` used to become 0).
+    pub(crate) fn limits(&self) -> corruptencoder_data::Result<ImageLimits> {
+        ImageLimits::from_megapixels(self.max_megapixels)
     }
 }

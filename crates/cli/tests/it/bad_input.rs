@@ -1,0 +1,466 @@
+//! Bad input to every command, as a new user would give it: each case must fail with a
+//! non-zero exit, a message naming the flag or file (and the problem), no panic, and no
+//! output left behind. Fixtures (tiny images, truncated files, junk) are generated.
+use std::path::{Path, PathBuf};
+
+use image::{Rgb, RgbImage};
+
+use crate::{kit, run, stderr};
+
+/// One bad invocation: `args` (split on spaces, with `{k}` the kit and `{f}` the fixtures),
+/// the exit code, text the error must contain (`a|b`: either), and text it must not.
+struct Case {
+    args: &'static str,
+    code: i32,
+    needles: &'static [&'static str],
+    absent: &'static [&'static str],
+}
+
+const fn case(args: &'static str, needles: &'static [&'static str]) -> Case {
+    Case { args, code: 1, needles, absent: &[] }
+}
+
+/// A flag clap itself refuses (exit code 2).
+const fn clap(args: &'static str, needles: &'static [&'static str]) -> Case {
+    Case { args, code: 2, needles, absent: &[] }
+}
+
+const CE: &str = "poison corruptencoder --references {k}/references/hunting-dog --backgrounds \
+                  {k}/backgrounds --trigger {k}/triggers/trigger_10.png --num-poisons 4 -o out";
+const SSL: &str = "poison ssl-backdoor --target-images {f}/img --trigger \
+                   {k}/triggers/trigger_10.png --trigger-width 20 --num-poisons 2 -o out";
+const CTRL: &str = "poison ctrl --target-images {f}/img --num-poisons 2 -o out";
+/// The target-class images from a labelled dataset instead of a folder.
+const CTRLD: &str = "poison ctrl --num-poisons 2 -o out";
+const SSLD: &str = "poison ssl-backdoor --trigger white --num-poisons 2 -o out";
+const PE: &str = "poison poisoned-encoder --references {f}/img --backgrounds {f}/img --trigger \
+                  white --trigger-size 8 --num-poisons 2 -o out";
+const CC: &str = "poison clip-carlini --images {f}/img --trigger white --num-poisons 2 -o out";
+const CCE: &str = "poison clip-corruptencoder --references {k}/references/hunting-dog \
+                   --backgrounds {f}/img --trigger white --num-poisons 2 -o out";
+const TS: &str = "testset --dataset {f}/test_batch.bin --resize 0 --crop 32 --trigger white \
+                  --trigger-size 8 -o out";
+const TH: &str = "theory --samples 2000";
+const PT: &str = "pretrain --data {f}/data_batch_1.bin --out out --method simclr --arch \
+                  small-cnn --width 4 --image-size 16 --batch-size 8 --epochs 1";
+const EV: &str = "eval --encoder {f}/enc/encoder.safetensors --train {f}/data_batch_1.bin \
+                  --test {f}/test_batch.bin --resize 0 --crop 16 --epochs 1 --json out.json";
+const EX: &str = "experiment --out out";
+
+/// Every case: `(base command, extra flags, expectation)`.
+fn cases() -> Vec<(&'static str, Case)> {
+    vec![
+        // poison corruptencoder
+        (CE, case("--trigger-size 0", &["--trigger-size", "at least 1"])),
+        (CE, case("--trigger-size 100000", &["--trigger-size", "100000x100000", "limit"])),
+        (CE, case("--trigger white --trigger-size 100000", &["--trigger-size", "limit"])),
+        (CE, case("--trigger-size 390", &["--trigger-size", "does not fit"])),
+        (CE, case("--num-poisons 0", &["--num-poisons", "empty"])),
+        (
+            CE,
+            case("--num-poisons 1.5 --clean-list {f}/clean10.txt", &["--num-poisons", "at most 1"]),
+        ),
+        (CE, case("--num-poisons 1e12 --clean-list {f}/clean10.txt", &["--num-poisons"])),
+        (
+            CE,
+            case("--num-poisons 11 --clean-list {f}/clean10.txt", &["--num-poisons", "10 images"]),
+        ),
+        (CE, case("--num-poisons 20000000", &["--num-poisons", "10000000"])),
+        (CE, case("--num-poisons 0.5", &["--num-poisons", "--clean-list"])),
+        (
+            CE,
+            case(
+                "--num-poisons 0.01 --clean-list {f}/clean10.txt",
+                &["--num-poisons", "rounds to 0"],
+            ),
+        ),
+        (CE, clap("--num-poisons lots", &["--num-poisons", "lots"])),
+        (CE, case("--area-ratio 1", &["--area-ratio"])),
+        (CE, case("--area-ratio nan", &["--area-ratio"])),
+        (CE, case("--area-ratio 1000000", &["--area-ratio", "limit"])),
+        (CE, clap("--area-ratio big", &["--area-ratio"])),
+        (CE, case("--max-size 1", &["--max-size"])),
+        (CE, case("--object-marginal 0.5", &["--object-marginal"])),
+        (CE, case("--trigger-marginal 1", &["--trigger-marginal"])),
+        (CE, case("--support-ratio 2", &["--support-ratio"])),
+        (CE, case("--support-ratio 0.5", &["--support-images"])),
+        (CE, case("--support-ratio 0.5 --support-images {f}/empty", &["empty"])),
+        (CE, case("--support-ratio 0.5 --support-images {f}/cut", &["cut.jpg", "FFD9"])),
+        (CE, clap("--layouts diagonal", &["--layouts", "diagonal"])),
+        (CE, case("--references {f}/empty", &["empty", "no reference"])),
+        (CE, case("--references {f}/nowhere", &["nowhere"])),
+        (CE, case("--references {f}/cutref", &["dog.jpg", "truncated"])),
+        (CE, case("--references {f}/badjson", &["a.json"])),
+        (CE, case("--backgrounds {f}/empty", &["empty", "background"])),
+        (CE, case("--backgrounds {f}/cut", &["cut.jpg", "FFD9"])),
+        (CE, case("--backgrounds {f}/noend", &["noend.png", "IEND"])),
+        (CE, case("--backgrounds {f}/junk", &["junk.png"])),
+        (CE, case("--trigger {f}/cut/cut.jpg", &["cut.jpg", "truncated"])),
+        (CE, case("--trigger {f}/nowhere.png", &["nowhere.png"])),
+        (CE, case("--trigger {f}/bomb/bomb.png", &["bomb.png", "100000x100000"])),
+        (CE, case("--clean-list {f}/badlist.txt", &["badlist.txt", "line 2"])),
+        (CE, case("--clean-list {f}/nowhere.txt", &["nowhere.txt"])),
+        // poison ssl-backdoor
+        (SSL, case("--trigger-width 0", &["--trigger-width", "at least 1"])),
+        (SSL, case("--trigger-width 100000", &["--trigger-width", "limit"])),
+        (SSL, case("--trigger-width 100", &["--trigger-width", "larger than"])),
+        (SSL, case("--band 0.5", &["--band"])),
+        (SSL, case("--num-poisons 5", &["5 poisons", "img"])),
+        (SSL, case("--num-poisons 0", &["--num-poisons"])),
+        (SSL, case("--target-images {f}/cut", &["cut.jpg", "FFD9"])),
+        (SSL, case("--target-images {f}/empty", &["empty"])),
+        (SSLD, clap("--dataset {f}/test_batch.bin", &["--target-class"])),
+        (SSLD, clap("--trigger-width 8", &["--target-images"])),
+        // poison ctrl
+        (CTRL, case("--image-size 0", &["--image-size", "at least 1"])),
+        (CTRL, case("--image-size 100000", &["--image-size", "limit"])),
+        (CTRL, case("--window 0", &["--window"])),
+        (CTRL, case("--window 100000000", &["--window"])),
+        (CTRL, case("--magnitude nan", &["--magnitude"])),
+        (CTRL, case("--num-poisons 1.5 --clean-list {f}/clean10.txt", &["--num-poisons"])),
+        (CTRL, case("--target-images {f}/noend", &["noend.png", "IEND"])),
+        (CTRLD, case("--dataset {f}/test_batch.bin --target-class 99", &["99"])),
+        (CTRLD, case("--dataset {f}/short.bin --target-class 0", &["short.bin"])),
+        (
+            CTRLD,
+            case("--dataset {f}/test_batch.bin --target-class 0 --num-poisons 5", &["5 poisons"]),
+        ),
+        // poison poisoned-encoder
+        (PE, case("--trigger-size 0", &["--trigger-size"])),
+        (PE, case("--trigger-size 100000", &["--trigger-size", "limit"])),
+        (PE, case("--trigger-size 500", &["--trigger-size", "--max-width"])),
+        (PE, case("--max-width 0", &["--max-width"])),
+        (PE, case("--band=-0.1", &["--band"])),
+        (PE, case("--references {f}/empty", &["--references"])),
+        (PE, case("--backgrounds {f}/empty", &["--backgrounds"])),
+        (PE, case("--num-poisons 0", &["--num-poisons"])),
+        (PE, case("--backgrounds {f}/cut", &["cut.jpg"])),
+        // poison clip-carlini
+        (CC, Case { absent: &["--trigger-size"], ..case("--image-size 0", &["--image-size"]) }),
+        (CC, case("--image-size 100000", &["--image-size", "limit"])),
+        (CC, case("--trigger-size 300", &["--trigger-size", "224"])),
+        (CC, case("--trigger-size 0", &["--trigger-size"])),
+        (CC, case("--images {f}/empty", &["--images"])),
+        (CC, case("--images {f}/cut", &["cut.jpg"])),
+        (CC, case("--caption-templates {f}/nowhere.txt", &["nowhere.txt"])),
+        (CC, case("--caption-templates {f}/noclass.txt", &["noclass.txt", "{class}"])),
+        (CC, case("--num-poisons 0", &["--num-poisons"])),
+        // poison clip-corruptencoder
+        (CCE, case("--reference-ratio 2", &["--reference-ratio"])),
+        (CCE, case("--band 0.5", &["--band"])),
+        (CCE, case("--image-size 0", &["--image-size"])),
+        (CCE, case("--trigger-size 100000", &["--trigger-size"])),
+        (CCE, case("--references {f}/empty", &["empty"])),
+        (CCE, case("--reference-ratio 0 --backgrounds {f}/cut", &["cut.jpg"])),
+        // testset
+        (
+            TS,
+            Case {
+                absent: &["--area-ratio", "poison"],
+                ..case("--trigger-size 40", &["--trigger-size", "32x32"])
+            },
+        ),
+        (TS, case("--trigger-size 0", &["--trigger-size"])),
+        (TS, case("--crop 0", &["--crop"])),
+        (TS, case("--resize 16", &["--resize"])),
+        (TS, case("--resize 100000", &["--resize", "limit"])),
+        (TS, case("--band 0.5", &["--band"])),
+        (TS, case("--jpeg-quality 0", &["--jpeg-quality"])),
+        (TS, case("--dataset {f}/short.bin", &["short.bin"])),
+        (TS, case("--dataset {f}/nowhere", &["nowhere"])),
+        (TS, case("--dataset {f}/cutlist.txt", &["cut.jpg", "FFD9"])),
+        (TS, case("--max-megapixels nan", &["--max-megapixels"])),
+        (TS, case("--max-megapixels 0", &["--max-megapixels"])),
+        (TS, case("--trigger {f}/cut/cut.jpg", &["cut.jpg"])),
+        // theory
+        (TH, case("--samples 0", &["--samples"])),
+        (TH, case("--object-fraction 2", &["--object-fraction"])),
+        (TH, case("--object-fraction 0", &["--object-fraction"])),
+        (TH, case("--trigger 0", &["--trigger"])),
+        (TH, case("--positions 1.5,-1", &["--positions", "1.5"])),
+        (TH, case("--crops square --square-size 0", &["--square-size"])),
+        (TH, case("--crops square", &["--square-size"])),
+        (TH, case("--heatmap-stride 0", &["--heatmap-stride"])),
+        (TH, case("--object 0x0", &["--object", "0x0"])),
+        (TH, case("--object 100000x100000", &["--object", "100000x100000"])),
+        (TH, case("--heatmap-stride 1 --ratios 1.25:100:0.25", &["--heatmap-stride"])),
+        (TH, clap("--ratios 3:1:1", &["--ratios"])),
+        (TH, clap("--object 400", &["--object"])),
+        (TH, case("--reference {f}/empty", &["empty"])),
+        (TH, case("--reference {k}/references/hunting-dog --max-size 1", &["--max-size"])),
+        // pretrain
+        (PT, case("--data {f}/nowhere.bin", &["nowhere.bin"])),
+        (PT, case("--data {f}/short.bin", &["short.bin"])),
+        (PT, case("--data {f}/badlist.txt", &["badlist.txt"])),
+        (PT, case("--epochs 0", &["epochs"])),
+        (PT, case("--batch-size 0", &["batch size"])),
+        (PT, case("--lr nan", &["learning rate"])),
+        (PT, case("--image-size 0", &["view size"])),
+        (PT, case("--config {f}/junk.toml", &["junk.toml"])),
+        (PT, case("--device nope", &["nope"])),
+        (PT, case("--queue-size 5", &["--queue-size"])),
+        // eval
+        (EV, case("--encoder {f}/junk.safetensors", &["junk.safetensors"])),
+        (EV, case("--encoder {f}/empty.safetensors", &["empty.safetensors"])),
+        (EV, case("--encoder {f}/nowhere.safetensors", &["nowhere.safetensors"])),
+        (EV, case("--crop 0", &["--crop"])),
+        (EV, case("--batch-size 0", &["--batch-size"])),
+        (EV, case("--resize 100000", &["--resize", "limit"])),
+        (EV, case("--crop 64", &["64"])),
+        (EV, case("--train {f}/short.bin", &["short.bin"])),
+        (EV, case("--test {f}/nowhere.bin", &["nowhere.bin"])),
+        (EV, case("--test {f}/cutlist.txt", &["cut.jpg"])),
+        (EV, clap("--triggered {f}/test_batch.bin", &["--target"])),
+        (EV, clap("--classifier svm", &["--classifier"])),
+        (EV, case("--device nope", &["nope"])),
+        // experiment: files invalid under every version of the format
+        (EX, case("{f}/nowhere.toml", &["nowhere.toml"])),
+        (EX, case("{f}/junk.toml", &["junk.toml"])),
+        (EX, case("{f}/exp/nodata.toml", &["nodata.toml", "data"])),
+        (EX, case("{f}/exp/unknown.toml", &["unknown.toml", "colour"])),
+        (EX, case("{f}/exp/wrongtype.toml", &["wrongtype.toml", "seeds"])),
+        // No file is valid in both the old (`attack = "none"`) and new (`attack` left out)
+        // arm format, so these two accept either format's complaint.
+        (EX, case("{f}/exp/twins.toml", &["twins.toml", "same|attack"])),
+        (EX, case("{f}/exp/noseeds.toml", &["noseeds.toml", "seeds|attack"])),
+        // demo
+        (
+            "demo --out out",
+            Case { args: "--device nope", code: 1, needles: &["nope"], absent: &[] },
+        ),
+        ("demo", clap("--out", &["--out"])),
+        ("demo --out out", clap("--colour", &["--colour"])),
+    ]
+}
+
+/// Cases that need the lead's CLI changes (the checks exist in the libraries).
+#[test]
+#[ignore = "needs the lead's CLI change: poison's CommonArgs::limits must call \
+            ImageLimits::from_megapixels (nan becomes 0 today)"]
+fn poison_max_megapixels_nan_names_the_flag() {
+    check(&[(CE, case("--max-megapixels nan", &["--max-megapixels"]))]);
+}
+
+#[test]
+#[ignore = "needs the lead's CLI change: poison's CommonArgs::limits must call \
+            ImageLimits::from_megapixels, whose 1000 MP ceiling stops the bomb"]
+fn poison_bomb_trigger_under_a_raised_limit_is_refused() {
+    check(&[(
+        CE,
+        case("--trigger {f}/bomb/bomb.png --max-megapixels 100000", &["--max-megapixels"]),
+    )]);
+}
+
+#[test]
+#[ignore = "needs the lead's CLI change: eval must check --target against the classes \
+            before extracting features (today it fails only after training the probe)"]
+fn eval_checks_the_target_before_any_work() {
+    let started = std::time::Instant::now();
+    check(&[(EV, case("--triggered {f}/test_batch.bin --target 99", &["--target", "99"]))]);
+    // Without feature extraction the refusal is immediate.
+    assert!(started.elapsed().as_secs() < 2, "took {:?}", started.elapsed());
+}
+
+#[test]
+fn every_command_refuses_bad_input_cleanly() {
+    let all = cases();
+    assert!(all.len() >= 80, "{} cases", all.len());
+    let commands: std::collections::BTreeSet<String> =
+        all.iter().map(|(base, _)| base.split(' ').take(2).collect::<Vec<_>>().join(" ")).collect();
+    for c in [
+        "poison corruptencoder",
+        "poison ssl-backdoor",
+        "poison ctrl",
+        "poison poisoned-encoder",
+        "poison clip-carlini",
+        "poison clip-corruptencoder",
+    ] {
+        assert!(commands.contains(c), "no case for {c}");
+    }
+    for c in ["testset", "theory", "pretrain", "eval", "experiment", "demo"] {
+        assert!(commands.iter().any(|k| k.starts_with(c)), "no case for {c}");
+    }
+    check(&all);
+}
+
+/// Runs every case in a fresh empty folder and checks the promises.
+fn check(cases: &[(&str, Case)]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = fixtures(tmp.path());
+    let k = kit().canonicalize().unwrap();
+    let fill = |s: &str| s.replace("{k}", k.to_str().unwrap()).replace("{f}", f.to_str().unwrap());
+    let mut failures = Vec::new();
+    for (i, (base, c)) in cases.iter().enumerate() {
+        let line = format!("{base} {}", c.args);
+        let args: Vec<String> = fill(&line).split_whitespace().map(String::from).collect();
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.insert(0, "-q");
+        let cwd = tmp.path().join(format!("case{i:03}"));
+        fs_err::create_dir(&cwd).unwrap();
+        let o = run(&cwd, &args);
+        let err = stderr(&o);
+        let mut problems = Vec::new();
+        if o.status.code() != Some(c.code) {
+            problems.push(format!("exit {:?}, expected {}", o.status.code(), c.code));
+        }
+        if err.contains("panicked") {
+            problems.push("panicked".into());
+        }
+        for n in c.needles {
+            if !n.split('|').any(|alt| err.contains(&fill(alt))) {
+                problems.push(format!("no `{n}` in the message"));
+            }
+        }
+        for n in c.absent {
+            if err.contains(n) {
+                problems.push(format!("misleading `{n}` in the message"));
+            }
+        }
+        let left: Vec<_> =
+            std::fs::read_dir(&cwd).unwrap().map(|e| e.unwrap().file_name()).collect();
+        if !left.is_empty() {
+            problems.push(format!("left behind {left:?}"));
+        }
+        if !problems.is_empty() {
+            failures.push(format!("`{line}`: {}\n    stderr: {}", problems.join("; "), err.trim()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// A `w x h` PNG that is all `c`.
+fn png(path: &Path, w: u32, h: u32, c: [u8; 3]) {
+    RgbImage::from_fn(w, h, |x, y| Rgb([c[0] ^ (x as u8), c[1] ^ (y as u8), c[2]]))
+        .save(path)
+        .unwrap();
+}
+
+fn jpeg_bytes(w: u32, h: u32) -> Vec<u8> {
+    let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x * 3) as u8, (y * 5) as u8, 90]));
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&img).unwrap();
+    out
+}
+
+/// CRC-32 of PNG chunks (bitwise: fixtures only).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A valid PNG header declaring `w x h` pixels with no pixel data: a decompression bomb
+/// as far as any size check can tell.
+fn bomb(path: &Path, w: u32, h: u32) {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(13u32.to_be_bytes());
+    out.extend(&ihdr);
+    out.extend(crc32(&ihdr).to_be_bytes());
+    out.extend(0u32.to_be_bytes());
+    out.extend(b"IEND");
+    out.extend(crc32(b"IEND").to_be_bytes());
+    fs_err::write(path, out).unwrap();
+}
+
+/// `n` CIFAR-10 records of blocky images.
+fn cifar(path: &Path, n: usize) {
+    let mut bytes = Vec::with_capacity(n * 3073);
+    for i in 0..n {
+        bytes.push((i % 10) as u8);
+        bytes.extend((0..3072).map(|p| ((p / 8 + i * 37) % 251) as u8));
+    }
+    fs_err::write(path, bytes).unwrap();
+}
+
+/// Writes experiment file `name` into `dir`.
+fn experiment(dir: &Path, name: &str, text: &str) {
+    fs_err::write(dir.join(name), text).unwrap();
+}
+
+const DATA: &str = "[data]\nsource = \"synthetic\"\npretrain = 24\ndownstream_train = 12\n\
+                    downstream_test = 9\n";
+
+/// Every fixture the cases name, under `root/f`.
+fn fixtures(root: &Path) -> PathBuf {
+    let f = root.join("f");
+    for d in ["img", "empty", "cut", "noend", "junk", "cutref", "badjson", "bomb", "exp", "list"] {
+        fs_err::create_dir_all(f.join(d)).unwrap();
+    }
+    for (i, c) in [[200, 10, 10], [10, 200, 10], [10, 10, 200], [120, 120, 0]].iter().enumerate() {
+        png(&f.join(format!("img/{i}.png")), 64, 64, *c);
+    }
+    let jpeg = jpeg_bytes(64, 48);
+    let cut = &jpeg[..jpeg.len() * 2 / 5];
+    fs_err::write(f.join("cut/cut.jpg"), cut).unwrap();
+    fs_err::write(f.join("cutref/dog.jpg"), cut).unwrap();
+    png(&f.join("noend/whole.png"), 64, 64, [1, 2, 3]);
+    let whole = fs_err::read(f.join("noend/whole.png")).unwrap();
+    fs_err::remove_file(f.join("noend/whole.png")).unwrap();
+    fs_err::write(f.join("noend/noend.png"), &whole[..whole.len() - 12]).unwrap();
+    fs_err::write(f.join("junk/junk.png"), b"this is not a picture").unwrap();
+    png(&f.join("badjson/a.png"), 64, 64, [5, 6, 7]);
+    fs_err::write(f.join("badjson/a.json"), b"{\"shapes\": [oops").unwrap();
+    bomb(&f.join("bomb/bomb.png"), 100_000, 100_000);
+    let clean: String = (0..10).map(|i| format!("/data/{i}.JPEG {i}\n")).collect();
+    fs_err::write(f.join("clean10.txt"), clean).unwrap();
+    fs_err::write(f.join("badlist.txt"), "/data/a.JPEG 1\nno label here\n").unwrap();
+    fs_err::write(f.join("noclass.txt"), "a photo of a dog\n").unwrap();
+    fs_err::write(f.join("cut.jpg"), cut).unwrap();
+    fs_err::write(f.join("cutlist.txt"), format!("{} 0\n", f.join("cut.jpg").display())).unwrap();
+    cifar(&f.join("data_batch_1.bin"), 16);
+    cifar(&f.join("test_batch.bin"), 10);
+    fs_err::write(f.join("short.bin"), vec![3u8; 1000]).unwrap();
+    fs_err::write(f.join("junk.toml"), b"\x00\x01 not [toml").unwrap();
+    fs_err::write(f.join("junk.safetensors"), b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":1}junk")
+        .unwrap();
+    fs_err::write(f.join("empty.safetensors"), b"").unwrap();
+    // Parse errors come before missing-field errors, so these files hold nothing else.
+    let exp = f.join("exp");
+    experiment(&exp, "nodata.toml", "name = \"x\"\n");
+    experiment(&exp, "unknown.toml", "name = \"x\"\ncolour = 3\n");
+    experiment(&exp, "wrongtype.toml", "name = \"x\"\nseeds = \"zero\"\n");
+    let arm = |name: &str| format!("[[arms]]\nname = \"{name}\"\nattack = \"none\"\n");
+    experiment(&exp, "twins.toml", &format!("name = \"x\"\n{DATA}{}{}", arm("same"), arm("same")));
+    experiment(&exp, "noseeds.toml", &format!("name = \"x\"\nseeds = []\n{DATA}{}", arm("a")));
+    // A real (tiny) encoder for the eval cases that must get past loading it.
+    let o = run(
+        &f,
+        &[
+            "-q",
+            "pretrain",
+            "--data",
+            "data_batch_1.bin",
+            "--method",
+            "simclr",
+            "--arch",
+            "small-cnn",
+            "--width",
+            "4",
+            "--image-size",
+            "16",
+            "--batch-size",
+            "8",
+            "--epochs",
+            "1",
+            "--out",
+            "enc",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    f
+}
