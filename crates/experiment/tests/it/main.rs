@@ -307,3 +307,6 @@ fn every_preset_in_configs_parses_and_validates() {
     }
     assert!(checked >= 4, "only {checked} presets found in {}", dir.display());
 }
+
+// Property tests of the experiment-file parser.
+mod fuzz;
