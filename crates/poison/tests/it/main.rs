@@ -3,6 +3,7 @@ mod baselines;
 mod clip;
 mod corrupt_encoder;
 mod ctrl;
+mod golden;
 mod proptests;
 mod testset;
 
