@@ -46,7 +46,9 @@ proptest! {
 
     #[test]
     fn any_bytes_in_any_container(
-        prefix in prop::sample::select(vec![&b""[..], b"PK\x03\x04", b"\x80\x02", b"\x10\0\0\0\0\0\0\0{"]),
+        prefix in prop::sample::select(vec![
+            &b""[..], &b"PK\x03\x04"[..], &b"\x80\x02"[..], &b"\x10\0\0\0\0\0\0\0{"[..],
+        ]),
         body in prop::collection::vec(any::<u8>(), 0..400),
         name in prop::sample::select(vec!["w.safetensors", "w.pth", "w.pth.tar"]),
     ) {
