@@ -149,7 +149,13 @@ fn decode(path: &Path, limits: &ImageLimits) -> Result<image::DynamicImage> {
     let reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
         .map_err(|e| Error::Read { path: path.to_path_buf(), source: e })?;
-    let format = reader.format();
+    // Before the header is read: a file cut inside its header tables fails in the decoder
+    // with a message about Huffman tables, not about the file being cut short.
+    if !limits.allow_truncated
+        && let Completeness::Truncated(problem) = completeness(reader.format(), &bytes)
+    {
+        return Err(Error::Truncated { path: path.to_path_buf(), problem: problem.into() });
+    }
     let (width, height) = reader.into_dimensions().map_err(decode_err)?;
     if u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(Error::TooLarge {
@@ -158,11 +164,6 @@ fn decode(path: &Path, limits: &ImageLimits) -> Result<image::DynamicImage> {
             height,
             limit: limits.max_pixels,
         });
-    }
-    if !limits.allow_truncated
-        && let Completeness::Truncated(problem) = completeness(format, &bytes)
-    {
-        return Err(Error::Truncated { path: path.to_path_buf(), problem: problem.into() });
     }
     let mut reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
@@ -257,7 +258,7 @@ mod tests {
     #[test]
     fn files_cut_short_are_refused_unless_allowed() {
         let dir = tempfile::tempdir().unwrap();
-        let img = RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, y as u8 * 5, 7]));
+        let img = RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 3) as u8, (y * 5) as u8, 7]));
         let jpeg = jpeg_bytes(&img);
         let png = png_bytes(&img);
         let strict = ImageLimits::default();
@@ -272,6 +273,10 @@ mod tests {
         let err = load_rgb(&cut, &strict).unwrap_err();
         assert!(matches!(err, Error::Truncated { .. }), "{err}");
         assert!(err.to_string().contains("cut.jpg") && err.to_string().contains("FFD9"), "{err}");
+        // Cut inside the header tables: named as cut short too, not as a decoder failure.
+        fs_err::write(&cut, &jpeg[..200]).unwrap();
+        let err = load_rgb(&cut, &strict).unwrap_err();
+        assert!(matches!(err, Error::Truncated { .. }), "{err}");
         // Just the end marker missing.
         fs_err::write(&cut, &jpeg[..jpeg.len() - 2]).unwrap();
         assert!(matches!(load_rgb(&cut, &strict), Err(Error::Truncated { .. })));

@@ -65,10 +65,22 @@ fn parse(path: &Path, bytes: &[u8], ndims: usize) -> Result<(Vec<u32>, Vec<u8>)>
     let dims: Vec<u32> = (0..ndims)
         .map(|d| u32::from_be_bytes(bytes[4 + 4 * d..8 + 4 * d].try_into().expect("4 bytes")))
         .collect();
-    let want: u64 = dims.iter().map(|&d| u64::from(d)).product();
     let have = (bytes.len() - head) as u64;
-    if want != have {
-        return Err(bad(format!("header {dims:?} declares {want} data bytes, file holds {have}")));
+    // Three u32 dimensions can multiply past u64: a hostile header is an error, not an
+    // overflow.
+    let want = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d)));
+    match want {
+        Some(want) if want == have => {}
+        Some(want) => {
+            return Err(bad(format!(
+                "header {dims:?} declares {want} data bytes, file holds {have}"
+            )));
+        }
+        None => {
+            return Err(bad(format!(
+                "header {dims:?} declares more data bytes than any file holds; file holds {have}"
+            )));
+        }
     }
     Ok((dims, bytes[head..].to_vec()))
 }
@@ -87,6 +99,12 @@ impl Idx {
                     dims[0],
                     images.display()
                 ),
+            });
+        }
+        if dims[0] > 0 && (dims[1] == 0 || dims[2] == 0) {
+            return Err(Error::Invalid {
+                path: images.to_path_buf(),
+                problem: format!("images of {}x{} pixels (rows x columns)", dims[1], dims[2]),
             });
         }
         Ok(Self {
@@ -161,8 +179,19 @@ impl Dataset for Idx {
     fn label(&self, i: usize) -> i64 {
         i64::from(self.labels[i])
     }
-    fn load(&self, i: usize, _limits: &ImageLimits) -> Result<RgbImage> {
-        let n = (self.rows * self.cols) as usize;
+    fn load(&self, i: usize, limits: &ImageLimits) -> Result<RgbImage> {
+        // The header may declare one huge image; its grey bytes are in memory already, but
+        // the RGB copy would triple them.
+        let n = u64::from(self.rows) * u64::from(self.cols);
+        if n > limits.max_pixels {
+            return Err(Error::TooLarge {
+                path: self.path.clone(),
+                width: self.cols,
+                height: self.rows,
+                limit: limits.max_pixels,
+            });
+        }
+        let n = n as usize;
         let grey =
             GrayImage::from_raw(self.cols, self.rows, self.pixels[i * n..(i + 1) * n].to_vec())
                 .expect("size checked on open");

@@ -152,3 +152,33 @@ fn idx_round_trips_plain_and_gzipped() {
     assert!(err.to_string().contains("t10k-labels-idx1-ubyte"), "{err}");
     assert!(Idx::labels_path_for(Path::new("foo.bin")).is_err());
 }
+
+/// Hostile IDX headers: dimensions whose product passes u64, zero-sized images, and one
+/// image larger than the pixel limit are named errors, not overflows or huge allocations.
+#[test]
+fn idx_headers_that_lie_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, dims: &[u32], data: &[u8]| {
+        let mut bytes = vec![0, 0, 8, dims.len() as u8];
+        dims.iter().for_each(|d| bytes.extend(d.to_be_bytes()));
+        bytes.extend_from_slice(data);
+        let p = dir.path().join(name);
+        fs_err::write(&p, bytes).unwrap();
+        p
+    };
+    let labels = write("t-labels-idx1-ubyte", &[1], &[3]);
+    let images = write("t-images-idx3-ubyte", &[u32::MAX, u32::MAX, u32::MAX], &[0; 9]);
+    let err = Idx::open(&images, &labels).unwrap_err().to_string();
+    assert!(err.contains("t-images-idx3-ubyte") && err.contains("more data bytes"), "{err}");
+
+    let images = write("z-images-idx3-ubyte", &[1, 0, 5], &[]);
+    let err = Idx::open(&images, &labels).unwrap_err().to_string();
+    assert!(err.contains("z-images-idx3-ubyte") && err.contains("0x5 pixels"), "{err}");
+
+    let images = write("b-images-idx3-ubyte", &[1, 100, 100], &[9; 10_000]);
+    let ds = Idx::open(&images, &labels).unwrap();
+    let small = ImageLimits { max_pixels: 5_000, ..ImageLimits::default() };
+    let err = ds.load(0, &small).unwrap_err().to_string();
+    assert!(err.contains("b-images-idx3-ubyte") && err.contains("100x100"), "{err}");
+    assert_eq!(ds.load(0, &ImageLimits::default()).unwrap().dimensions(), (100, 100));
+}

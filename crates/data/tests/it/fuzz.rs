@@ -85,7 +85,7 @@ proptest! {
         jpeg in any::<bool>(),
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let img = RgbImage::from_fn(w, h, |x, y| Rgb([x as u8 * 7, y as u8 * 3, 50]));
+        let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x * 7) as u8, (y * 3) as u8, 50]));
         let mut bytes = if jpeg {
             let mut out = Vec::new();
             image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
@@ -193,7 +193,8 @@ proptest! {
         let dims = if small { [dims[0] % 3, dims[1] % 5, dims[2] % 5] } else { dims };
         let mut images = magic.to_vec();
         dims.iter().for_each(|d| images.extend(d.to_be_bytes()));
-        let want = dims.iter().map(|&d| d as usize).product::<usize>().min(4096);
+        // Saturating: the header may declare more than u64 holds, which the reader must refuse.
+        let want = dims.iter().fold(1usize, |a, &d| a.saturating_mul(d as usize)).min(4096);
         images.extend(if small { vec![7u8; want] } else { data.clone() });
         let mut lab = vec![0, 0, 8, 1];
         lab.extend(if small { dims[0] } else { labels }.to_be_bytes());
