@@ -64,6 +64,10 @@ pub(crate) struct TestsetArgs {
     /// Largest accepted image, in megapixels (decompression-bomb guard).
     #[arg(long, default_value_t = 100.0)]
     max_megapixels: f64,
+    /// Use images whose file ends early (a JPEG without its end marker, a PNG without
+    /// IEND) instead of refusing them; the decoder fills what is missing with grey.
+    #[arg(long)]
+    allow_truncated: bool,
     /// Threads (default: all cores). Output does not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -82,7 +86,10 @@ struct Resolved<'a> {
 
 pub(crate) fn run(args: TestsetArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     corruptencoder_core::OutputDir::check(&args.out, args.force)?;
-    let limits = ImageLimits::from_megapixels(args.max_megapixels)?;
+    let limits = ImageLimits {
+        allow_truncated: args.allow_truncated,
+        ..ImageLimits::from_megapixels(args.max_megapixels)?
+    };
     let config = TestSetConfig {
         resize: (args.resize > 0).then_some(args.resize),
         crop: args.crop,

@@ -35,6 +35,10 @@ pub(crate) struct CommonArgs {
     /// Largest accepted image, in megapixels (decompression-bomb guard).
     #[arg(long, default_value_t = 100.0)]
     pub(crate) max_megapixels: f64,
+    /// Use images whose file ends early (a JPEG without its end marker, a PNG without
+    /// IEND) instead of refusing them; the decoder fills what is missing with grey.
+    #[arg(long)]
+    pub(crate) allow_truncated: bool,
     /// Threads (default: all cores). Output does not depend on it.
     #[arg(long)]
     pub(crate) threads: Option<usize>,
@@ -44,6 +48,7 @@ impl CommonArgs {
     /// The image limits; a `--max-megapixels` that is not a positive number is an error
     /// (`nan` used to become 0).
     pub(crate) fn limits(&self) -> corruptencoder_data::Result<ImageLimits> {
-        ImageLimits::from_megapixels(self.max_megapixels)
+        let limits = ImageLimits::from_megapixels(self.max_megapixels)?;
+        Ok(ImageLimits { allow_truncated: self.allow_truncated, ..limits })
     }
 }
