@@ -46,6 +46,12 @@ const PT: &str = "pretrain --data {f}/data_batch_1.bin --out out --method simclr
 const EV: &str = "eval --encoder {f}/enc/encoder.safetensors --train {f}/data_batch_1.bin \
                   --test {f}/test_batch.bin --resize 0 --crop 16 --epochs 1 --json out.json";
 const EX: &str = "experiment --out out";
+/// Bases without their output flag, for the cases about the output path itself.
+const CTRLN: &str = "poison ctrl --target-images {f}/img --num-poisons 2";
+const TSN: &str = "testset --dataset {f}/test_batch.bin --resize 0 --crop 32 --trigger white \
+                   --trigger-size 8";
+const PTN: &str = "pretrain --data {f}/data_batch_1.bin --method simclr --arch small-cnn \
+                   --width 4 --image-size 16 --batch-size 8 --epochs 1";
 
 /// Every case: `(base command, extra flags, expectation)`.
 fn cases() -> Vec<(&'static str, Case)> {
@@ -223,6 +229,30 @@ fn cases() -> Vec<(&'static str, Case)> {
         // arm format, so these two accept either format's complaint.
         (EX, case("{f}/exp/twins.toml", &["twins.toml", "same|attack"])),
         (EX, case("{f}/exp/noseeds.toml", &["noseeds.toml", "seeds|attack"])),
+        // image limits: --max-megapixels must be a number in (0, 1000]; a bomb stays a bomb
+        (CE, case("--max-megapixels nan", &["--max-megapixels", "NaN"])),
+        (CE, case("--max-megapixels 0", &["--max-megapixels"])),
+        (CTRL, case("--max-megapixels=-1", &["--max-megapixels"])),
+        (CE, case("--trigger {f}/bomb/bomb.png --max-megapixels 100000", &["--max-megapixels"])),
+        (CE, case("--backgrounds {f}/bomb", &["bomb.png", "100000x100000"])),
+        (SSL, case("--target-images {f}/bomb", &["bomb.png", "limit"])),
+        // hostile dataset headers: named errors, not overflows or huge allocations
+        (PT, case("--data {f}/h-images-idx3-ubyte", &["h-images-idx3-ubyte", "more data bytes"])),
+        (TS, case("--dataset {f}/z-images-idx3-ubyte", &["z-images-idx3-ubyte", "0x5 pixels"])),
+        (PT, case("--batch-size 64", &["--batch-size", "16"])),
+        (PT, case("--format cifar100", &["data_batch_1.bin"])),
+        (EV, case("--triggered {f}/test_batch.bin --target 99", &["--target", "99"])),
+        // the output path: a file is not a folder, an existing output needs --force, and an
+        // unfinished run names --resume
+        (CTRLN, case("-o {f}/clean10.txt", &["clean10.txt", "not a folder"])),
+        (CTRLN, case("-o {f}/img", &["img", "--force"])),
+        (CTRLN, case("-o {f}/clean10.txt --force", &["clean10.txt", "not a folder"])),
+        (PTN, case("--out {f}/clean10.txt --force", &["clean10.txt", "not a folder"])),
+        (TSN, case("-o {f}/img", &["img", "--force"])),
+        (PTN, case("--out {f}/clean10.txt", &["clean10.txt", "not a folder"])),
+        (PTN, case("--out {f}/enc", &["enc", "--force"])),
+        (PTN, case("--out {f}/half", &["half.partial", "--resume", "--force"])),
+        (EX, case("{f}/exp/nodata.toml --out {f}/clean10.txt", &["clean10.txt|nodata.toml"])),
         // demo
         (
             "demo --out out",
@@ -231,34 +261,6 @@ fn cases() -> Vec<(&'static str, Case)> {
         ("demo", clap("--out", &["--out"])),
         ("demo --out out", clap("--colour", &["--colour"])),
     ]
-}
-
-/// Cases that need the lead's CLI changes (the checks exist in the libraries).
-#[test]
-#[ignore = "needs the lead's CLI change: poison's CommonArgs::limits must call \
-            ImageLimits::from_megapixels (nan becomes 0 today)"]
-fn poison_max_megapixels_nan_names_the_flag() {
-    check(&[(CE, case("--max-megapixels nan", &["--max-megapixels"]))]);
-}
-
-#[test]
-#[ignore = "needs the lead's CLI change: poison's CommonArgs::limits must call \
-            ImageLimits::from_megapixels, whose 1000 MP ceiling stops the bomb"]
-fn poison_bomb_trigger_under_a_raised_limit_is_refused() {
-    check(&[(
-        CE,
-        case("--trigger {f}/bomb/bomb.png --max-megapixels 100000", &["--max-megapixels"]),
-    )]);
-}
-
-#[test]
-#[ignore = "needs the lead's CLI change: eval must check --target against the classes \
-            before extracting features (today it fails only after training the probe)"]
-fn eval_checks_the_target_before_any_work() {
-    let started = std::time::Instant::now();
-    check(&[(EV, case("--triggered {f}/test_batch.bin --target 99", &["--target", "99"]))]);
-    // Without feature extraction the refusal is immediate.
-    assert!(started.elapsed().as_secs() < 2, "took {:?}", started.elapsed());
 }
 
 #[test]
@@ -289,6 +291,8 @@ fn check(cases: &[(&str, Case)]) {
     let f = fixtures(tmp.path());
     let k = kit().canonicalize().unwrap();
     let fill = |s: &str| s.replace("{k}", k.to_str().unwrap()).replace("{f}", f.to_str().unwrap());
+    // Cases that name an output among the fixtures must leave them as they were too.
+    let fixtures_before = tree(&f);
     let mut failures = Vec::new();
     for (i, (base, c)) in cases.iter().enumerate() {
         let line = format!("{base} {}", c.args);
@@ -321,6 +325,11 @@ fn check(cases: &[(&str, Case)]) {
         if !left.is_empty() {
             problems.push(format!("left behind {left:?}"));
         }
+        let fixtures_now = tree(&f);
+        if fixtures_now != fixtures_before {
+            let changed: Vec<_> = fixtures_now.symmetric_difference(&fixtures_before).collect();
+            problems.push(format!("changed the fixtures: {changed:?}"));
+        }
         if !problems.is_empty() {
             failures.push(format!("`{line}`: {}\n    stderr: {}", problems.join("; "), err.trim()));
         }
@@ -332,6 +341,43 @@ fn check(cases: &[(&str, Case)]) {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// Every path under `dir` with its size, so a case that writes or removes anything there
+/// is seen.
+fn tree(dir: &Path) -> std::collections::BTreeSet<(PathBuf, u64)> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                todo.push(e.path());
+            }
+            out.insert((e.path(), if meta.is_dir() { 0 } else { meta.len() }));
+        }
+    }
+    out
+}
+
+/// Images cut short are refused by default and used with --allow-truncated: a JPEG that
+/// lacks only its end marker decodes whole, so the flag is the user's informed choice.
+#[test]
+fn allow_truncated_lets_a_cut_image_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs_err::create_dir(dir.join("img")).unwrap();
+    let jpeg = jpeg_bytes(64, 48);
+    fs_err::write(dir.join("img/noeoi.jpg"), &jpeg[..jpeg.len() - 2]).unwrap();
+    let args = ["-q", "poison", "ctrl", "--target-images", "img", "--num-poisons", "1"];
+    let o = run(dir, &[&args[..], &["-o", "a"]].concat());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("noeoi.jpg") && stderr(&o).contains("FFD9"), "{}", stderr(&o));
+    assert!(!dir.join("a").exists());
+    let o = run(dir, &[&args[..], &["-o", "b", "--allow-truncated"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.join("b/manifest.jsonl").is_file() || dir.join("b/filelist.txt").is_file());
 }
 
 /// A `w x h` PNG that is all `c`.
@@ -387,6 +433,14 @@ fn cifar(path: &Path, n: usize) {
     fs_err::write(path, bytes).unwrap();
 }
 
+/// An unsigned-byte IDX file with header `dims` and `data`, whatever they claim.
+fn idx(path: &Path, dims: &[u32], data: &[u8]) {
+    let mut bytes = vec![0, 0, 8, dims.len() as u8];
+    dims.iter().for_each(|d| bytes.extend(d.to_be_bytes()));
+    bytes.extend_from_slice(data);
+    fs_err::write(path, bytes).unwrap();
+}
+
 /// Writes experiment file `name` into `dir`.
 fn experiment(dir: &Path, name: &str, text: &str) {
     fs_err::write(dir.join(name), text).unwrap();
@@ -425,6 +479,11 @@ fn fixtures(root: &Path) -> PathBuf {
     cifar(&f.join("data_batch_1.bin"), 16);
     cifar(&f.join("test_batch.bin"), 10);
     fs_err::write(f.join("short.bin"), vec![3u8; 1000]).unwrap();
+    idx(&f.join("h-images-idx3-ubyte"), &[u32::MAX, u32::MAX, u32::MAX], &[0; 9]);
+    idx(&f.join("h-labels-idx1-ubyte"), &[1], &[0]);
+    idx(&f.join("z-images-idx3-ubyte"), &[1, 0, 5], &[]);
+    idx(&f.join("z-labels-idx1-ubyte"), &[1], &[0]);
+    fs_err::create_dir(f.join(".half.partial")).unwrap();
     fs_err::write(f.join("junk.toml"), b"\x00\x01 not [toml").unwrap();
     fs_err::write(f.join("junk.safetensors"), b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":1}junk")
         .unwrap();
