@@ -2,6 +2,8 @@
 mod bad_input;
 mod baselines;
 mod experiment;
+#[cfg(unix)]
+mod interrupt;
 mod poison;
 mod pretrain;
 mod theory;
