@@ -5,7 +5,7 @@
 //! this hash means a change of the poisons themselves.
 //!
 //! To regenerate after an intended change of the generator (say why in the commit):
-//! `GOLDEN_PRINT=1 cargo test -p corruptencoder-poison --test it golden -- --nocapture`
+//! `GOLDEN_PRINT=1 cargo test --workspace golden -- --nocapture`
 //! prints the new hash; paste it below. The CLI gives the same manifest:
 //! `corruptencoder poison corruptencoder --references KIT/references/hunting-dog
 //! --backgrounds KIT/backgrounds --trigger KIT/triggers/trigger_10.png --num-poisons 8
