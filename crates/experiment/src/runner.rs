@@ -115,6 +115,10 @@ pub fn run_experiment(
 /// one (continuing an unfinished run of this experiment). A folder holding another
 /// experiment is refused unless `force`, and replaced only when the new one is complete.
 fn open_out(config: &ExperimentConfig, out: &Path, force: bool) -> Result<Workdir> {
+    // A file where the folder should be is named as such, whatever `force` says.
+    if out.exists() && !out.is_dir() {
+        return Err(corruptencoder_core::Error::NotAFolder { path: out.to_path_buf() }.into());
+    }
     let text = config.to_toml();
     let holds_this = |dir: &Path| {
         fs_err::read_to_string(dir.join("experiment.toml")).is_ok_and(|old| old == text)

@@ -113,7 +113,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         (SSL, case("--band 0.5", &["--band"])),
         (SSL, case("--num-poisons 5", &["5 poisons", "img"])),
         (SSL, case("--num-poisons 0", &["--num-poisons"])),
-        (SSL, case("--target-images {f}/cut", &["cut.jpg", "FFD9"])),
+        (SSL, case("--target-images {f}/cut --num-poisons 1", &["cut.jpg", "FFD9"])),
         (SSL, case("--target-images {f}/empty", &["empty"])),
         (SSLD, clap("--dataset {f}/test_batch.bin", &["--target-class"])),
         (SSLD, clap("--trigger-width 8", &["--target-images"])),
@@ -124,7 +124,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         (CTRL, case("--window 100000000", &["--window"])),
         (CTRL, case("--magnitude nan", &["--magnitude"])),
         (CTRL, case("--num-poisons 1.5 --clean-list {f}/clean10.txt", &["--num-poisons"])),
-        (CTRL, case("--target-images {f}/noend", &["noend.png", "IEND"])),
+        (CTRL, case("--target-images {f}/noend --num-poisons 1", &["noend.png", "IEND"])),
         (CTRLD, case("--dataset {f}/test_batch.bin --target-class 99", &["99"])),
         (CTRLD, case("--dataset {f}/short.bin --target-class 0", &["short.bin"])),
         (
@@ -138,7 +138,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         (PE, case("--max-width 0", &["--max-width"])),
         (PE, case("--band=-0.1", &["--band"])),
         (PE, case("--references {f}/empty", &["--references"])),
-        (PE, case("--backgrounds {f}/empty", &["--backgrounds"])),
+        (PE, case("--backgrounds {f}/empty", &["empty", "backgrounds"])),
         (PE, case("--num-poisons 0", &["--num-poisons"])),
         (PE, case("--backgrounds {f}/cut", &["cut.jpg"])),
         // poison clip-carlini
@@ -146,7 +146,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         (CC, case("--image-size 100000", &["--image-size", "limit"])),
         (CC, case("--trigger-size 300", &["--trigger-size", "224"])),
         (CC, case("--trigger-size 0", &["--trigger-size"])),
-        (CC, case("--images {f}/empty", &["--images"])),
+        (CC, case("--images {f}/empty", &["empty", "no images"])),
         (CC, case("--images {f}/cut", &["cut.jpg"])),
         (CC, case("--caption-templates {f}/nowhere.txt", &["nowhere.txt"])),
         (CC, case("--caption-templates {f}/noclass.txt", &["noclass.txt", "{class}"])),
@@ -235,7 +235,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         (CTRL, case("--max-megapixels=-1", &["--max-megapixels"])),
         (CE, case("--trigger {f}/bomb/bomb.png --max-megapixels 100000", &["--max-megapixels"])),
         (CE, case("--backgrounds {f}/bomb", &["bomb.png", "100000x100000"])),
-        (SSL, case("--target-images {f}/bomb", &["bomb.png", "limit"])),
+        (SSL, case("--target-images {f}/bomb --num-poisons 1", &["bomb.png", "limit"])),
         // hostile dataset headers: named errors, not overflows or huge allocations
         (PT, case("--data {f}/h-images-idx3-ubyte", &["h-images-idx3-ubyte", "more data bytes"])),
         (TS, case("--dataset {f}/z-images-idx3-ubyte", &["z-images-idx3-ubyte", "0x5 pixels"])),
@@ -252,7 +252,10 @@ fn cases() -> Vec<(&'static str, Case)> {
         (PTN, case("--out {f}/clean10.txt", &["clean10.txt", "not a folder"])),
         (PTN, case("--out {f}/enc", &["enc", "--force"])),
         (PTN, case("--out {f}/half", &["half.partial", "--resume", "--force"])),
-        (EX, case("{f}/exp/nodata.toml --out {f}/clean10.txt", &["clean10.txt|nodata.toml"])),
+        (
+            "experiment",
+            case("{f}/exp/ok.toml --out {f}/clean10.txt", &["clean10.txt", "not a folder"]),
+        ),
         // demo
         (
             "demo --out out",
@@ -285,6 +288,45 @@ fn every_command_refuses_bad_input_cleanly() {
     check(&all);
 }
 
+/// The base command with the case's flags: a flag the case gives replaces the base's (with
+/// its values), so each case states only what it changes and clap sees every flag once.
+fn merge(base: &str, extra: &str) -> String {
+    fn groups(s: &str) -> Vec<Vec<&str>> {
+        let mut out: Vec<Vec<&str>> = vec![Vec::new()];
+        for t in s.split_whitespace() {
+            // `-o`, `--out`: flags; `-1`, `-0.5`: values.
+            let is_flag = t
+                .strip_prefix('-')
+                .and_then(|r| r.chars().next())
+                .is_some_and(|c| c == '-' || c.is_ascii_alphabetic());
+            if is_flag {
+                out.push(Vec::new());
+            }
+            out.last_mut().unwrap().push(t);
+        }
+        out
+    }
+    fn name(group: &[&str]) -> Option<String> {
+        let first = group.first()?;
+        if !first.starts_with('-') {
+            return None;
+        }
+        let flag = first.split('=').next().unwrap();
+        Some(if flag == "-o" { "--out".into() } else { flag.into() })
+    }
+    let extra = groups(extra);
+    let replaced: Vec<String> = extra.iter().filter_map(|g| name(g)).collect();
+    let kept = groups(base).into_iter().filter(|g| name(g).is_none_or(|n| !replaced.contains(&n)));
+    kept.chain(extra).flatten().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn a_case_flag_replaces_the_base_flag() {
+    assert_eq!(merge("poison x --n 4 -o out", "--n 0"), "poison x -o out --n 0");
+    assert_eq!(merge("experiment --out out", "a.toml --out b"), "experiment a.toml --out b");
+    assert_eq!(merge("t --positions 1.5,-1 --k 2", "--k -1"), "t --positions 1.5,-1 --k -1");
+}
+
 /// Runs every case in a fresh empty folder and checks the promises.
 fn check(cases: &[(&str, Case)]) {
     let tmp = tempfile::tempdir().unwrap();
@@ -295,7 +337,7 @@ fn check(cases: &[(&str, Case)]) {
     let fixtures_before = tree(&f);
     let mut failures = Vec::new();
     for (i, (base, c)) in cases.iter().enumerate() {
-        let line = format!("{base} {}", c.args);
+        let line = merge(base, c.args);
         let args: Vec<String> = fill(&line).split_whitespace().map(String::from).collect();
         let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
         args.insert(0, "-q");
@@ -406,7 +448,7 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-/// A valid PNG header declaring `w x h` pixels with no pixel data: a decompression bomb
+/// A valid PNG header declaring `w x h` pixels with almost no pixel data: a decompression bomb
 /// as far as any size check can tell.
 fn bomb(path: &Path, w: u32, h: u32) {
     let mut ihdr = b"IHDR".to_vec();
@@ -417,6 +459,11 @@ fn bomb(path: &Path, w: u32, h: u32) {
     out.extend(13u32.to_be_bytes());
     out.extend(&ihdr);
     out.extend(crc32(&ihdr).to_be_bytes());
+    // An IDAT chunk (an empty zlib stream): decoders read the header only once they see one.
+    let idat = b"IDAT\x78\x9c\x03\x00\x00\x00\x00\x01";
+    out.extend(8u32.to_be_bytes());
+    out.extend(idat);
+    out.extend(crc32(idat).to_be_bytes());
     out.extend(0u32.to_be_bytes());
     out.extend(b"IEND");
     out.extend(crc32(b"IEND").to_be_bytes());
@@ -495,6 +542,15 @@ fn fixtures(root: &Path) -> PathBuf {
     experiment(&exp, "wrongtype.toml", "name = \"x\"\nseeds = \"zero\"\n");
     let arm = |name: &str| format!("[[arms]]\nname = \"{name}\"\nattack = \"none\"\n");
     experiment(&exp, "twins.toml", &format!("name = \"x\"\n{DATA}{}{}", arm("same"), arm("same")));
+    // Valid: only the output path is wrong.
+    experiment(
+        &exp,
+        "ok.toml",
+        &format!(
+            "name = \"x\"\n{DATA}[eval]\ntransform = {{ resize = 0, crop = 32 }}\n\
+             [[arms]]\nname = \"clean\"\n"
+        ),
+    );
     experiment(&exp, "noseeds.toml", &format!("name = \"x\"\nseeds = []\n{DATA}{}", arm("a")));
     // A real (tiny) encoder for the eval cases that must get past loading it.
     let o = run(
