@@ -340,3 +340,73 @@ fn experiment_stopped_anywhere_and_rerun_reports_the_same_results() {
     assert!(names.iter().any(|n| n == "results.json"), "{names:?}");
     assert!(names.iter().any(|n| n.ends_with("ce/seed-0/pretrain/encoder.safetensors")));
 }
+
+/// A checkpoint damaged while its run was stopped (cut short, overwritten with junk, or a
+/// header byte changed) makes `--resume` fail with the file named, or, where the damage
+/// still parses, train on: never a panic.
+#[test]
+fn resume_from_a_damaged_checkpoint_names_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    cifar(dir, 16);
+    let args = [
+        "-q",
+        "pretrain",
+        "--data",
+        "data_batch_1.bin",
+        "--method",
+        "simclr",
+        "--arch",
+        "small-cnn",
+        "--width",
+        "4",
+        "--image-size",
+        "16",
+        "--batch-size",
+        "8",
+        "--epochs",
+        "2",
+        "--out",
+        "out",
+    ];
+    // Stopped after the first epoch's checkpoint (two steps an epoch).
+    let o = run(dir, &[&args[..], &["--stop-after", "2"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let partial = dir.join(".out.partial");
+    let checkpoint = partial.join("checkpoints/epoch-0001.safetensors");
+    let good = std::fs::read(&checkpoint).unwrap();
+    let header_len = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+    let mut damaged: Vec<(&str, Vec<u8>)> = vec![
+        ("cut in half", good[..good.len() / 2].to_vec()),
+        ("junk", b"not a checkpoint at all".to_vec()),
+        ("empty", Vec::new()),
+    ];
+    for at in [0, 9, 8 + header_len / 3, 8 + header_len / 2, 8 + header_len - 2] {
+        let mut b = good.clone();
+        b[at] ^= 0x5a;
+        damaged.push(("a header byte changed", b));
+    }
+    let stopped = files(&partial, &same);
+    let resume = [&args[..], &["--resume"]].concat();
+    for (what, bytes) in damaged {
+        // The stopped run as it was, with this damage.
+        for d in [dir.join("out"), partial.clone()] {
+            if d.exists() {
+                std::fs::remove_dir_all(&d).unwrap();
+            }
+        }
+        for (rel, b) in &stopped {
+            std::fs::create_dir_all(partial.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(partial.join(rel), b).unwrap();
+        }
+        std::fs::write(&checkpoint, &bytes).unwrap();
+        let o = run(dir, &resume);
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        match o.status.code() {
+            Some(0) => {}
+            Some(1) => assert!(err.contains("epoch-0001.safetensors"), "{what}: {err}"),
+            other => panic!("{what}: exit {other:?}: {err}"),
+        }
+    }
+}
