@@ -31,5 +31,5 @@ pub use resize::{Filter, center_crop, resize_gray, resize_rgb, resize_shorter};
 mod synthetic;
 pub use synthetic::{
     LabelledImages, SYNTHETIC_LIST, SyntheticConfig, SyntheticSample, SyntheticSet, SyntheticSplit,
-    WrittenSplit, write_references,
+    SyntheticWorld, WrittenSplit, write_references,
 };

@@ -42,7 +42,13 @@ impl ExperimentConfig {
             name: "corruptencoder demo (CPU scale)".into(),
             seeds: vec![0],
             data: DataConfig::Synthetic(SyntheticData {
-                world: SyntheticConfig { classes: 10, size, reference_size: 128, seed: 0 },
+                world: SyntheticConfig {
+                    classes: 10,
+                    size,
+                    reference_size: 128,
+                    seed: 0,
+                    ..Default::default()
+                },
                 pretrain: 2000,
                 downstream_train: 1000,
                 downstream_test: 500,

@@ -44,9 +44,12 @@ fn data_settings(s: &mut Vec<Setting>, config: &ExperimentConfig, inputs: &Input
             s.push(Setting::new(
                 "data",
                 format!(
-                    "embedded synthetic world: {} texture-defined object classes, {} px images, \
-                     world seed {}",
-                    d.world.classes, d.world.size, d.world.seed
+                    "embedded synthetic world \"{}\": {} {}, {} px images, world seed {}",
+                    d.world.kind.name(),
+                    d.world.classes,
+                    d.world.kind.describe(),
+                    d.world.size,
+                    d.world.seed
                 ),
             ));
             s.push(Setting::new(

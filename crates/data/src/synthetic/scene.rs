@@ -9,14 +9,14 @@ use super::texture::{ClassTexture, TextureDraw, hsv};
 use crate::mask::{Mask, PixelBox};
 
 /// A linear-light float canvas, channels in `[0, 1]`, converted to 8 bits once at the end.
-struct Canvas {
-    w: u32,
-    h: u32,
-    px: Vec<[f32; 3]>,
+pub(crate) struct Canvas {
+    pub(crate) w: u32,
+    pub(crate) h: u32,
+    pub(crate) px: Vec<[f32; 3]>,
 }
 
 impl Canvas {
-    fn into_image(self) -> RgbImage {
+    pub(crate) fn into_image(self) -> RgbImage {
         let to8 = |v: f32| (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
         let mut img = RgbImage::new(self.w, self.h);
         for (p, c) in img.pixels_mut().zip(&self.px) {
@@ -28,10 +28,22 @@ impl Canvas {
 
 /// Background: a two-colour gradient, modulated by coarse value noise, with a few clutter
 /// patches of class-free textures. Scale-free: proportions follow the image size.
-fn paint_background(rng: &mut Rng, w: u32, h: u32) -> Canvas {
+pub(crate) fn paint_background(rng: &mut Rng, w: u32, h: u32) -> Canvas {
+    paint_background_with(rng, w, h, 2..=5, 0.5)
+}
+
+/// [`paint_background`] with `patches` clutter patches and colours of saturation up to
+/// `max_sat`.
+pub(crate) fn paint_background_with(
+    rng: &mut Rng,
+    w: u32,
+    h: u32,
+    patches: std::ops::RangeInclusive<u32>,
+    max_sat: f64,
+) -> Canvas {
     let side = w.min(h) as f32;
     let pick = |rng: &mut Rng| {
-        hsv(rng.random(), uniform(rng, 0.05, 0.5) as f32, uniform(rng, 0.3, 0.9) as f32)
+        hsv(rng.random(), uniform(rng, 0.05, max_sat) as f32, uniform(rng, 0.3, 0.9) as f32)
     };
     let (c0, c1) = (pick(rng), pick(rng));
     let dir = uniform(rng, 0.0, std::f64::consts::TAU) as f32;
@@ -49,12 +61,18 @@ fn paint_background(rng: &mut Rng, w: u32, h: u32) -> Canvas {
         }
     }
     let mut canvas = Canvas { w, h, px };
-    for _ in 0..rng.random_range(2..=5) {
+    for _ in 0..rng.random_range(patches) {
         let texture = TextureDraw::distractor(rng, w.min(h));
         let r = side * uniform(rng, 0.06, 0.16) as f32;
         let (cx, cy) = (uniform(rng, 0.0, w as f64) as f32, uniform(rng, 0.0, h as f64) as f32);
         let patch = Shape::random(rng, cx, cy, r);
-        paint_shape(&mut canvas, &patch, r, |x, y| texture.colour(x, y));
+        paint_region(
+            &mut canvas,
+            (cx, cy),
+            r,
+            |x, y| patch.contains(x, y),
+            |x, y| texture.colour(x, y),
+        );
     }
     canvas
 }
@@ -68,20 +86,21 @@ fn bilinear(lattice: &[f32], g: usize, x: f32, y: f32) -> f32 {
     top * (1.0 - fy) + bottom * fy
 }
 
-/// Paints `colour` over the pixels inside `shape` (whose outline lies within `radius` of its
-/// centre, which bounds the loop); returns the pixels painted.
-fn paint_shape(
+/// Paints `colour` over the pixels where `contains` holds; the region lies within `radius`
+/// of `centre`, which bounds the loop. Returns the pixels painted.
+pub(crate) fn paint_region(
     canvas: &mut Canvas,
-    shape: &Shape,
+    (cx, cy): (f32, f32),
     radius: f32,
+    contains: impl Fn(u32, u32) -> bool,
     mut colour: impl FnMut(f32, f32) -> [f32; 3],
 ) -> Vec<(u32, u32)> {
     let lo = |c: f32| (c - radius - 1.0).max(0.0) as u32;
     let hi = |c: f32, n: u32| ((c + radius + 1.0).max(0.0) as u32).min(n);
     let mut painted = Vec::new();
-    for y in lo(shape.cy)..hi(shape.cy, canvas.h) {
-        for x in lo(shape.cx)..hi(shape.cx, canvas.w) {
-            if shape.contains(x, y) {
+    for y in lo(cy)..hi(cy, canvas.h) {
+        for x in lo(cx)..hi(cx, canvas.w) {
+            if contains(x, y) {
                 canvas.px[(y * canvas.w + x) as usize] = colour(x as f32, y as f32);
                 painted.push((x, y));
             }
@@ -126,24 +145,38 @@ pub(crate) fn scene(
     let light = uniform(rng, 0.0, std::f64::consts::TAU) as f32;
     let (lx, ly) = (light.cos() / radius, light.sin() / radius);
     let noise = 0.03f32;
-    let painted = paint_shape(&mut canvas, &shape, radius, |x, y| {
-        let shade = 1.0 + 0.15 * ((x - cx) * lx + (y - cy) * ly);
-        let c = texture.colour(x, y);
-        std::array::from_fn(|k| c[k] * shade + noise * (2.0 * rng.random::<f32>() - 1.0))
-    });
-    let mut mask = Mask::from_fn(w, h, |_, _| false);
-    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
-    for &(x, y) in &painted {
-        mask.0.put_pixel(x, y, image::Luma([255]));
-        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    let painted = paint_region(
+        &mut canvas,
+        (cx, cy),
+        radius,
+        |x, y| shape.contains(x, y),
+        |x, y| {
+            let shade = 1.0 + 0.15 * ((x - cx) * lx + (y - cy) * ly);
+            let c = texture.colour(x, y);
+            std::array::from_fn(|k| c[k] * shade + noise * (2.0 * rng.random::<f32>() - 1.0))
+        },
+    );
+    Scene::from_painted(canvas, &painted)
+}
+
+impl Scene {
+    /// The finished picture and the mask of exactly the `painted` pixels.
+    pub(crate) fn from_painted(canvas: Canvas, painted: &[(u32, u32)]) -> Self {
+        let (w, h) = (canvas.w, canvas.h);
+        let mut mask = Mask::from_fn(w, h, |_, _| false);
+        let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+        for &(x, y) in painted {
+            mask.0.put_pixel(x, y, image::Luma([255]));
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        // An object always covers its centre pixel, so `painted` is never empty for radius >= 1.
+        let object_box = if painted.is_empty() {
+            PixelBox { x: 0, y: 0, w: 0, h: 0 }
+        } else {
+            PixelBox { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 }
+        };
+        Scene { image: canvas.into_image(), mask, object_box }
     }
-    // An object always covers its centre pixel, so `painted` is never empty for radius >= 1.
-    let object_box = if painted.is_empty() {
-        PixelBox { x: 0, y: 0, w: 0, h: 0 }
-    } else {
-        PixelBox { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 }
-    };
-    Scene { image: canvas.into_image(), mask, object_box }
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ impl Shape {
 }
 
 /// Even-odd ray casting.
-fn point_in_polygon(vertices: &[(f32, f32)], x: f32, y: f32) -> bool {
+pub(crate) fn point_in_polygon(vertices: &[(f32, f32)], x: f32, y: f32) -> bool {
     let mut inside = false;
     let mut j = vertices.len() - 1;
     for (i, &(xi, yi)) in vertices.iter().enumerate() {

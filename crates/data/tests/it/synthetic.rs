@@ -1,8 +1,8 @@
 //! The embedded synthetic image set: determinism, balance, masks, separability, output.
 use corruptencoder_core::NoProgress;
 use corruptencoder_data::{
-    ImageLimits, MaskSource, SyntheticConfig, SyntheticSet, SyntheticSplit, load_references,
-    load_rgb, write_references,
+    ImageLimits, MaskSource, SyntheticConfig, SyntheticSet, SyntheticSplit, SyntheticWorld,
+    load_references, load_rgb, write_references,
 };
 use image::RgbImage;
 
@@ -161,4 +161,111 @@ fn written_split_and_references_read_back() {
     assert_eq!(bg, s.background(1, 96, 48));
     // Only the final names remain: no temporary files.
     assert_eq!(std::fs::read_dir(dir.path().join("bg")).unwrap().count(), 2);
+}
+
+fn objects(size: u32, seed: u64) -> SyntheticSet {
+    SyntheticSet::new(SyntheticConfig {
+        kind: SyntheticWorld::Objects,
+        size,
+        seed,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn objects_world_is_deterministic_balanced_and_named() {
+    let a = objects(32, 1).labelled(SyntheticSplit::Pretrain, 45);
+    for i in [44, 0, 13] {
+        let s = objects(32, 1).sample(SyntheticSplit::Pretrain, i);
+        assert_eq!(s.image, a.images[i]);
+        assert_eq!(s.label, a.labels[i]);
+    }
+    assert_ne!(objects(32, 2).sample(SyntheticSplit::Pretrain, 0).image, a.images[0]);
+    // Not the patterns world under another name.
+    let patterns = SyntheticSet::new(SyntheticConfig { size: 32, seed: 1, ..Default::default() });
+    assert_ne!(patterns.unwrap().sample(SyntheticSplit::Pretrain, 0).image, a.images[0]);
+    let mut counts = [0usize; 10];
+    a.labels.iter().for_each(|&l| counts[l] += 1);
+    assert!(counts.iter().all(|&c| c == 4 || c == 5), "{counts:?}");
+    assert_eq!(a.class_names[3], "c03-star-stripes135");
+    assert_eq!(a.class_names[9], "c09-cross-plain");
+    let too_many =
+        SyntheticConfig { kind: SyntheticWorld::Objects, classes: 21, ..Default::default() };
+    assert!(SyntheticSet::new(too_many).is_err());
+}
+
+#[test]
+fn objects_world_masks_match_objects_at_every_size() {
+    for size in [32, 48, 64] {
+        let s = objects(size, 4);
+        for i in 0..40 {
+            let sample = s.sample(SyntheticSplit::DownstreamTrain, i);
+            assert_eq!(sample.image.dimensions(), (size, size));
+            let area = sample.mask.count() as f64 / f64::from(size * size);
+            // Circumradius 0.30..0.46 of the side; the star fills the least of its circle.
+            assert!(area > 0.06 && area < 0.7, "size {size} image {i}: area {area}");
+            // One connected object, inside the image.
+            let b = sample.mask.largest_component_box().unwrap();
+            assert!(b.x + b.w <= size && b.y + b.h <= size);
+            let in_box = |x: u32, y: u32| x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h;
+            assert!(sample.mask.0.enumerate_pixels().all(|(x, y, p)| p.0[0] == 0 || in_box(x, y)));
+        }
+        let refs = s.references(0, 2).unwrap();
+        for r in &refs {
+            assert_eq!(r.mask.largest_component_box(), Some(r.object_box));
+            assert!(r.mask.count() > 128 * 128 / 16, "{}", r.mask.count());
+        }
+        assert_eq!(s.background(3, 40, 30).dimensions(), (40, 30));
+    }
+}
+
+/// Mean chromaticity (colour with brightness divided out) of the object's pixels.
+fn object_colour(sample: &corruptencoder_data::SyntheticSample) -> [f32; 3] {
+    let mut sum = [0.0f32; 3];
+    let mut n = 0.0;
+    for (x, y, m) in sample.mask.0.enumerate_pixels() {
+        if m.0[0] > 0 {
+            let p = sample.image.get_pixel(x, y).0.map(f32::from);
+            let total = p[0] + p[1] + p[2] + 1.0;
+            (0..3).for_each(|c| sum[c] += p[c] / total);
+            n += 1.0;
+        }
+    }
+    sum.map(|v| v / n)
+}
+
+#[test]
+fn objects_world_classes_share_colour_statistics() {
+    // The patterns world's classes are told apart by colour alone; the objects world's
+    // must not be: nearest class centroid on the object's mean chromaticity stays near
+    // chance (brightness is left out: textures differ in their share of bright pixels).
+    let accuracy = |s: &SyntheticSet| {
+        let train: Vec<_> = (0..400)
+            .map(|i| s.sample(SyntheticSplit::DownstreamTrain, i))
+            .map(|x| (object_colour(&x), x.label))
+            .collect();
+        let mut centroid = [[0.0f32; 3]; 10];
+        for (f, l) in &train {
+            (0..3).for_each(|k| centroid[*l][k] += f[k] / 40.0);
+        }
+        let dist =
+            |a: &[f32; 3], b: &[f32; 3]| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f32>();
+        let correct = (0..200)
+            .map(|i| s.sample(SyntheticSplit::DownstreamTest, i))
+            .filter(|x| {
+                let f = object_colour(x);
+                let best = (0..10)
+                    .min_by(|&a, &b| dist(&f, &centroid[a]).total_cmp(&dist(&f, &centroid[b])));
+                best == Some(x.label)
+            })
+            .count();
+        correct as f64 / 200.0
+    };
+    let objects_acc = accuracy(&objects(32, 5));
+    let patterns_acc = accuracy(
+        &SyntheticSet::new(SyntheticConfig { size: 32, seed: 5, ..Default::default() }).unwrap(),
+    );
+    assert!(patterns_acc > 0.6, "patterns world by colour: {patterns_acc}");
+    assert!(objects_acc < 0.2, "objects world by colour: {objects_acc}");
 }

@@ -41,7 +41,13 @@ fn tiny() -> ExperimentConfig {
     let mut c = ExperimentConfig::demo();
     c.name = "tiny".into();
     c.data = DataConfig::Synthetic(SyntheticData {
-        world: SyntheticConfig { classes: 3, size: 16, reference_size: 48, seed: 1 },
+        world: SyntheticConfig {
+            classes: 3,
+            size: 16,
+            reference_size: 48,
+            seed: 1,
+            ..Default::default()
+        },
         pretrain: 24,
         downstream_train: 12,
         downstream_test: 9,
