@@ -35,8 +35,8 @@ pub use attack::{
     AreaRatio, Attack, AttackConfig, AttackInputs, AttackSources, BuiltAttack, ClipCarlini,
     ClipCarliniConfig, ClipCorruptEncoder, ClipCorruptEncoderConfig, CorruptEncoder,
     CorruptEncoderConfig, Ctrl, CtrlConfig, Input, Layout, Layouts, PoisonItem, PoisonKind,
-    PoisonedEncoder, PoisonedEncoderConfig, SslBackdoor, SslBackdoorConfig, make_poisons,
-    reference_objects, resized_object_size,
+    PoisonedEncoder, PoisonedEncoderConfig, SslBackdoor, SslBackdoorConfig, TriggerPlacement,
+    make_poisons, reference_objects, resized_object_size,
 };
 pub use captions::CaptionTemplates;
 // The theory's error, wrapped by ours (`Error::Layout`); `Layout` comes through `attack`.

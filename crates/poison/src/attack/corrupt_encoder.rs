@@ -13,7 +13,9 @@ use corruptencoder_theory::{OptimalRatioOptions, optimal_area_ratio};
 
 use super::base::{Attack, Layout, PoisonItem, PoisonKind};
 // The options live in their own file; re-exported so `corrupt_encoder::…Config` paths work.
-pub use super::corrupt_encoder_config::{AreaRatio, CorruptEncoderConfig, Layouts};
+pub use super::corrupt_encoder_config::{
+    AreaRatio, CorruptEncoderConfig, Layouts, TriggerPlacement,
+};
 use crate::error::{Error, Result};
 use crate::trigger::paste;
 
@@ -279,19 +281,28 @@ impl CorruptEncoder {
                 free_h,
             });
         }
-        let du = c.trigger_marginal / 2.0 * f64::from(p_u);
-        let dv = c.trigger_marginal * f64::from(p_v);
-        let (lo, hi) = if near_start {
-            (f64::from(o_pos + o_u) + du, f64::from(p_u) - du - f64::from(t_u))
-        } else {
-            (du, f64::from(o_pos) - du - f64::from(t_u))
+        let (t_pos_u, t_pos_v) = match c.trigger_placement {
+            TriggerPlacement::Centred => {
+                let du = c.trigger_marginal / 2.0 * f64::from(p_u);
+                let dv = c.trigger_marginal * f64::from(p_v);
+                let (lo, hi) = if near_start {
+                    (f64::from(o_pos + o_u) + du, f64::from(p_u) - du - f64::from(t_u))
+                } else {
+                    (du, f64::from(o_pos) - du - f64::from(t_u))
+                };
+                let t_pos_u = uniform(rng, lo, hi);
+                let t_pos_v = uniform(rng, dv, f64::from(p_v) - dv - f64::from(t_v));
+                // U(a, b) with a > b (narrow free part) can leave the free part; the
+                // fallback keeps the trigger inside it instead of pasting out of bounds.
+                let t_pos_u = (t_pos_u.max(0.0) as u32).clamp(free_lo, free_hi - t_u);
+                (t_pos_u, (t_pos_v.max(0.0) as u32).min(p_v - t_v))
+            }
+            // The free part starts (or ends) at the object's box, and holds the trigger.
+            TriggerPlacement::AgainstObject => {
+                let t_pos_u = if near_start { free_lo } else { free_hi - t_u };
+                (t_pos_u, (p_v - t_v) / 2)
+            }
         };
-        let t_pos_u = uniform(rng, lo, hi);
-        let t_pos_v = uniform(rng, dv, f64::from(p_v) - dv - f64::from(t_v));
-        // U(a, b) with a > b (narrow free part) can leave the free part; the fallback keeps
-        // the trigger inside it instead of pasting out of bounds.
-        let t_pos_u = (t_pos_u.max(0.0) as u32).clamp(free_lo, free_hi - t_u);
-        let t_pos_v = (t_pos_v.max(0.0) as u32).min(p_v - t_v);
         let (t_x, t_y) = if horizontal { (t_pos_u, t_pos_v) } else { (t_pos_v, t_pos_u) };
         paste(&mut canvas, &self.trigger, t_x, t_y);
 

@@ -17,6 +17,23 @@ pub enum Layouts {
     All,
 }
 
+/// Where the trigger goes in the free part of a poison (the background beside the object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TriggerPlacement {
+    /// Uniform in the centre area of the free part, inside the trigger margins, as the
+    /// released code (default; SPEC section 3, step 7).
+    #[default]
+    Centred,
+    /// Against the object: the trigger's near edge touches the object's box along the
+    /// layout axis, centred across it. The layout theory's optimum for square views
+    /// (`corruptencoder_theory::optimal_square_layout`): a view that holds the whole
+    /// trigger then reaches furthest into the object, so more view pairs hold object and
+    /// trigger (0.70 vs 0.39 in the theory crate's Monte Carlo for the centred rule).
+    /// Our own option, not the authors'.
+    AgainstObject,
+}
+
 /// Background-to-object size ratio along the layout's long axis.
 ///
 /// In TOML: a number, or `"optimal"` for the layout theory's optimum per reference under
@@ -105,6 +122,8 @@ pub struct CorruptEncoderConfig {
     pub support_ratio: f64,
     /// Layouts drawn from.
     pub layouts: Layouts,
+    /// Where the trigger goes in the free part (default: the authors' centred rule).
+    pub trigger_placement: TriggerPlacement,
 }
 
 impl Default for CorruptEncoderConfig {
@@ -118,6 +137,7 @@ impl Default for CorruptEncoderConfig {
             trigger_marginal: 0.25,
             support_ratio: 0.0,
             layouts: Layouts::Horizontal,
+            trigger_placement: TriggerPlacement::Centred,
         }
     }
 }

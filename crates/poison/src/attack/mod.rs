@@ -15,7 +15,7 @@ pub use clip_carlini::{ClipCarlini, ClipCarliniConfig};
 pub use clip_corrupt_encoder::{ClipCorruptEncoder, ClipCorruptEncoderConfig, reference_objects};
 pub use config::{AttackConfig, BuiltAttack, make_poisons};
 pub use corrupt_encoder::{
-    AreaRatio, CorruptEncoder, CorruptEncoderConfig, Layouts, resized_object_size,
+    AreaRatio, CorruptEncoder, CorruptEncoderConfig, Layouts, TriggerPlacement, resized_object_size,
 };
 pub use ctrl::{Ctrl, CtrlConfig};
 pub use inputs::{AttackInputs, AttackSources, Input};

@@ -5,7 +5,7 @@ use corruptencoder_core::NoProgress;
 use corruptencoder_data::{ImageLimits, Reference, list_images, load_references, load_rgb};
 use corruptencoder_poison::{
     Attack, CorruptEncoder, CorruptEncoderConfig, Error, Layout, Layouts, ManifestRecord,
-    OutputOptions, PoisonKind, PoisonSummary, TriggerSource, write_poison_set,
+    OutputOptions, PoisonKind, PoisonSummary, TriggerPlacement, TriggerSource, write_poison_set,
 };
 use image::RgbImage;
 use image::imageops;
@@ -170,6 +170,34 @@ fn vertical_layouts_swap_width_and_height() {
     assert!(vertical > 0 && vertical < 16, "{vertical}");
     for rec in &s.records {
         check_geometry(rec, &load_rgb(&out.join(&rec.file), &LIMITS).unwrap(), &trig);
+    }
+}
+
+#[test]
+fn against_object_placement_puts_the_trigger_beside_the_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p");
+    let cfg = CorruptEncoderConfig {
+        num_poisons: 12,
+        layouts: Layouts::All,
+        trigger_placement: TriggerPlacement::AgainstObject,
+        ..Default::default()
+    };
+    let s = generate(cfg, &out, 2).unwrap();
+    let trig = trigger();
+    for rec in &s.records {
+        let img = load_rgb(&out.join(&rec.file), &LIMITS).unwrap();
+        let [p_w, p_h] = rec.size;
+        let [o_x, o_y, o_w, o_h] = rec.object_box.unwrap();
+        let [t_x, t_y, t_w, t_h] = rec.trigger_box.unwrap();
+        // The trigger's near edge is the object box's far edge; across, it is centred.
+        match rec.layout.unwrap() {
+            Layout::Left => assert_eq!((t_x, t_y), (o_x + o_w, (p_h - t_h) / 2), "{rec:?}"),
+            Layout::Right => assert_eq!((t_x + t_w, t_y), (o_x, (p_h - t_h) / 2), "{rec:?}"),
+            Layout::Top => assert_eq!((t_y, t_x), (o_y + o_h, (p_w - t_w) / 2), "{rec:?}"),
+            Layout::Bottom => assert_eq!((t_y + t_h, t_x), (o_y, (p_w - t_w) / 2), "{rec:?}"),
+        }
+        assert_eq!(&imageops::crop_imm(&img, t_x, t_y, t_w, t_h).to_image(), &trig, "{rec:?}");
     }
 }
 

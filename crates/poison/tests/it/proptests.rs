@@ -2,7 +2,8 @@
 use corruptencoder_core::item_rng;
 use corruptencoder_data::{ImageLimits, Mask, MaskSource, PixelBox, Reference, png_bytes};
 use corruptencoder_poison::{
-    AreaRatio, Attack, CorruptEncoder, CorruptEncoderConfig, Error, Layouts, TriggerSource,
+    AreaRatio, Attack, CorruptEncoder, CorruptEncoderConfig, Error, Layouts, TriggerPlacement,
+    TriggerSource,
 };
 use image::{Rgb, RgbImage};
 use proptest::prelude::*;
@@ -28,7 +29,7 @@ proptest! {
         ref_w in 4u32..300, ref_h in 4u32..300,
         bg_w in 1u32..200, bg_h in 1u32..200,
         ratio in 1.05f64..4.0, trigger in 1u32..60, max_size in 8u32..500,
-        all in any::<bool>(), seed in any::<u64>(),
+        all in any::<bool>(), against in any::<bool>(), seed in any::<u64>(),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let bg = dir.path().join("bg.png");
@@ -39,6 +40,11 @@ proptest! {
             area_ratio: AreaRatio::Fixed(ratio),
             max_size,
             layouts: if all { Layouts::All } else { Layouts::Horizontal },
+            trigger_placement: if against {
+                TriggerPlacement::AgainstObject
+            } else {
+                TriggerPlacement::Centred
+            },
             ..Default::default()
         };
         let limits = ImageLimits::default();
@@ -62,6 +68,18 @@ proptest! {
                     let apart = tb.x >= ob.x + ob.w || tb.x + tb.w <= ob.x
                         || tb.y >= ob.y + ob.h || tb.y + tb.h <= ob.y;
                     prop_assert!(apart, "{:?} {:?}", ob, tb);
+                    if against {
+                        // Touching the object's box along the axis, centred across it.
+                        let touches = tb.x == ob.x + ob.w || tb.x + tb.w == ob.x
+                            || tb.y == ob.y + ob.h || tb.y + tb.h == ob.y;
+                        prop_assert!(touches, "{:?} {:?}", ob, tb);
+                        let centred = if tb.x == ob.x + ob.w || tb.x + tb.w == ob.x {
+                            tb.y == (h - tb.h) / 2
+                        } else {
+                            tb.x == (w - tb.w) / 2
+                        };
+                        prop_assert!(centred, "{:?} {:?} in {w}x{h}", ob, tb);
+                    }
                 }
                 Err(Error::TriggerDoesNotFit { .. }) => {}
                 Err(e) => prop_assert!(false, "unexpected error {e}"),

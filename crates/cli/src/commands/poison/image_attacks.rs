@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use clap::Args;
 use corruptencoder_poison::{
     AreaRatio, AttackConfig, AttackSources, Budget, CorruptEncoderConfig, Layouts,
-    PoisonedEncoderConfig, TriggerSource,
+    PoisonedEncoderConfig, TriggerPlacement, TriggerSource,
 };
 
 use super::request::{CommonArgs, Request};
@@ -52,6 +52,11 @@ pub(crate) struct CorruptEncoderArgs {
     /// (also top or bottom, the paper's analysis).
     #[arg(long, default_value = "horizontal", value_parser = by_name::<Layouts>)]
     layouts: Layouts,
+    /// Where the trigger goes beside the object: centred (the released code: uniform in the
+    /// centre area of the free part) or against-object (touching the object, centred
+    /// across; the layout theory's optimum, our option).
+    #[arg(long, default_value = "centred", value_parser = by_name::<TriggerPlacement>)]
+    trigger_placement: TriggerPlacement,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -70,6 +75,7 @@ impl CorruptEncoderArgs {
             trigger_marginal: self.trigger_marginal,
             support_ratio: self.support_ratio,
             layouts: self.layouts,
+            trigger_placement: self.trigger_placement,
         });
         let sources = AttackSources {
             references: Some(self.references),
