@@ -3,7 +3,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use corruptencoder_core::{NoProgress, Progress};
-use corruptencoder_data::{ImageLimits, SyntheticConfig};
+use corruptencoder_data::{ImageLimits, SyntheticConfig, SyntheticWorld};
 use corruptencoder_eval::{ClassifierConfig, LinearProbeConfig};
 use corruptencoder_experiment::*;
 use corruptencoder_poison::AttackConfig;
@@ -280,6 +280,39 @@ fn the_demo_preset_is_valid_and_matches_configs_demo_toml() {
         demo,
         "configs/demo.toml is stale"
     );
+}
+
+#[test]
+fn the_world_study_files_select_their_world_and_differ_only_in_it_and_training() {
+    // docs/study/world.md compares worlds by these files: each must parse, validate, pick
+    // its world by `kind`, and share every other data, probe and view setting.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/study/world");
+    let load = |name: &str| {
+        let c = ExperimentConfig::from_file(&dir.join(format!("{name}.toml"))).unwrap();
+        c.validate().unwrap();
+        c
+    };
+    let objects = load("objects-moco20");
+    let patterns = load("patterns-moco20");
+    let world = |c: &ExperimentConfig| match &c.data {
+        DataConfig::Synthetic(s) => s.world.clone(),
+        DataConfig::Files(_) => panic!("synthetic"),
+    };
+    assert_eq!(world(&objects).kind, SyntheticWorld::Objects);
+    assert_eq!(world(&patterns).kind, SyntheticWorld::Patterns);
+    let mut as_patterns = objects.clone();
+    if let DataConfig::Synthetic(s) = &mut as_patterns.data {
+        s.world.kind = SyntheticWorld::Patterns;
+    }
+    as_patterns.name = patterns.name.clone();
+    assert_eq!(as_patterns, patterns);
+    assert!(matches!(&objects.pretrain.method, MethodConfig::MocoV2(m) if m.queue_size == 1000));
+    assert_eq!(objects.pretrain.epochs, 20);
+    for name in ["objects-untrained", "patterns-untrained"] {
+        let u = load(name);
+        assert_eq!((u.pretrain.epochs, u.pretrain.optim.lr), (1, 1e-7), "{name}");
+        assert_eq!(u.eval, objects.eval, "{name}: the same probe");
+    }
 }
 
 #[test]
