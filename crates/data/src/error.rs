@@ -82,6 +82,25 @@ pub enum Error {
         /// The offending line.
         content: String,
     },
+    /// A tokenizer file is not valid JSON of the expected shape.
+    #[error("cannot parse tokenizer file {path}")]
+    TokenizerFile {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A row of an `image,caption` CSV is malformed.
+    #[error("{path} line {line}: {problem}")]
+    CaptionLine {
+        /// The CSV file.
+        path: PathBuf,
+        /// 1-based line number where the row starts.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
     /// A binary dataset file is shorter than its header or record size says.
     #[error("{path} is truncated or not in the expected format: {problem}")]
     Truncated {

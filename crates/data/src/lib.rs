@@ -18,18 +18,22 @@ mod labelme;
 mod mask;
 mod reference;
 mod resize;
+mod tokenizer;
 
 pub use dataset::{
-    CifarBinary, CifarRecord, Dataset, DatasetFormat, FileList, Idx, ImageFolder, class_label,
-    open_dataset, samples_of_class, write_cifar, write_file_list, write_idx,
+    CaptionedImages, CifarBinary, CifarRecord, Dataset, DatasetFormat, FileList, Idx, ImageFolder,
+    class_label, open_dataset, samples_of_class, write_caption_csv, write_cifar, write_file_list,
+    write_idx,
 };
 pub use error::{Error, Result};
 pub use image_io::{ImageLimits, list_images, load_rgb, load_rgba, png_bytes};
 pub use mask::{Mask, PixelBox};
 pub use reference::{MaskSource, Reference, ReferenceSet, load_references};
 pub use resize::{Filter, center_crop, resize_gray, resize_rgb, resize_shorter};
+pub use tokenizer::{EOT, Encoded, PAD, SOT, Tokenizer, UNK, words};
 mod synthetic;
 pub use synthetic::{
-    LabelledImages, SYNTHETIC_LIST, SyntheticConfig, SyntheticSample, SyntheticSet, SyntheticSplit,
-    SyntheticWorld, WrittenSplit, write_references,
+    LabelledImages, SYNTHETIC_CAPTION_TEMPLATES, SYNTHETIC_CAPTIONS, SYNTHETIC_LIST,
+    SyntheticConfig, SyntheticSample, SyntheticSet, SyntheticSplit, SyntheticWorld, WrittenSplit,
+    write_references,
 };

@@ -28,6 +28,10 @@ pub trait Dataset: Send + Sync + std::fmt::Debug {
     fn source(&self, i: usize) -> String;
     /// The path the dataset was opened from (for messages).
     fn path(&self) -> &Path;
+    /// The caption of sample `i`, for image-caption formats; `None` elsewhere.
+    fn caption(&self, _i: usize) -> Option<&str> {
+        None
+    }
 }
 
 /// Resolves a class given by name (matched against [`Dataset::class_names`]) or by index

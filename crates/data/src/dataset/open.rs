@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::base::Dataset;
+use super::captions::CaptionedImages;
 use super::cifar::CifarBinary;
 use super::file_list::FileList;
 use super::idx::Idx;
@@ -22,6 +23,10 @@ pub enum DatasetFormat {
     Cifar100,
     /// IDX files (MNIST, Fashion-MNIST), gzipped or not.
     Idx,
+    /// An `image,caption` CSV (image-text pre-training).
+    CaptionCsv,
+    /// A folder of images with a `.txt` caption beside each (image-text pre-training).
+    CaptionFolder,
 }
 
 impl std::str::FromStr for DatasetFormat {
@@ -33,9 +38,12 @@ impl std::str::FromStr for DatasetFormat {
             "cifar10" => Self::Cifar10,
             "cifar100" => Self::Cifar100,
             "idx" => Self::Idx,
+            "caption-csv" => Self::CaptionCsv,
+            "caption-folder" => Self::CaptionFolder,
             _ => {
                 return Err(format!(
-                    "unknown dataset format `{s}` (image-folder, file-list, cifar10, cifar100, idx)"
+                    "unknown dataset format `{s}` (image-folder, file-list, cifar10, cifar100, \
+                     idx, caption-csv, caption-folder)"
                 ));
             }
         })
@@ -43,14 +51,21 @@ impl std::str::FromStr for DatasetFormat {
 }
 
 impl DatasetFormat {
-    /// Guesses the format from the path alone: a folder is an image folder, `*.bin` is
-    /// CIFAR (10 or 100 by record size and file name), a name containing `idx3-ubyte` is
-    /// IDX, anything else a file list.
+    /// Guesses the format from the path alone: a folder without sub-folders whose first
+    /// image has a `.txt` beside it is a caption folder, any other folder an image folder,
+    /// `*.csv` an image-caption CSV, `*.bin` CIFAR (10 or 100 by record size and file
+    /// name), a name containing `idx3-ubyte` IDX, anything else a file list.
     pub fn detect(path: &Path) -> Result<Self> {
         if path.is_dir() {
+            if CaptionedImages::is_caption_folder(path) {
+                return Ok(Self::CaptionFolder);
+            }
             return Ok(Self::ImageFolder);
         }
         let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        if name.ends_with(".csv") {
+            return Ok(Self::CaptionCsv);
+        }
         if name.ends_with(".bin") {
             let len = fs_err::metadata(path)
                 .map_err(|source| Error::Read { path: path.to_path_buf(), source })?
@@ -83,6 +98,8 @@ pub fn open_dataset(path: &Path, format: Option<DatasetFormat>) -> Result<Box<dy
         DatasetFormat::Cifar10 => Box::new(CifarBinary::open(path, false)?),
         DatasetFormat::Cifar100 => Box::new(CifarBinary::open(path, true)?),
         DatasetFormat::Idx => Box::new(Idx::open(path, &Idx::labels_path_for(path)?)?),
+        DatasetFormat::CaptionCsv => Box::new(CaptionedImages::open_csv(path)?),
+        DatasetFormat::CaptionFolder => Box::new(CaptionedImages::open_folder(path)?),
     };
     if ds.is_empty() {
         return Err(Error::EmptyDataset { path: path.to_path_buf() });

@@ -5,13 +5,15 @@
 //! and surface texture with colours shared by all classes. Objects are masked shapes on
 //! varied procedural backgrounds, and everything is a pure function of (seed, stream, index).
 mod objects;
+mod captions;
 mod scene;
 mod set;
 mod shape;
 mod texture;
 mod write;
 
+pub use captions::SYNTHETIC_CAPTION_TEMPLATES;
 pub use set::{
     LabelledImages, SyntheticConfig, SyntheticSample, SyntheticSet, SyntheticSplit, SyntheticWorld,
 };
-pub use write::{SYNTHETIC_LIST, WrittenSplit, write_references};
+pub use write::{SYNTHETIC_CAPTIONS, SYNTHETIC_LIST, WrittenSplit, write_references};

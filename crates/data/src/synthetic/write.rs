@@ -9,12 +9,15 @@ use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
 
 use super::set::{SyntheticSet, SyntheticSplit};
+use crate::dataset::csv_field;
 use crate::error::{Error, Result};
 use crate::image_io::png_bytes;
 use crate::reference::Reference;
 
 /// Name of the file list written beside an ImageFolder tree.
 pub const SYNTHETIC_LIST: &str = "list.txt";
+/// Name of the `image,caption` CSV written beside it (image-text pre-training).
+pub const SYNTHETIC_CAPTIONS: &str = "captions.csv";
 
 /// What [`SyntheticSet::write_split`] wrote.
 #[derive(Debug, Clone)]
@@ -23,13 +26,16 @@ pub struct WrittenSplit {
     pub root: PathBuf,
     /// The `path label` file list (the authors' format, absolute paths, in index order).
     pub list: PathBuf,
+    /// The `image,caption` CSV of the same images in the same order.
+    pub captions: PathBuf,
     /// Images written.
     pub count: usize,
 }
 
 impl SyntheticSet {
     /// Writes images `0..count` of `split` as `root/<class name>/<index>.png` (ImageFolder
-    /// layout: sorted folder names give class order) plus `root/list.txt`. Images are
+    /// layout: sorted folder names give class order) plus `root/list.txt` and
+    /// `root/captions.csv` ([`SyntheticSet::caption`]). Images are
     /// generated and written in parallel, never all held in memory.
     pub fn write_split(
         &self,
@@ -51,18 +57,22 @@ impl SyntheticSet {
                 let path = root.join(&names[sample.label]).join(format!("{i:06}.png"));
                 write_png(&path, &sample.image)?;
                 progress.advance(1);
-                Ok((path, sample.label))
+                Ok((path, sample.label, self.caption(split, i, &sample)))
             })
             .collect::<Result<Vec<_>>>()?;
         progress.finish();
-        let mut text = String::new();
-        for (path, label) in &paths {
+        let (mut text, mut csv) = (String::new(), String::from("image,caption\n"));
+        for (path, label, caption) in &paths {
             // Infallible: writing to a String.
             let _ = writeln!(text, "{} {label}", path.display());
+            let image = csv_field(&path.display().to_string());
+            let _ = writeln!(csv, "{image},{}", csv_field(caption));
         }
         let list = root.join(SYNTHETIC_LIST);
         write_file(&list, text.as_bytes())?;
-        Ok(WrittenSplit { root, list, count })
+        let captions = root.join(SYNTHETIC_CAPTIONS);
+        write_file(&captions, csv.as_bytes())?;
+        Ok(WrittenSplit { root, list, captions, count })
     }
 
     /// Writes backgrounds `0..count` of `width x height` as `<dir>/bg-<index>.png`; returns
