@@ -94,6 +94,13 @@ impl ViewRecipe {
         [v1, v2]
     }
 
+    /// One normalised view of `image` (image-text pre-training sees one view per image):
+    /// a RandomResizedCrop, then the per-view augmentations.
+    pub fn view(&self, image: &RgbImage, rng: &mut Rng) -> FloatImage {
+        let c = self.crop.sample(image.width(), image.height(), rng);
+        self.augment(FloatImage::from_rgb(&resized_crop(image, c, self.size)), rng)
+    }
+
     /// The per-view augmentations after the crop, in MoCo-v2's order. torchvision's
     /// `RandomApply` skips when `p < U[0,1)`; the same comparison keeps decisions aligned.
     fn augment(&self, mut view: FloatImage, rng: &mut Rng) -> FloatImage {
@@ -136,6 +143,9 @@ mod tests {
         assert_ne!(a[0], a[1]);
         let c = r.views(&checker(), &mut item_rng(5, 1, 8));
         assert_ne!(a, c);
+        let one = r.view(&checker(), &mut item_rng(5, 1, 7));
+        assert_eq!(one, r.view(&checker(), &mut item_rng(5, 1, 7)));
+        assert_eq!(one.data.len(), 3 * 16 * 16);
     }
 
     #[test]

@@ -127,6 +127,11 @@ fn training_settings(s: &mut Vec<Setting>, config: &ExperimentConfig) {
         ),
         MethodConfig::Simclr(m) => format!("SimCLR (temperature {})", m.temperature),
         MethodConfig::Byol(m) => format!("BYOL (EMA {})", m.momentum),
+        MethodConfig::Clip(m) => format!(
+            "CLIP (embedding {}, text transformer {} layers x {} wide, {} heads, context {}, \
+             initial temperature {}, AdamW)",
+            m.embed_dim, m.text_width, m.text_layers, m.text_heads, m.context, m.init_temperature
+        ),
     };
     s.push(Setting::new("method", method));
     s.push(Setting::new(

@@ -1,6 +1,7 @@
 //! Training checkpoints: one safetensors file per epoch holding the method's tensors
-//! (`model.<path>`), the SGD momentum buffers (`sgd.<path>`) and, as metadata, where
-//! training stands. Enough to continue a killed run bit-identically.
+//! (`model.<path>`), the optimizer's buffers (`sgd.<path>`: SGD's momentum, or AdamW's
+//! `m.`/`v.` moments) and, as metadata, where training stands. Enough to continue a killed
+//! run bit-identically.
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,6 @@ use burn::prelude::*;
 use corruptencoder_core::write_atomic;
 
 use crate::error::{Error, Result};
-use crate::optim::Sgd;
 use crate::tensors::{
     HostTensor, HostValues, load_module, module_tensors, read_safetensors, to_safetensors,
 };
@@ -41,11 +41,15 @@ pub(crate) fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
         .max()
 }
 
-/// Writes the checkpoint of `method` and `sgd` at `pos` atomically and returns its path.
+/// The optimizer's state: flattened buffers by parameter path.
+pub(crate) type OptimBuffers = BTreeMap<String, Tensor<1>>;
+
+/// Writes the checkpoint of `method` and the optimizer's `buffers` at `pos` atomically and
+/// returns its path.
 pub(crate) fn save_checkpoint<M: Module>(
     dir: &Path,
     method: &M,
-    sgd: &Sgd,
+    buffers: &OptimBuffers,
     pos: Position,
 ) -> Result<PathBuf> {
     let path = checkpoint_path(dir, pos.epochs);
@@ -53,7 +57,7 @@ pub(crate) fn save_checkpoint<M: Module>(
     let synced = method.valid();
     let mut tensors: BTreeMap<String, HostTensor> =
         module_tensors(&synced).into_iter().map(|(k, v)| (format!("model.{k}"), v)).collect();
-    for (k, buf) in &sgd.buffers {
+    for (k, buf) in buffers {
         tensors.insert(format!("sgd.{k}"), HostTensor::from_tensor(buf.clone()));
     }
     // One metadata key: safetensors writes its metadata map in hash order, and a checkpoint
@@ -64,13 +68,13 @@ pub(crate) fn save_checkpoint<M: Module>(
     Ok(path)
 }
 
-/// Loads a checkpoint into a freshly built `method`; returns it with the optimizer and
-/// the position to continue from.
+/// Loads a checkpoint into a freshly built `method`; returns it with the optimizer's
+/// buffers and the position to continue from.
 pub(crate) fn load_checkpoint<M: Module>(
     path: &Path,
     method: M,
     device: &Device,
-) -> Result<(M, Sgd, Position)> {
+) -> Result<(M, OptimBuffers, Position)> {
     let (tensors, meta) = read_safetensors(path)?;
     let bad = |what: &str| Error::BadWeights { path: path.to_path_buf(), what: what.to_owned() };
     let position =
@@ -83,10 +87,10 @@ pub(crate) fn load_checkpoint<M: Module>(
     };
     let pos = Position { epochs: number("epochs")? as usize, step: number("step")? };
     let method = load_module(method, &tensors, "model.", path)?;
-    let mut sgd = Sgd::default();
+    let mut buffers = OptimBuffers::new();
     for (k, t) in &tensors {
         if let (Some(name), HostValues::F32(v)) = (k.strip_prefix("sgd."), &t.values) {
-            sgd.buffers.insert(
+            buffers.insert(
                 name.to_owned(),
                 Tensor::from_data(
                     TensorData::new(v.clone(), t.shape.clone()),
@@ -95,5 +99,5 @@ pub(crate) fn load_checkpoint<M: Module>(
             );
         }
     }
-    Ok((method, sgd, pos))
+    Ok((method, buffers, pos))
 }

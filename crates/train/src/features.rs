@@ -80,6 +80,21 @@ pub fn extract_features(
     limits: &ImageLimits,
     progress: &dyn Progress,
 ) -> Result<ExtractedFeatures> {
+    let forward = |x: Tensor<4>| encoder.forward(x);
+    extract_with(&forward, ds, transform, batch, device, limits, progress)
+}
+
+/// [`extract_features`] with any image network `forward` (`[B, 3, H, W]` to `[B, D]`), such
+/// as CLIP's image tower with its projection.
+pub(crate) fn extract_with(
+    forward: &dyn Fn(Tensor<4>) -> Tensor<2>,
+    ds: &dyn Dataset,
+    transform: &EvalTransform,
+    batch: usize,
+    device: &Device,
+    limits: &ImageLimits,
+    progress: &dyn Progress,
+) -> Result<ExtractedFeatures> {
     // Checked before any image is read: a 0 crop used to panic deep in normalisation and
     // a 0 batch was quietly taken as 1.
     if transform.crop == 0 {
@@ -109,7 +124,7 @@ pub fn extract_features(
             .collect::<Result<Vec<_>>>()?;
         let n = indices.len();
         let data = TensorData::new(inputs.concat(), [n, 3, side, side]);
-        let features = encoder.forward(Tensor::<4>::from_data(data, device));
+        let features = forward(Tensor::<4>::from_data(data, device));
         out.dim = features.dims()[1];
         let values = features.into_data().convert::<f32>();
         out.values.extend(values.as_slice::<f32>().map_err(|e| Error::Config(format!("{e:?}")))?);

@@ -1,5 +1,6 @@
 //! Contrastive pre-training for corruptencoder on burn: encoders (torchvision ResNets, a
-//! small CNN), methods (MoCo-v2, SimCLR, BYOL) behind one [`Method`] trait, pure losses,
+//! small CNN), methods (MoCo-v2, SimCLR, BYOL) behind one [`Method`] trait, image-text
+//! pre-training (a small CLIP, `MethodConfig::Clip`), pure losses,
 //! and [`pretrain`], the loop with checkpoints, resume and torchvision-named export.
 //!
 //! Models take a burn [`Device`](burn::prelude::Device); the caller picks the backend.
@@ -15,7 +16,9 @@
 //! ```
 #![deny(missing_docs)]
 
+mod adamw;
 mod checkpoint;
+mod clip;
 mod config;
 mod encoder;
 mod error;
@@ -35,6 +38,10 @@ mod reporter;
 mod tensors;
 mod weights;
 
+pub use adamw::{AdamConfig, AdamW};
+pub use clip::{
+    CLIP_FILE, Clip, ClipConfig, ClipEncoders, TOKENIZER_FILE, TextTower, ZERO_SHOT_TEMPLATES,
+};
 pub use config::PretrainConfig;
 pub use encoder::{
     Arch, BasicBlock, Bottleneck, Downsample, Encoder, EncoderConfig, ResNet, ResidualBlock,
@@ -46,7 +53,7 @@ pub use features::{EvalTransform, ExtractedFeatures, extract_features};
 pub use head::MlpHead;
 pub use import::load_encoder_weights;
 pub use kernels::{Kernels, batch_norm, conv2d};
-pub use loss::{byol_loss, info_nce, l2_normalize, nt_xent};
+pub use loss::{byol_loss, clip_loss, info_nce, l2_normalize, nt_xent};
 pub use method::{
     Byol, ByolConfig, Method, MethodConfig, MethodOutput, MocoV2, MocoV2Config, Simclr,
     SimclrConfig, update_momentum,

@@ -63,7 +63,17 @@ impl ImageStore {
         self.usable.len()
     }
 
-    fn with_image<T>(&self, index: usize, f: impl FnOnce(&RgbImage) -> T) -> Result<T> {
+    /// The caption of usable image `index`, for image-caption datasets.
+    pub(crate) fn caption(&self, index: usize) -> Option<&str> {
+        self.dataset.caption(self.usable[index])
+    }
+
+    /// The dataset the images come from (for messages).
+    pub(crate) fn dataset_path(&self) -> &std::path::Path {
+        self.dataset.path()
+    }
+
+    pub(crate) fn with_image<T>(&self, index: usize, f: impl FnOnce(&RgbImage) -> T) -> Result<T> {
         match &self.cached[index] {
             Some(img) => Ok(f(img)),
             None => Ok(f(&self.dataset.load(self.usable[index], &self.limits)?)),

@@ -102,6 +102,7 @@ pub(crate) fn pretrain_on(
         MethodConfig::MocoV2(m) => train(m.init(&config.encoder, &device, rng), job)?,
         MethodConfig::Simclr(m) => train(m.init(&config.encoder, &device, rng), job)?,
         MethodConfig::Byol(m) => train(m.init(&config.encoder, &device, rng), job)?,
+        MethodConfig::Clip(m) => crate::clip::train_clip(m, job, rng)?,
     };
     summary.skipped = skipped;
     if summary.encoder.is_some() {
@@ -115,7 +116,7 @@ pub(crate) fn pretrain_on(
 
 /// The run's staged folder: a fresh one with `config.toml`, `seed` and `checkpoints/`, or
 /// the unfinished one being resumed, whose configuration must be this one.
-fn prepare_output(
+pub(crate) fn prepare_output(
     config: &PretrainConfig,
     out: &Path,
     resume: bool,
@@ -143,14 +144,14 @@ fn prepare_output(
 }
 
 /// Everything a training loop reads besides the method it trains.
-struct Job<'a, 'r> {
-    config: &'a PretrainConfig,
-    store: &'a ImageStore,
-    run: PretrainRun<'r>,
+pub(crate) struct Job<'a, 'r> {
+    pub(crate) config: &'a PretrainConfig,
+    pub(crate) store: &'a ImageStore,
+    pub(crate) run: PretrainRun<'r>,
     /// The staged output folder.
-    dir: &'a Path,
-    device: &'a Device,
-    replicas: &'a [Device],
+    pub(crate) dir: &'a Path,
+    pub(crate) device: &'a Device,
+    pub(crate) replicas: &'a [Device],
 }
 
 fn train<M: DataParallel>(fresh: M, job: Job<'_, '_>) -> Result<PretrainSummary> {
@@ -213,7 +214,7 @@ fn train<M: DataParallel>(fresh: M, job: Job<'_, '_>) -> Result<PretrainSummary>
             epoch_loss += f64::from(loss);
             if (step + 1) % steps_per_epoch == 0 {
                 let pos = Position { epochs: epoch + 1, step: step + 1 };
-                checkpoint = Some(save_checkpoint(&ckpt_dir, &method, &sgd, pos)?);
+                checkpoint = Some(save_checkpoint(&ckpt_dir, &method, &sgd.buffers, pos)?);
                 run.reporter.on_epoch(epoch, (epoch_loss / steps_per_epoch as f64) as f32);
                 epoch_loss = 0.0;
             }
@@ -239,21 +240,22 @@ fn starting_state<M: burn::module::Module>(
     match checkpoint {
         Some(path) => {
             log::info!("resuming from {}", path.display());
-            load_checkpoint(path, fresh, device)
+            let (method, buffers, pos) = load_checkpoint(path, fresh, device)?;
+            Ok((method, Sgd { buffers }, pos))
         }
         None => Ok((fresh, Sgd::default(), Position { epochs: 0, step: 0 })),
     }
 }
 
 impl PretrainSummary {
-    fn starting(images: usize, steps: u64, checkpoint: Option<PathBuf>) -> Self {
+    pub(crate) fn starting(images: usize, steps: u64, checkpoint: Option<PathBuf>) -> Self {
         Self { images, skipped: 0, steps, last_loss: None, checkpoint, encoder: None }
     }
 }
 
 /// Opens the step log for appending after dropping lines past `keep_steps` (left by a run
 /// killed after its last checkpoint), so a resumed log reads like an uninterrupted one.
-fn open_log(path: &Path, keep_steps: u64) -> Result<std::fs::File> {
+pub(crate) fn open_log(path: &Path, keep_steps: u64) -> Result<std::fs::File> {
     let io = |source| Error::Write { path: path.to_path_buf(), source };
     let old = fs_err::read_to_string(path).unwrap_or_default();
     let kept: String = old
@@ -270,7 +272,7 @@ fn open_log(path: &Path, keep_steps: u64) -> Result<std::fs::File> {
     std::fs::OpenOptions::new().append(true).open(path).map_err(io)
 }
 
-fn append_log(file: &mut std::fs::File, path: &Path, report: &StepReport) -> Result<()> {
+pub(crate) fn append_log(file: &mut std::fs::File, path: &Path, report: &StepReport) -> Result<()> {
     let line = serde_json::to_string(report).expect("step report serialises");
     writeln!(file, "{line}").map_err(|source| Error::Write { path: path.to_path_buf(), source })
 }

@@ -1,10 +1,12 @@
 //! Contrastive losses as pure functions of tensors.
 mod byol;
+mod clip;
 mod info_nce;
 mod normalize;
 mod nt_xent;
 
 pub use byol::byol_loss;
+pub use clip::clip_loss;
 pub use info_nce::info_nce;
 pub use normalize::l2_normalize;
 pub use nt_xent::nt_xent;

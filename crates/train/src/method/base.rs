@@ -39,6 +39,9 @@ pub enum MethodConfig {
     Simclr(SimclrConfig),
     /// BYOL.
     Byol(ByolConfig),
+    /// Image-text pre-training (a small CLIP) on image-caption data; its own loop
+    /// (`clip/train.rs`), not a [`Method`].
+    Clip(crate::clip::ClipConfig),
 }
 
 impl Default for MethodConfig {
@@ -49,7 +52,7 @@ impl Default for MethodConfig {
 
 impl MethodConfig {
     /// The default settings of the method named `name` (the `name` tag: `moco-v2`,
-    /// `simclr`, `byol`).
+    /// `simclr`, `byol`, `clip`).
     pub fn named(name: &str) -> Option<Self> {
         toml::from_str(&format!("name = \"{name}\"")).ok()
     }
@@ -60,6 +63,7 @@ impl MethodConfig {
             Self::MocoV2(_) => "moco-v2",
             Self::Simclr(_) => "simclr",
             Self::Byol(_) => "byol",
+            Self::Clip(_) => "clip",
         }
     }
 
@@ -69,6 +73,7 @@ impl MethodConfig {
             Self::MocoV2(c) => c.validate(batch_size),
             Self::Simclr(c) => c.validate(),
             Self::Byol(c) => c.validate(),
+            Self::Clip(c) => c.validate(),
         }
     }
 }
