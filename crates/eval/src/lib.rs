@@ -1,5 +1,6 @@
 //! Downstream evaluation on cached encoder features: the authors' linear probe, a weighted
-//! kNN monitor, and the paper's metrics (CA, BA, ASR; SPEC sections 2 and 7).
+//! kNN monitor, zero-shot classification for image-text encoders, and the paper's metrics
+//! (CA, BA, ASR; SPEC sections 2 and 7).
 //!
 //! Works on feature matrices only, so it needs no deep-learning backend; extracting
 //! features with an encoder belongs to the training layer.
@@ -28,6 +29,7 @@ mod linear_probe;
 mod metrics;
 mod score;
 mod standardizer;
+mod zero_shot;
 
 pub use error::{Error, Result};
 pub use evaluate::{Classifier, LabelledFeatures, TriggeredSet, evaluate};
@@ -40,3 +42,4 @@ pub use metrics::{
 };
 pub use score::{ClassifierConfig, ScoreInput, class_labels, score};
 pub use standardizer::Standardizer;
+pub use zero_shot::{ZeroShotResult, zero_shot_predict, zero_shot_scores};
