@@ -7,7 +7,7 @@ use corruptencoder_data::SyntheticConfig;
 use corruptencoder_defense::DefenseConfig;
 use corruptencoder_eval::ClassifierConfig;
 use corruptencoder_poison::{AttackConfig, AttackSources, TestImageFormat, TriggerSource};
-use corruptencoder_train::{EvalTransform, PretrainConfig};
+use corruptencoder_train::{EvalTransform, MethodConfig, PretrainConfig, ZERO_SHOT_TEMPLATES};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -116,6 +116,11 @@ pub struct FileData {
     pub target_images: Option<PathBuf>,
     /// The trigger image.
     pub trigger: PathBuf,
+    /// Class names for zero-shot prompts, one per line in label order (image-text arms);
+    /// the downstream folder names by default (ImageNet's `n02116738` would make poor
+    /// prompts).
+    #[serde(default)]
+    pub class_names: Option<PathBuf>,
 }
 
 /// Attack settings shared by the arms (SPEC 2 and 3); each arm's own settings are in its
@@ -165,6 +170,9 @@ pub struct EvalSettings {
     pub batch_size: usize,
     /// The classifier and its settings (`kind = "linear"` or `"knn"`).
     pub classifier: ClassifierConfig,
+    /// Zero-shot prompt templates with `{class}`, for image-text (CLIP) arms; a class's
+    /// prompt embeddings are averaged.
+    pub zero_shot_templates: Vec<String>,
 }
 
 impl Default for EvalSettings {
@@ -173,6 +181,7 @@ impl Default for EvalSettings {
             transform: EvalTransform::default(),
             batch_size: 256,
             classifier: ClassifierConfig::default(),
+            zero_shot_templates: ZERO_SHOT_TEMPLATES.map(String::from).to_vec(),
         }
     }
 }
@@ -245,9 +254,15 @@ impl ExperimentConfig {
             {
                 *p = base.join(&*p);
             }
-            for p in [&mut f.references, &mut f.backgrounds, &mut f.supports, &mut f.target_images]
-                .into_iter()
-                .flatten()
+            for p in [
+                &mut f.references,
+                &mut f.backgrounds,
+                &mut f.supports,
+                &mut f.target_images,
+                &mut f.class_names,
+            ]
+            .into_iter()
+            .flatten()
             {
                 *p = base.join(&*p);
             }
@@ -289,12 +304,23 @@ impl ExperimentConfig {
         }
         self.validate_data()?;
         self.eval.classifier.validate().map_err(|e| format!("eval.classifier: {e}"))?;
+        let templates = &self.eval.zero_shot_templates;
+        if templates.is_empty() || templates.iter().any(|t| !t.contains("{class}")) {
+            return Err("eval.zero_shot_templates: give at least one, each with `{class}`".into());
+        }
         self.pretrain.validate().map_err(|e| e.to_string())
     }
 
     fn validate_arm(&self, arm: &ArmConfig) -> std::result::Result<(), String> {
         let Some(attack) = &arm.attack else { return Ok(()) };
         let in_arm = |e: String| format!("arm `{}`: {e}", arm.name);
+        if matches!(self.pretrain.method, MethodConfig::Clip(_)) && !attack.is_image_text() {
+            return Err(in_arm(format!(
+                "{} makes images without captions; CLIP pre-training takes the image-text \
+                 attacks (clip-carlini, clip-corruptencoder)",
+                attack.name()
+            )));
+        }
         for (_, shared, attack) in self.sweep_points(attack).map_err(in_arm)? {
             attack.validate().map_err(|e| in_arm(e.to_string()))?;
             if !(shared.poison_ratio.is_finite() && shared.poison_ratio > 0.0) {
@@ -328,6 +354,28 @@ impl ExperimentConfig {
                 "attack.target {} is not one of the {} synthetic classes",
                 self.attack.target, s.world.classes
             ));
+        }
+        if matches!(self.pretrain.method, MethodConfig::Clip(_)) {
+            // The attacks' captions must name the target as the clean captions and the
+            // zero-shot prompts do, or the poisons teach nothing about it.
+            let names = corruptencoder_data::SyntheticSet::new(s.world.clone())
+                .map_err(|e| e.to_string())?
+                .class_names();
+            let target = &names[self.attack.target];
+            for arm in &self.arms {
+                let class = match &arm.attack {
+                    Some(AttackConfig::ClipCarlini(c)) => &c.class_name,
+                    Some(AttackConfig::ClipCorruptencoder(c)) => &c.class_name,
+                    _ => continue,
+                };
+                if class != target {
+                    return Err(format!(
+                        "arm `{}`: class_name `{class}` is not the target's name in the \
+                         synthetic captions; set class_name = \"{target}\"",
+                        arm.name
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -27,6 +27,8 @@ const TRIGGER_STREAM: u64 = 0x7716;
 pub(crate) struct Inputs {
     /// The clean pre-training list (`path label` lines).
     pub(crate) clean_list: PathBuf,
+    /// The clean image-caption pairs, where the data has captions (image-text runs).
+    pub(crate) clean_captions: Option<PathBuf>,
     /// Its number of images.
     pub(crate) clean_images: usize,
     /// Labelled downstream training set.
@@ -63,8 +65,13 @@ pub(crate) fn check_files(config: &ExperimentConfig) -> Result<()> {
         open_dataset(path, None)?;
     }
     let sources = f.sources();
-    let paths =
-        [&sources.references, &sources.backgrounds, &sources.supports, &sources.target_images];
+    let paths = [
+        &sources.references,
+        &sources.backgrounds,
+        &sources.supports,
+        &sources.target_images,
+        &f.class_names,
+    ];
     for path in paths.into_iter().flatten().chain([&f.trigger]) {
         if !path.exists() {
             return Err(Error::Missing { path: path.clone() });
@@ -99,8 +106,12 @@ pub(crate) fn prepare(
             let classes = class_count(train.as_ref());
             Inputs {
                 clean_list: f.pretrain.clone(),
+                clean_captions: clean.caption(0).is_some().then(|| f.pretrain.clone()),
                 clean_images: clean.len(),
-                class_names: train.class_names().map(<[String]>::to_vec).unwrap_or_default(),
+                class_names: match &f.class_names {
+                    Some(path) => read_class_names(path)?,
+                    None => train.class_names().map(<[String]>::to_vec).unwrap_or_default(),
+                },
                 train,
                 triggered: test.clone(),
                 triggered_ctrl: None,
@@ -116,6 +127,12 @@ pub(crate) fn prepare(
             Some(test_set(config, &inputs, out, "testset-ctrl", true, limits, progress)?);
     }
     Ok(inputs)
+}
+
+/// Class names, one per non-blank line.
+fn read_class_names(path: &Path) -> Result<Vec<String>> {
+    let text = fs_err::read_to_string(path).map_err(io("read", path))?;
+    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
 }
 
 fn class_count(ds: &dyn Dataset) -> usize {
@@ -218,6 +235,7 @@ fn read_synthetic(s: &crate::config::SyntheticData, data: &Path) -> Result<Input
     let test: Arc<dyn Dataset> = open_dataset(&data.join("downstream-test"), None)?.into();
     Ok(Inputs {
         clean_list: data.join("pretrain").join(corruptencoder_data::SYNTHETIC_LIST),
+        clean_captions: Some(data.join("pretrain").join(corruptencoder_data::SYNTHETIC_CAPTIONS)),
         clean_images: s.pretrain,
         train,
         triggered: test.clone(),

@@ -1,12 +1,14 @@
 //! One-command experiments: arms (clean, each attack, each defense) sharing one
 //! pre-training set and one downstream task; per arm poison → pre-train → features →
-//! probe → CA/BA/ASR; several seeds; a sweep over one parameter; resume; and the report.
+//! probe → CA/BA/ASR (image-text arms add zero-shot CA/BA and both ASRs); several seeds; a
+//! sweep over one parameter; resume; and the report.
 //!
 //! The output folder holds `experiment.toml`, `data/` (synthetic data), `testset*/`,
 //! `runs/<arm>[/<parameter>-<value>]/seed-<s>/{poisons,pretrain,features.safetensors,
 //! result.json}`, `figures/`, `results.json`, `report.md` and `report.html`.
 #![deny(missing_docs)]
 
+mod clip;
 mod config;
 mod error;
 mod inputs;

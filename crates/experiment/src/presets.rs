@@ -61,6 +61,7 @@ impl ExperimentConfig {
                 transform: EvalTransform::crop_only(size),
                 batch_size: 250,
                 classifier: ClassifierConfig::default(),
+                ..Default::default()
             },
             pretrain: PretrainConfig {
                 seed: 0,

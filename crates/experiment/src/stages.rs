@@ -12,8 +12,8 @@ use corruptencoder_eval::{
 use corruptencoder_poison::{AttackConfig, OutputOptions, make_poisons};
 use corruptencoder_report::RunResult;
 use corruptencoder_train::{
-    EvalTransform, ExtractOptions, FeatureJob, FeatureSets, PretrainRun, Reporter, StepReport,
-    pretrain,
+    EvalTransform, ExtractOptions, FeatureJob, FeatureSets, MethodConfig, PretrainRun, Reporter,
+    StepReport, pretrain,
 };
 
 use crate::config::ExperimentConfig;
@@ -30,7 +30,7 @@ pub(crate) struct Context<'a> {
     pub(crate) observer: &'a dyn Observer,
 }
 
-fn stage<T, E>(p: &Plan, stage: &'static str, r: std::result::Result<T, E>) -> Result<T>
+pub(crate) fn stage<T, E>(p: &Plan, stage: &'static str, r: std::result::Result<T, E>) -> Result<T>
 where
     E: std::error::Error + Send + Sync + 'static,
 {
@@ -46,9 +46,15 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
         Some(_) => poisons_for(p.shared.poison_ratio, cx.inputs.clean_images),
         None => 0,
     };
-    let mut data = match &p.attack {
-        Some(attack) => poison_stage(cx, p, attack, poisons)?,
-        None => cx.inputs.clean_list.clone(),
+    let clip = matches!(cx.config.pretrain.method, MethodConfig::Clip(_));
+    let mut data = match (&p.attack, clip) {
+        (Some(attack), false) => poison_stage(cx, p, attack, poisons)?,
+        (None, false) => cx.inputs.clean_list.clone(),
+        (Some(attack), true) => {
+            let poisons = poison_stage(cx, p, attack, poisons)?;
+            crate::clip::pretraining_captions(cx, p, &poisons)?
+        }
+        (None, true) => crate::clip::clean_captions(cx)?,
     };
     if let Some(d) = &defense {
         data = stage(p, "defense", d.filter_pretraining_set(&data, &p.dir))?.unwrap_or(data);
@@ -56,6 +62,7 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
     let pre_dir = pretrain_stage(cx, p, &data, defense.as_deref())?;
     let sets = feature_stage(cx, p, &pre_dir.join("encoder.safetensors"))?;
     let scores = score_stage(cx, p, &sets)?;
+    let zero_shot = if clip { Some(crate::clip::zero_shot_stage(cx, p, &pre_dir)?) } else { None };
     let asr = scores.attack.as_ref().expect("a triggered set was given");
     Ok(RunResult {
         arm: p.arm.name.clone(),
@@ -74,6 +81,7 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
         confusion: scores.clean.confusion.counts.clone(),
         epoch_loss: epoch_losses(&pre_dir.join("log.jsonl"))?,
         seconds: clock.elapsed().as_secs_f64(),
+        zero_shot,
     })
 }
 
@@ -89,7 +97,8 @@ fn poison_stage(cx: &Context<'_>, p: &Plan, attack: &AttackConfig, n: usize) -> 
             out: dir.clone(),
             force: false,
             seed: p.seed,
-            clean_list: Some(cx.inputs.clean_list.clone()),
+            // Image-text runs append the poisons' captions to the clean captions instead.
+            clean_list: (!attack.is_image_text()).then(|| cx.inputs.clean_list.clone()),
             config_toml: toml::to_string_pretty(&PoisonSettings { shared: &p.shared, attack })
                 .expect("attack settings serialise"),
             preview_count: 8,
@@ -127,8 +136,11 @@ fn pretrain_stage(
     let mut reporter = StepHook(cx.observer);
     let run = PretrainRun {
         data,
-        // The poison stage writes a `path label` list.
-        format: Some(DatasetFormat::FileList),
+        // The poison stage writes a `path label` list; image-text runs read captions.
+        format: Some(match &pc.method {
+            MethodConfig::Clip(_) => DatasetFormat::CaptionCsv,
+            _ => DatasetFormat::FileList,
+        }),
         out: &pre_dir,
         resume: OutputDir::partial_path(&pre_dir).exists(),
         force: false,

@@ -74,6 +74,30 @@ fn summary(s: &mut String, results: &Results) {
          classes classified as the target class. Mean ± sample standard deviation over \
          seeds.</p>\n",
     );
+    if results.summary.iter().any(|a| a.zero_shot.is_some()) {
+        s.push_str(
+            "<h3>Zero-shot (image-text encoders)</h3>\n<table><tr><th>arm</th><th>attack</th>\
+             <th>zero-shot CA/BA %</th><th>ASR % (all, CLIP script)</th>\
+             <th>ASR % (non-target, image-only script)</th></tr>\n",
+        );
+        for a in &results.summary {
+            if let Some([acc, all, non_target]) = &a.zero_shot {
+                let _ = writeln!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td class=\"n\">{acc}</td>\
+                     <td class=\"n\">{all}</td><td class=\"n\">{non_target}</td></tr>",
+                    esc(&a.label()),
+                    esc(&a.attack)
+                );
+            }
+        }
+        s.push_str(
+            "</table>\n<p class=\"note\">For image-text arms the table above scores the \
+             linear probe on the image tower. ASR (all): over every triggered image, target \
+             class included (the authors' CLIP script); ASR (non-target): target class left \
+             out (the image-only script, SPEC 2).</p>\n",
+        );
+    }
 }
 
 /// The SVG charts, each only when there is something to draw.

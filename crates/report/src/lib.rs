@@ -23,7 +23,9 @@ pub use charts::{bar_chart_svg, loss_chart_svg, sweep_chart_svg};
 pub use error::{Error, Result};
 pub use html::render_html;
 pub use markdown::render_markdown;
-pub use results::{ArmSummary, Figure, Results, RunResult, Setting, Stat, SweepPoint, summarize};
+pub use results::{
+    ArmSummary, Figure, Results, RunResult, Setting, Stat, SweepPoint, ZeroShotScores, summarize,
+};
 
 use std::path::Path;
 

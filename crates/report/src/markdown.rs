@@ -21,6 +21,18 @@ pub fn render_markdown(results: &Results) -> String {
          others). ASR: share of triggered test images of non-target classes classified as \
          the target class. Mean ± sample standard deviation over seeds.\n"
     );
+    if results.summary.iter().any(|a| a.zero_shot.is_some()) {
+        let _ = writeln!(s, "### Zero-shot (image-text encoders)\n");
+        s.push_str(&zero_shot_table(&results.summary));
+        let _ = writeln!(
+            s,
+            "\nFor image-text arms the table above scores the linear probe on the image \
+             tower. Zero-shot: each test image goes to the class whose prompts it is nearest \
+             to. ASR (all): triggered images classified as the target over all triggered \
+             images, target class included (the authors' CLIP script). ASR (non-target): \
+             target class left out (the image-only script, SPEC 2).\n"
+        );
+    }
     let _ = writeln!(s, "## Runs\n");
     s.push_str(&runs_table(&results.runs));
     if !results.figures.is_empty() {
@@ -57,6 +69,25 @@ pub(crate) fn summary_table(summary: &[ArmSummary]) -> String {
             a.accuracy,
             a.asr
         );
+    }
+    s
+}
+
+/// The zero-shot table of the image-text arms.
+pub(crate) fn zero_shot_table(summary: &[ArmSummary]) -> String {
+    let mut s = String::from(
+        "| arm | attack | zero-shot CA/BA % | ASR % (all, CLIP script) | ASR % (non-target, image-only script) |\n\
+         |---|---|---|---|---|\n",
+    );
+    for a in summary {
+        if let Some([acc, all, non_target]) = &a.zero_shot {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {acc} | {all} | {non_target} |",
+                cell(&a.label()),
+                a.attack
+            );
+        }
     }
     s
 }
@@ -137,5 +168,24 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("42.0 (378 / 900)"));
+    }
+
+    #[test]
+    fn zero_shot_table_names_both_asr_counts_only_when_there_are_clip_arms() {
+        let mut run =
+            RunResult { arm: "clip-clean".into(), attack: "none".into(), ..Default::default() };
+        let plain =
+            Results { summary: summarize(std::slice::from_ref(&run)), ..Default::default() };
+        assert!(!render_markdown(&plain).contains("Zero-shot"));
+        run.zero_shot = Some(crate::results::ZeroShotScores {
+            accuracy: 71.5,
+            asr_all: 12.0,
+            asr_non_target: 2.5,
+            ..Default::default()
+        });
+        let results = Results { summary: summarize(&[run.clone(), run]), ..Default::default() };
+        let md = render_markdown(&results);
+        assert!(md.contains("ASR % (all, CLIP script)") && md.contains("non-target"), "{md}");
+        assert!(md.contains("| clip-clean | none | 71.5 | 12.0 | 2.5 |"), "{md}");
     }
 }

@@ -98,6 +98,31 @@ pub struct RunResult {
     pub epoch_loss: Vec<f64>,
     /// Wall-clock seconds of poisoning, pre-training and evaluation.
     pub seconds: f64,
+    /// Zero-shot scores, for image-text (CLIP) encoders; `accuracy` and `asr` above are
+    /// then the linear probe's on the image tower.
+    pub zero_shot: Option<ZeroShotScores>,
+}
+
+/// Zero-shot classification of an image-text encoder, with the ASR counted both ways the
+/// authors count it. Percentages are 0..100.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ZeroShotScores {
+    /// Top-1 zero-shot accuracy on the clean test set (CA or BA).
+    pub accuracy: f64,
+    /// ASR over every triggered test image, target class included (the authors' CLIP
+    /// script).
+    pub asr_all: f64,
+    /// Triggered images classified as the target.
+    pub asr_all_hits: u64,
+    /// Triggered images (the denominator of `asr_all`).
+    pub asr_all_total: u64,
+    /// ASR with target-class images left out (the image-only script, SPEC 2).
+    pub asr_non_target: f64,
+    /// Triggered non-target images classified as the target.
+    pub asr_non_target_hits: u64,
+    /// Triggered non-target images (the denominator of `asr_non_target`).
+    pub asr_non_target_eligible: u64,
 }
 
 /// Mean and sample standard deviation over seeds.
@@ -157,6 +182,9 @@ pub struct ArmSummary {
     pub accuracy: Stat,
     /// ASR in percent.
     pub asr: Stat,
+    /// Zero-shot CA/BA, ASR over all triggered images and ASR with the target class left
+    /// out, for image-text arms.
+    pub zero_shot: Option<[Stat; 3]>,
 }
 
 impl ArmSummary {
@@ -187,6 +215,14 @@ pub fn summarize(runs: &[RunResult]) -> Vec<ArmSummary> {
             let first = members[0];
             let acc: Vec<f64> = members.iter().map(|r| r.accuracy).collect();
             let asr: Vec<f64> = members.iter().map(|r| r.asr).collect();
+            let zs: Vec<&ZeroShotScores> =
+                members.iter().filter_map(|r| r.zero_shot.as_ref()).collect();
+            let zero_shot = (zs.len() == members.len()).then(|| {
+                let stat = |f: fn(&ZeroShotScores) -> f64| {
+                    Stat::of(&zs.iter().map(|z| f(z)).collect::<Vec<_>>())
+                };
+                [stat(|z| z.accuracy), stat(|z| z.asr_all), stat(|z| z.asr_non_target)]
+            });
             ArmSummary {
                 arm: first.arm.clone(),
                 attack: first.attack.clone(),
@@ -197,6 +233,7 @@ pub fn summarize(runs: &[RunResult]) -> Vec<ArmSummary> {
                 poison_ratio: first.poison_ratio,
                 accuracy: Stat::of(&acc),
                 asr: Stat::of(&asr),
+                zero_shot,
             }
         })
         .collect()

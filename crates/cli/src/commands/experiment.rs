@@ -98,9 +98,34 @@ fn go(
 }
 
 fn table(results: &Results) -> String {
+    if results.summary.iter().any(|a| a.zero_shot.is_some()) {
+        return clip_table(results);
+    }
     let mut s = String::from("| arm | poisons | CA/BA % | ASR % |\n|---|---|---|---|\n");
     for a in &results.summary {
         s.push_str(&format!("| {} | {} | {} | {} |\n", a.label(), a.poisons, a.accuracy, a.asr));
+    }
+    s
+}
+
+/// Image-text arms: the linear probe's numbers, then zero-shot's with the ASR both ways.
+fn clip_table(results: &Results) -> String {
+    let mut s = String::from(
+        "| arm | poisons | probe CA/BA % | probe ASR % (non-target) | zero-shot CA/BA % | \
+         zero-shot ASR % (all, CLIP script) | zero-shot ASR % (non-target, image-only script) |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for a in &results.summary {
+        let [acc, all, non_target] = a
+            .zero_shot
+            .map_or(["-".into(), "-".into(), "-".into()], |z| z.map(|stat| stat.to_string()));
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {acc} | {all} | {non_target} |\n",
+            a.label(),
+            a.poisons,
+            a.accuracy,
+            a.asr
+        ));
     }
     s
 }
@@ -124,6 +149,18 @@ impl Observer for Cli {
             "      CA/BA {:.1}%  ASR {:.1}% ({}/{}){how}",
             r.accuracy, r.asr, r.asr_hits, r.asr_eligible
         ));
+        if let Some(z) = &r.zero_shot {
+            self.ui.status(&format!(
+                "      zero-shot CA/BA {:.1}%  ASR all {:.1}% ({}/{})  ASR non-target {:.1}% ({}/{})",
+                z.accuracy,
+                z.asr_all,
+                z.asr_all_hits,
+                z.asr_all_total,
+                z.asr_non_target,
+                z.asr_non_target_hits,
+                z.asr_non_target_eligible
+            ));
+        }
     }
     fn on_step(&self, report: &corruptencoder_train::StepReport) {
         self.bar.set_message(format!(

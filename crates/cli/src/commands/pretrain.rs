@@ -20,10 +20,12 @@ use crate::reporters::Ui;
 #[derive(Debug, Args)]
 pub(crate) struct PretrainArgs {
     /// Pre-training images: a `path label` list (label -1 marks a poison; the poison
-    /// command's filelist.txt as it is), an image folder, a CIFAR .bin or an IDX images file.
+    /// command's filelist.txt as it is), an image folder, a CIFAR .bin or an IDX images file;
+    /// for --method clip, an `image,caption` CSV or a folder of images with .txt captions.
     #[arg(long)]
     data: PathBuf,
-    /// Format of --data (image-folder, file-list, cifar10, cifar100, idx); detected if absent.
+    /// Format of --data (image-folder, file-list, cifar10, cifar100, idx, caption-csv,
+    /// caption-folder); detected if absent.
     #[arg(long)]
     format: Option<DatasetFormat>,
     /// Output folder (config.toml, seed, log.jsonl, checkpoints/, encoder.safetensors).
@@ -38,8 +40,8 @@ pub(crate) struct PretrainArgs {
     /// Replace an existing --out.
     #[arg(long)]
     force: bool,
-    /// Contrastive method: moco-v2, simclr or byol (its defaults; a --config file's
-    /// settings are kept when it names the same method).
+    /// Contrastive method: moco-v2, simclr, byol, or clip (image-text, on captioned data; its
+    /// defaults; a --config file's settings are kept when it names the same method).
     #[arg(long, value_parser = method_by_name)]
     method: Option<MethodConfig>,
     /// Encoder architecture: resnet18, resnet34, resnet50 or small-cnn.
@@ -90,7 +92,7 @@ pub(crate) struct PretrainArgs {
 
 fn method_by_name(name: &str) -> Result<MethodConfig, String> {
     MethodConfig::named(name)
-        .ok_or_else(|| format!("unknown method `{name}` (moco-v2, simclr, byol)"))
+        .ok_or_else(|| format!("unknown method `{name}` (moco-v2, simclr, byol, clip)"))
 }
 
 pub(crate) fn run(args: PretrainArgs, ui: &Ui) -> anyhow::Result<ExitCode> {

@@ -110,3 +110,78 @@ fn experiment_then_eval_on_its_encoder() {
     let o = run(dir, &[&["eval"], &enc[..], &sets[..]].concat());
     assert!(stderr(&o).contains("--target 7 is not one of the 3 classes"), "{}", stderr(&o));
 }
+
+/// The CLIP demo's shape, shrunk to seconds: 3 classes at 16 px, one epoch, the clean arm
+/// and both image-text attacks.
+const TINY_CLIP: &str = r#"
+name = "tiny-clip"
+[data]
+source = "synthetic"
+pretrain = 24
+downstream_train = 12
+downstream_test = 9
+backgrounds = 4
+background_size = [96, 72]
+[data.world]
+classes = 3
+size = 16
+reference_size = 48
+seed = 1
+[attack]
+poison_ratio = 0.1
+[testset]
+trigger_size = 4
+format = "png"
+[eval]
+transform = { resize = 0, crop = 16 }
+classifier = { kind = "linear", epochs = 3 }
+[pretrain]
+epochs = 1
+batch_size = 8
+encoder = { arch = "small-cnn", width = 4 }
+views = { size = 16 }
+method = { name = "clip", embed_dim = 8, text_width = 8, text_layers = 1, text_heads = 2, context = 12 }
+[[arms]]
+name = "clean"
+[[arms]]
+name = "carlini"
+attack = { kind = "clip-carlini", trigger_size = 4, image_size = 16, class_name = "c00-stripes" }
+[[arms]]
+name = "ce"
+attack = { kind = "clip-corruptencoder", trigger_size = 4, image_size = 16, class_name = "c00-stripes" }
+"#;
+
+#[test]
+fn clip_experiment_reports_zero_shot_and_probe_for_every_arm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("clip.toml"), TINY_CLIP).unwrap();
+    let o = run(dir, &["-q", "experiment", "clip.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(table.contains("zero-shot ASR % (all, CLIP script)"), "{table}");
+    for arm in ["| clean | 0 |", "| carlini | 2 |", "| ce | 2 |"] {
+        assert!(table.contains(arm), "{arm} missing: {table}");
+    }
+    // The output folder is named after the experiment file.
+    let out = dir.join("results/clip");
+    let run_dir = out.join("runs/ce/seed-0");
+    // Clean pairs, then the poisons' pairs naming the target class.
+    let captions = std::fs::read_to_string(run_dir.join("captions.csv")).unwrap();
+    assert_eq!(captions.lines().count(), 1 + 24 + 2, "{captions}");
+    assert!(captions.lines().last().unwrap().contains("c00-stripes"), "{captions}");
+    for f in ["pretrain/tokenizer.json", "pretrain/clip.safetensors", "zero-shot.json"] {
+        assert!(run_dir.join(f).is_file(), "{f} missing");
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("Zero-shot (image-text encoders)"), "{report}");
+
+    // An image-only attack under CLIP pre-training is refused by name before any work.
+    let carlini = r#"{ kind = "clip-carlini", trigger_size = 4, image_size = 16, class_name = "c00-stripes" }"#;
+    let bad = TINY_CLIP.replace(carlini, r#"{ kind = "ssl-backdoor" }"#);
+    assert_ne!(bad, TINY_CLIP);
+    std::fs::write(dir.join("bad.toml"), bad).unwrap();
+    let o = run(dir, &["-q", "experiment", "bad.toml"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("makes images without captions"), "{}", stderr(&o));
+}

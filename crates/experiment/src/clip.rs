@@ -1,0 +1,123 @@
+//! The image-text (CLIP) side of a run: the captions it pre-trains on (clean, or clean
+//! with the poisons' pairs appended) and its zero-shot scores.
+use std::path::{Path, PathBuf};
+
+use corruptencoder_core::write_atomic;
+use corruptencoder_data::{CaptionedImages, Dataset, write_caption_csv};
+use corruptencoder_eval::{Features, class_labels, zero_shot_predict, zero_shot_scores};
+use corruptencoder_report::ZeroShotScores;
+use corruptencoder_train::{ClipEncoders, EvalTransform};
+
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::stages::{Context, stage};
+
+/// The clean image-caption pairs.
+pub(crate) fn clean_captions(cx: &Context<'_>) -> Result<PathBuf> {
+    cx.inputs.clean_captions.clone().ok_or_else(|| Error::Invalid {
+        path: cx.inputs.clean_list.clone(),
+        problem: "pretrain.method = clip needs image-caption data: an `image,caption` CSV or a \
+                  folder of images with .txt captions as data.pretrain"
+            .into(),
+    })
+}
+
+/// `<run>/captions.csv`: the clean pairs, then the poisons' `captions.csv` pairs (as the
+/// image-only runs append poisons to `filelist.txt`). Paths are written resolved, so the
+/// file is valid wherever the clean CSV's relative paths pointed.
+pub(crate) fn pretraining_captions(
+    cx: &Context<'_>,
+    p: &Plan,
+    poison_list: &Path,
+) -> Result<PathBuf> {
+    let out = p.dir.join("captions.csv");
+    if out.exists() {
+        return Ok(out);
+    }
+    let poisons = poison_list.with_file_name("captions.csv");
+    if !poisons.exists() {
+        return Err(Error::Invalid {
+            path: poisons,
+            problem: format!(
+                "arm `{}`: its attack makes no captions; CLIP pre-training takes the \
+                 image-text attacks (clip-carlini, clip-corruptencoder)",
+                p.arm.name
+            ),
+        });
+    }
+    let mut pairs = Vec::new();
+    for csv in [clean_captions(cx)?, poisons] {
+        let ds = CaptionedImages::open_csv(&csv)?;
+        pairs.extend((0..ds.len()).map(|i| {
+            (ds.image_path(i).to_path_buf(), ds.caption(i).unwrap_or_default().to_owned())
+        }));
+    }
+    let tmp = p.dir.join(".captions.csv.tmp");
+    write_caption_csv(&tmp, &pairs)?;
+    fs_err::rename(&tmp, &out).map_err(crate::error::io("rename", &tmp))?;
+    Ok(out)
+}
+
+/// Zero-shot CA/BA and both ASRs of the run's image-text encoder, cached in
+/// `<run>/zero-shot.json`.
+pub(crate) fn zero_shot_stage(
+    cx: &Context<'_>,
+    p: &Plan,
+    pre_dir: &Path,
+) -> Result<ZeroShotScores> {
+    let cache = p.dir.join("zero-shot.json");
+    if let Some(scores) = fs_err::read_to_string(&cache)
+        .ok()
+        .and_then(|t| serde_json::from_str::<ZeroShotScores>(&t).ok())
+    {
+        return Ok(scores);
+    }
+    cx.observer.stage(&p.label(), "zero-shot");
+    let names = &cx.inputs.class_names;
+    if names.len() != cx.inputs.classes {
+        return Err(Error::Invalid {
+            path: cx.inputs.test.path().to_path_buf(),
+            problem: format!(
+                "zero-shot prompts need one name per class: {} names for {} classes (an image \
+                 folder's class folders, or data.class_names)",
+                names.len(),
+                cx.inputs.classes
+            ),
+        });
+    }
+    let clip = stage(p, "zero-shot", ClipEncoders::load(pre_dir, &cx.opts.device))?;
+    let templates: Vec<&str> =
+        cx.config.eval.zero_shot_templates.iter().map(String::as_str).collect();
+    let flat = stage(p, "zero-shot", clip.class_embeddings(names, &templates))?;
+    let classes = Features::new(flat.clone(), flat.len() / names.len().max(1))?;
+    let t = cx.config.eval.transform;
+    let embed = |ds: &dyn Dataset, transform: EvalTransform| {
+        let (b, limits, progress) =
+            (cx.config.eval.batch_size, &cx.opts.limits, cx.observer.progress());
+        stage(p, "zero-shot", clip.embed_images(ds, &transform, b, limits, progress))
+    };
+    let test = embed(cx.inputs.test.as_ref(), t)?;
+    // The triggered images are stored already cropped.
+    let triggered = embed(cx.inputs.triggered.as_ref(), EvalTransform::crop_only(t.crop))?;
+    let predict = |f: &corruptencoder_train::ExtractedFeatures| -> Result<Vec<usize>> {
+        Ok(zero_shot_predict(&Features::new(f.values.clone(), f.dim)?, &classes)?)
+    };
+    let r = zero_shot_scores(
+        (&predict(&test)?, &class_labels("test", &test.labels)?),
+        (&predict(&triggered)?, &class_labels("triggered", &triggered.labels)?),
+        cx.inputs.classes,
+        p.shared.target,
+    )?;
+    let scores = ZeroShotScores {
+        accuracy: r.clean.accuracy.percent(),
+        asr_all: r.asr_all.percent(),
+        asr_all_hits: r.asr_all.correct,
+        asr_all_total: r.asr_all.total,
+        asr_non_target: r.asr_non_target.percent(),
+        asr_non_target_hits: r.asr_non_target.hits,
+        asr_non_target_eligible: r.asr_non_target.eligible,
+    };
+    let json = serde_json::to_string_pretty(&scores).expect("scores serialise");
+    write_atomic(&cache, json.as_bytes())?;
+    Ok(scores)
+}
