@@ -97,8 +97,10 @@ fn poison_stage(cx: &Context<'_>, p: &Plan, attack: &AttackConfig, n: usize) -> 
             out: dir.clone(),
             force: false,
             seed: p.seed,
-            // Image-text runs append the poisons' captions to the clean captions instead.
-            clean_list: (!attack.is_image_text()).then(|| cx.inputs.clean_list.clone()),
+            // CLIP runs append the poisons' captions to the clean captions instead; image-only
+            // pre-training takes any attack's images on the clean list.
+            clean_list: (!matches!(cx.config.pretrain.method, MethodConfig::Clip(_)))
+                .then(|| cx.inputs.clean_list.clone()),
             config_toml: toml::to_string_pretty(&PoisonSettings { shared: &p.shared, attack })
                 .expect("attack settings serialise"),
             preview_count: 8,
