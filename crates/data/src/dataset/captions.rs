@@ -112,9 +112,13 @@ pub(crate) fn csv_field(s: &str) -> String {
     }
 }
 
-/// Records of an RFC 4180 text with the 1-based line each starts on; blank lines skipped.
-/// Errors carry the line and the problem.
-fn parse_csv(text: &str) -> std::result::Result<Vec<(usize, Vec<String>)>, (usize, String)> {
+/// A CSV record's fields with the 1-based line it starts on.
+type Record = (usize, Vec<String>);
+/// A CSV syntax problem and its line.
+type Problem = (usize, String);
+
+/// Records of an RFC 4180 text; blank lines skipped.
+fn parse_csv(text: &str) -> std::result::Result<Vec<Record>, Problem> {
     let mut records = Vec::new();
     let mut chars = text.chars().peekable();
     let mut line = 1;

@@ -138,12 +138,13 @@ impl TextTower {
     pub fn forward(&self, tokens: Tensor<2, Int>, eot: Tensor<1, Int>) -> Tensor<2> {
         let [b, l] = tokens.dims();
         let device = tokens.device();
-        let x = self.token.forward(tokens) + self.position.val().slice([0..l]).unsqueeze::<3>();
+        let position = self.position.val();
+        let w = position.dims()[1];
+        let x = self.token.forward(tokens) + position.slice([0..l, 0..w]).unsqueeze::<3>();
         // Causal attention, as CLIP's text encoder: a token sees only the ones before it.
         let mask = generate_autoregressive_mask(b, l, &device);
         let x = self.transformer.forward(TransformerEncoderInput::new(x).mask_attn(mask));
         let x = self.norm.forward(x);
-        let w = x.dims()[2];
         let rows = Tensor::<1, Int>::arange(0..b as i64, &device) * l as i64 + eot;
         self.proj.forward(x.reshape([b * l, w]).select(0, rows))
     }
