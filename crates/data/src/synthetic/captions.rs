@@ -4,7 +4,7 @@
 use corruptencoder_core::item_rng;
 use rand::Rng as _;
 
-use super::set::{SyntheticSample, SyntheticSet, SyntheticSplit};
+use super::set::{SyntheticSample, SyntheticSet, SyntheticSplit, SyntheticWorld};
 use super::texture::ClassTexture;
 
 /// Stream of caption template draws, clear of the image streams (`0x51xx`).
@@ -20,6 +20,15 @@ pub const SYNTHETIC_CAPTION_TEMPLATES: [&str; 6] = [
     "a photo of the {size} {colour} {class}.",
     "{class}, a {colour} object with {pattern}.",
     "a close-up photo of a {class} on a {bg} background.",
+];
+
+/// The templates of the `objects` world: there colours are drawn alike for every class and
+/// the class textures are not the patterns world's, so only class, size and background are
+/// named.
+const OBJECT_CAPTION_TEMPLATES: [&str; 3] = [
+    SYNTHETIC_CAPTION_TEMPLATES[0],
+    SYNTHETIC_CAPTION_TEMPLATES[2],
+    SYNTHETIC_CAPTION_TEMPLATES[5],
 ];
 
 /// A colour word for a hue in `[0, 1)`.
@@ -63,8 +72,11 @@ impl SyntheticSet {
         let bg = if n > 0 && sum / n as f64 > 128.0 { "light" } else { "dark" };
         let stream = STREAM_CAPTION ^ (split as u64);
         let mut rng = item_rng(self.config().seed, stream, index as u64);
-        let template =
-            SYNTHETIC_CAPTION_TEMPLATES[rng.random_range(0..SYNTHETIC_CAPTION_TEMPLATES.len())];
+        let templates: &[&str] = match self.config().kind {
+            SyntheticWorld::Patterns => &SYNTHETIC_CAPTION_TEMPLATES,
+            SyntheticWorld::Objects => &OBJECT_CAPTION_TEMPLATES,
+        };
+        let template = templates[rng.random_range(0..templates.len())];
         template
             .replace("{class}", name)
             .replace("{colour}", colour_name(texture.hue))
@@ -98,5 +110,33 @@ mod tests {
         assert_eq!(colour_name(0.0), "red");
         assert_eq!(colour_name(0.6), "blue");
         assert_eq!(colour_name(0.99), "red");
+    }
+
+    #[test]
+    fn object_world_captions_name_no_colour_or_pattern() {
+        let config =
+            SyntheticConfig { size: 32, kind: SyntheticWorld::Objects, ..Default::default() };
+        let world = SyntheticSet::new(config).unwrap();
+        let names = world.class_names();
+        for i in 0..30 {
+            let c = world.caption(
+                SyntheticSplit::Pretrain,
+                i,
+                &world.sample(SyntheticSplit::Pretrain, i),
+            );
+            assert!(c.contains(&names[i % 10]), "{c}");
+            assert!(
+                OBJECT_CAPTION_TEMPLATES.iter().any(|t| {
+                    let head = t.split('{').next().unwrap();
+                    c.starts_with(head)
+                }),
+                "{c}"
+            );
+            // The class name may hold a texture word ("c00-stripes-disc"); the rest may not.
+            let rest = c.replace(&names[i % 10], "");
+            for word in ["red", "green", "blue", "stripes", "checker", "dots"] {
+                assert!(!rest.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == word), "{c}");
+            }
+        }
     }
 }

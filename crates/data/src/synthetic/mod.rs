@@ -4,8 +4,8 @@
 //! texture (pattern family, orientation, period and palette); in `objects`, by silhouette
 //! and surface texture with colours shared by all classes. Objects are masked shapes on
 //! varied procedural backgrounds, and everything is a pure function of (seed, stream, index).
-mod objects;
 mod captions;
+mod objects;
 mod scene;
 mod set;
 mod shape;
