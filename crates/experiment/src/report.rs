@@ -122,8 +122,8 @@ fn training_settings(s: &mut Vec<Setting>, config: &ExperimentConfig) {
     ));
     let method = match &p.method {
         MethodConfig::MocoV2(m) => format!(
-            "MoCo-v2 (queue {}, momentum {}, temperature {})",
-            m.queue_size, m.momentum, m.temperature
+            "MoCo-v2 (queue {}, momentum {}, temperature {}, split BN in {} groups)",
+            m.queue_size, m.momentum, m.temperature, m.bn_splits
         ),
         MethodConfig::Simclr(m) => format!("SimCLR (temperature {})", m.temperature),
         MethodConfig::Byol(m) => format!("BYOL (EMA {})", m.momentum),

@@ -12,7 +12,10 @@
 //! the whole batch by a seeded permutation, each device encodes its shard of the permuted
 //! batch, and the keys are gathered and put back in image order. A query and its key thus
 //! see batch statistics of different images. All keys of the batch are enqueued, as MoCo's
-//! `concat_all_gather` does.
+//! `concat_all_gather` does. Split BN (`MocoV2Config::bn_splits` = G groups per step) is
+//! the same scheme inside a device: on one device the permuted key batch and the query batch
+//! are cut into G consecutive groups; on N devices each shard into G / N. Both form the same
+//! groups of the same images, so a run's law does not depend on the device count.
 //!
 //! The all-reduce moves every replica's gradients to the first device with burn's
 //! `Tensor::to_device` and sums them in device order (deterministic whatever thread finishes
@@ -47,14 +50,21 @@ pub fn pretrain_data_parallel(
     pretrain_on(config, run, replicas)
 }
 
-/// Checks that `batch` splits into equal shards over `devices`.
-pub(crate) fn check_shards(batch: usize, devices: usize) -> Result<()> {
-    if batch.is_multiple_of(devices) {
-        return Ok(());
+/// Checks that `batch` splits into equal shards over `devices`, and that split BN's
+/// `bn_splits` groups (1: off) split evenly over them.
+pub(crate) fn check_shards(batch: usize, devices: usize, bn_splits: usize) -> Result<()> {
+    if !batch.is_multiple_of(devices) {
+        return Err(Error::Config(format!(
+            "batch size {batch} must be a multiple of the {devices} devices (equal shards)"
+        )));
     }
-    Err(Error::Config(format!(
-        "batch size {batch} must be a multiple of the {devices} devices (equal shards)"
-    )))
+    if bn_splits > 1 && !bn_splits.is_multiple_of(devices) {
+        return Err(Error::Config(format!(
+            "MoCo bn_splits {bn_splits} must be a multiple of the {devices} devices, so that \
+             every device forms the same number of batch-norm groups"
+        )));
+    }
+    Ok(())
 }
 
 /// What a method needs beyond [`Method`] to train data-parallel.
@@ -62,20 +72,28 @@ pub(crate) trait DataParallel: Method {
     /// Whether keys are computed apart, over the batch shuffled across devices (shuffle-BN).
     const SHUFFLE_BN: bool = false;
 
-    /// Keys `[B, D]` of `views2` `[B, 3, H, W]` without gradient; `Some` when `SHUFFLE_BN`.
-    fn shuffled_keys(&self, views2: Tensor<4>) -> Option<Tensor<2>> {
-        let _ = views2;
+    /// Batch-norm groups per step (split BN); 1: one per device.
+    fn bn_splits(&self) -> usize {
+        1
+    }
+
+    /// Keys `[B, D]` of `views2` `[B, 3, H, W]` without gradient, batch norm in `groups`
+    /// groups; `Some` when `SHUFFLE_BN`.
+    fn shuffled_keys(&self, views2: Tensor<4>, groups: usize) -> Option<Tensor<2>> {
+        let _ = (views2, groups);
         None
     }
 
-    /// The loss of one shard; `keys`, when given, are the shard's keys computed apart.
+    /// The loss of one shard; `keys`, when given, are the shard's keys computed apart, and
+    /// the queries' batch norm runs in `groups` groups.
     fn forward_shard(
         &self,
         views1: Tensor<4>,
         views2: Tensor<4>,
         keys: Option<Tensor<2>>,
+        groups: usize,
     ) -> MethodOutput {
-        let _ = keys;
+        let _ = (keys, groups);
         self.forward(views1, views2)
     }
 }
@@ -87,8 +105,12 @@ impl DataParallel for Byol {}
 impl DataParallel for MocoV2 {
     const SHUFFLE_BN: bool = true;
 
-    fn shuffled_keys(&self, views2: Tensor<4>) -> Option<Tensor<2>> {
-        Some(self.keys(views2))
+    fn bn_splits(&self) -> usize {
+        MocoV2::bn_splits(self)
+    }
+
+    fn shuffled_keys(&self, views2: Tensor<4>, groups: usize) -> Option<Tensor<2>> {
+        Some(self.keys(views2, groups))
     }
 
     fn forward_shard(
@@ -96,9 +118,10 @@ impl DataParallel for MocoV2 {
         views1: Tensor<4>,
         views2: Tensor<4>,
         keys: Option<Tensor<2>>,
+        groups: usize,
     ) -> MethodOutput {
         match keys {
-            Some(keys) => self.forward_with_keys(views1, keys),
+            Some(keys) => self.forward_with_keys(views1, keys, groups),
             None => self.forward(views1, views2),
         }
     }
@@ -120,7 +143,18 @@ pub(crate) fn forward_backward<M: DataParallel>(
 ) -> (f32, GradientsParams, MethodOutput) {
     if replicas.is_empty() {
         let tensor = |v| Tensor::<4>::from_data(TensorData::new(v, shape), device);
-        let output = method.forward(tensor(views1), tensor(views2));
+        let groups = method.bn_splits();
+        let output = if M::SHUFFLE_BN && groups > 1 {
+            // Split BN with the keys shuffled across groups: shuffle-BN on one device, the
+            // very groups `groups` devices would form below.
+            let perm = permutation(shape[0], seed, step);
+            let shuffled = Shards::new(shape, 1).permute_rows(&views2, &perm);
+            let keys = method.shuffled_keys(tensor(shuffled), groups).expect("MoCo has keys");
+            let keys = unpermute_rows(keys, &perm);
+            method.forward_shard(tensor(views1), tensor(views2), Some(keys), groups)
+        } else {
+            method.forward(tensor(views1), tensor(views2))
+        };
         let loss = output.loss.clone().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(output.loss.backward(), method);
         return (loss, grads, output);
@@ -130,6 +164,8 @@ pub(crate) fn forward_backward<M: DataParallel>(
         .collect();
     let n = devices.len();
     let shards = Shards::new(shape, n);
+    // Each device forms its share of the step's batch-norm groups (at least its shard).
+    let groups = (method.bn_splits() / n).max(1);
     // `valid().train()` first gives each copy running state of its own (batch-norm
     // statistics, MoCo's queue): `fork` moves running state in place, shared by all clones.
     let copies: Vec<M> = devices[1..].iter().map(|d| method.valid().train().fork(d)).collect();
@@ -139,7 +175,7 @@ pub(crate) fn forward_backward<M: DataParallel>(
         let shuffled = shards.permute_rows(&views2, &perm);
         let inputs = devices.iter().enumerate().map(|(i, d)| shards.tensor(&shuffled, i, d));
         let (copies, parts) = fan_out(method, copies, inputs.collect(), |m, v| {
-            m.shuffled_keys(v).expect("shuffle-BN methods compute keys")
+            m.shuffled_keys(v, groups).expect("shuffle-BN methods compute keys")
         });
         let gathered = Tensor::cat(parts.into_iter().map(|k| k.to_device(device)).collect(), 0);
         (copies, Some(unpermute_rows(gathered, &perm)))
@@ -153,7 +189,7 @@ pub(crate) fn forward_backward<M: DataParallel>(
         (shards.tensor(&views1, i, d), shards.tensor(&views2, i, d), shard_keys)
     });
     let (_, results) = fan_out(method, copies, inputs.collect(), |m, (v1, v2, k)| {
-        let output = m.forward_shard(v1, v2, k);
+        let output = m.forward_shard(v1, v2, k, groups);
         let loss = output.loss.clone().into_scalar::<f32>();
         (loss, GradientsParams::from_grads(output.loss.backward(), m))
     });
@@ -331,6 +367,14 @@ mod tests {
                 assert!((g - w).abs() < 1e-5, "{got:?} vs {want:?}");
             }
         }
+    }
+
+    #[test]
+    fn split_bn_groups_must_spread_evenly_over_the_devices() {
+        assert!(check_shards(8, 2, 4).is_ok() && check_shards(8, 2, 1).is_ok());
+        let err = check_shards(12, 4, 2).unwrap_err().to_string();
+        assert!(err.contains("bn_splits 2") && err.contains("4 devices"), "{err}");
+        assert!(check_shards(9, 2, 1).unwrap_err().to_string().contains("equal shards"));
     }
 
     #[test]

@@ -76,7 +76,11 @@ pub(crate) fn pretrain_on(
     replicas: &[Device],
 ) -> Result<PretrainSummary> {
     config.validate()?;
-    crate::parallel::check_shards(config.batch_size, replicas.len() + 1)?;
+    let bn_splits = match &config.method {
+        MethodConfig::MocoV2(m) => m.bn_splits,
+        _ => 1,
+    };
+    crate::parallel::check_shards(config.batch_size, replicas.len() + 1, bn_splits)?;
     // A finished run in the way is refused before the data is read.
     OutputDir::check(run.out, run.force)?;
     let dataset = open_dataset(run.data, run.format)?;
@@ -89,6 +93,11 @@ pub(crate) fn pretrain_on(
     }
     if config.batch_size > store.len() {
         return Err(Error::BatchTooLarge { batch: config.batch_size, images: store.len() });
+    }
+    if let MethodConfig::MocoV2(m) = &config.method
+        && let Some(advice) = queue_advice(m.queue_size, store.len())
+    {
+        log::warn!("{advice}");
     }
     let out = prepare_output(config, run.out, run.resume, run.force)?;
     let dir = out.path().to_path_buf();
@@ -275,4 +284,32 @@ pub(crate) fn open_log(path: &Path, keep_steps: u64) -> Result<std::fs::File> {
 pub(crate) fn append_log(file: &mut std::fs::File, path: &Path, report: &StepReport) -> Result<()> {
     let line = serde_json::to_string(report).expect("step report serialises");
     writeln!(file, "{line}").map_err(|source| Error::Write { path: path.to_path_buf(), source })
+}
+
+/// Why a MoCo queue of `queue` keys is too long for `images` images, if it is. A queue
+/// longer than the data holds several stale keys of each image, among them each query's
+/// own image as a negative; MoCo's CIFAR-10 demo saturates at 4,096 keys for 50,000
+/// images (about 8 %), so SPEC's 65,536 (for ImageNet-100) suits no CPU-scale set.
+fn queue_advice(queue: usize, images: usize) -> Option<String> {
+    (queue > images).then(|| {
+        format!(
+            "MoCo queue of {queue} keys for {images} images holds each image's key about \
+             {} times, its own image among a query's negatives: set method.queue_size to a \
+             few percent of the images (MoCo's CIFAR-10 demo: 4,096 for 50,000)",
+            queue.div_ceil(images)
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_longer_than_the_data_is_advised_against() {
+        assert_eq!(queue_advice(200, 2000), None);
+        assert_eq!(queue_advice(2000, 2000), None);
+        let advice = queue_advice(65536, 2000).unwrap();
+        assert!(advice.contains("about 33 times"), "{advice}");
+    }
 }

@@ -23,6 +23,13 @@ pub struct MocoV2Config {
     pub hidden_dim: Option<usize>,
     /// Output width of the MLP head (SPEC 6: 128).
     pub projection_dim: usize,
+    /// Batch-norm groups per step (split BN, MoCo's single-GPU CIFAR demo uses 8): the
+    /// batch is cut into this many equal groups that each get their own batch statistics,
+    /// and the key views are shuffled across the groups by a seeded permutation, which
+    /// simulates the authors' shuffle-BN over GPUs on one device. 1 turns it off. With
+    /// several devices each device takes `bn_splits / devices` groups of its shard, so a run
+    /// forms the same groups whatever the device count (`parallel.rs`).
+    pub bn_splits: usize,
 }
 
 impl Default for MocoV2Config {
@@ -33,6 +40,7 @@ impl Default for MocoV2Config {
             temperature: 0.2,
             hidden_dim: None,
             projection_dim: 128,
+            bn_splits: 8,
         }
     }
 }
@@ -43,6 +51,12 @@ impl MocoV2Config {
             return Err(format!(
                 "MoCo queue size {} must be a positive multiple of the batch size {batch_size}",
                 self.queue_size
+            ));
+        }
+        if self.bn_splits == 0 || !batch_size.is_multiple_of(self.bn_splits) {
+            return Err(format!(
+                "MoCo bn_splits {} must divide the batch size {batch_size} (1: no split BN)",
+                self.bn_splits
             ));
         }
         if !(0.0..=1.0).contains(&self.momentum) || self.temperature <= 0.0 {
@@ -80,15 +94,18 @@ impl MocoV2Config {
             queue_ptr: RunningState::new(Tensor::zeros([1], device)),
             momentum: self.momentum,
             temperature: self.temperature,
+            bn_splits: self.bn_splits,
         }
     }
 }
 
 /// MoCo-v2 (Chen et al. 2020): InfoNCE between a query and its momentum-encoded key, with a
-/// queue of past keys as negatives. On one device there is no shuffle-BN (it exists to stop
-/// batch statistics leaking between a query and its key within one GPU's batch); the
-/// data-parallel loop shuffles keys across devices as the authors' DDP run does
-/// (`parallel.rs`).
+/// queue of past keys as negatives. Batch statistics would leak between a query and its
+/// key (the key batch's statistics are shared by every positive key and by none of the
+/// queue's negatives, MoCo section 3.3); the authors' shuffle-BN stops it across GPUs. The
+/// training step (`parallel.rs`) simulates it on one device with split BN
+/// ([`MocoV2Config::bn_splits`] groups, key views shuffled across them) and runs it across
+/// devices as the authors' DDP run does. [`Method::forward`] alone is the unsplit forward.
 #[derive(Module, Debug)]
 pub struct MocoV2 {
     encoder: Encoder,
@@ -103,6 +120,8 @@ pub struct MocoV2 {
     momentum: f64,
     #[module(skip)]
     temperature: f64,
+    #[module(skip)]
+    bn_splits: usize,
 }
 
 impl MocoV2 {
@@ -119,22 +138,46 @@ impl MocoV2 {
     /// Unit keys `[B, D]` of `views2` `[B, 3, H, W]`, without gradient. Apart from
     /// [`Method::forward`] so that data-parallel training can shuffle the batch across
     /// devices first (shuffle-BN, `parallel.rs`).
-    pub(crate) fn keys(&self, views2: Tensor<4>) -> Tensor<2> {
-        l2_normalize(self.key_head.forward(self.key_encoder.forward(views2))).detach()
+    /// `groups` equal groups of the batch get batch statistics of their own (split BN).
+    pub(crate) fn keys(&self, views2: Tensor<4>, groups: usize) -> Tensor<2> {
+        let features = grouped(&self.key_encoder, views2, groups);
+        l2_normalize(self.key_head.forward(features)).detach()
+    }
+
+    /// Batch-norm groups per step on one device.
+    pub(crate) fn bn_splits(&self) -> usize {
+        self.bn_splits
     }
 
     /// The InfoNCE loss of the queries of `views1` against `keys` (row `i` of both from
-    /// image `i`) and the queue.
-    pub(crate) fn forward_with_keys(&self, views1: Tensor<4>, keys: Tensor<2>) -> MethodOutput {
-        let q = l2_normalize(self.head.forward(self.encoder.forward(views1)));
+    /// image `i`) and the queue; the queries' batch norm in `groups` groups.
+    pub(crate) fn forward_with_keys(
+        &self,
+        views1: Tensor<4>,
+        keys: Tensor<2>,
+        groups: usize,
+    ) -> MethodOutput {
+        let q = l2_normalize(self.head.forward(grouped(&self.encoder, views1, groups)));
         let loss = info_nce(q, keys.clone(), self.queue(), self.temperature);
         MethodOutput { loss, keys: Some(keys) }
     }
 }
 
+/// `encoder` over `x` `[B, 3, H, W]` in `groups` equal consecutive groups, each its own
+/// batch (MoCo's `SplitBatchNorm` effect on every batch norm of the encoder); `[B, D]`.
+/// Departure: burn's batch norm updates its running statistics once per call, so they take
+/// `groups` updates per step (one per group) where `SplitBatchNorm` averages the groups'
+/// statistics into one.
+fn grouped(encoder: &Encoder, x: Tensor<4>, groups: usize) -> Tensor<2> {
+    if groups <= 1 {
+        return encoder.forward(x);
+    }
+    Tensor::cat(x.chunk(groups, 0).into_iter().map(|g| encoder.forward(g)).collect(), 0)
+}
+
 impl Method for MocoV2 {
     fn forward(&self, views1: Tensor<4>, views2: Tensor<4>) -> MethodOutput {
-        self.forward_with_keys(views1, self.keys(views2))
+        self.forward_with_keys(views1, self.keys(views2, 1), 1)
     }
 
     fn after_step(mut self, output: MethodOutput, _progress: f64) -> Self {
@@ -210,6 +253,26 @@ mod tests {
         for ((new, k), q) in floats(&moco.key_encoder).iter().zip(&k).zip(&q) {
             assert!((new - (0.9 * k + 0.1 * q)).abs() < 1e-6, "{new} {k} {q}");
         }
+    }
+
+    /// Split BN: a key depends on the images of its own group only.
+    #[test]
+    fn split_bn_keys_see_only_their_group() {
+        let moco = tiny(8);
+        let device = moco.queue().device();
+        let v: Vec<f32> =
+            (0..4 * 3 * 8 * 8).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect();
+        let x = Tensor::<4>::from_data(TensorData::new(v, [4, 3, 8, 8]), &device);
+        let rows = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+        let split = rows(moco.keys(x.clone(), 2));
+        let first = rows(moco.keys(x.clone().slice(0..2), 1));
+        let second = rows(moco.keys(x.clone().slice(2..4), 1));
+        let alone: Vec<f32> = first.into_iter().chain(second).collect();
+        for (a, b) in split.iter().zip(&alone) {
+            assert!((a - b).abs() < 1e-5, "{split:?} vs {alone:?}");
+        }
+        let whole = rows(moco.keys(x, 1));
+        assert!(whole.iter().zip(&split).any(|(a, b)| (a - b).abs() > 1e-4), "groups matter");
     }
 
     #[test]

@@ -12,6 +12,7 @@ fn moco(epochs: usize) -> PretrainConfig {
         queue_size: 16,
         hidden_dim: Some(16),
         projection_dim: 8,
+        bn_splits: 1,
         ..Default::default()
     };
     tiny_config(MethodConfig::MocoV2(moco), epochs)
@@ -51,6 +52,31 @@ fn two_replica_moco_resumes_bit_identically() {
     let (one, two) = (logged_losses(&staged)[0], logged_losses(&whole)[0]);
     assert_ne!(one, two, "shuffle-BN and per-shard statistics change the loss");
     assert!((one - two).abs() < 1.0, "{one} vs {two}");
+}
+
+/// Split BN on one device forms the groups two devices form: the first step's loss is the
+/// same up to float summation order.
+#[test]
+fn split_bn_on_one_device_is_shuffle_bn_over_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = tiny_dataset(dir.path(), 24);
+    let mut config = moco(1);
+    let MethodConfig::MocoV2(m) = &mut config.method else { unreachable!() };
+    m.bn_splits = 2;
+    let first = |name: &str, replicas: &[Device]| {
+        let out = dir.path().join(name);
+        run_on(&config, &list, &out, false, Some(1), replicas).unwrap();
+        logged_losses(&corruptencoder_core::OutputDir::partial_path(&out))[0]
+    };
+    let (one, two) = (first("one", &[]), first("two", &[Device::flex()]));
+    assert!((one - two).abs() < 1e-4, "{one} vs {two}");
+    let mut unsplit = config;
+    let MethodConfig::MocoV2(m) = &mut unsplit.method else { unreachable!() };
+    m.bn_splits = 1;
+    let out = dir.path().join("unsplit");
+    run_on(&unsplit, &list, &out, false, Some(1), &[]).unwrap();
+    let plain = logged_losses(&corruptencoder_core::OutputDir::partial_path(&out))[0];
+    assert!((plain - one).abs() > 1e-4, "split BN changes the step: {plain} vs {one}");
 }
 
 #[test]

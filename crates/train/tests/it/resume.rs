@@ -13,6 +13,7 @@ fn resumed_run_is_bit_identical() {
         queue_size: 16,
         hidden_dim: Some(16),
         projection_dim: 8,
+        bn_splits: 2,
         ..Default::default()
     };
     let config = tiny_config(MethodConfig::MocoV2(moco), 3);

@@ -42,6 +42,7 @@ fn moco_v2_loss_falls() {
         momentum: 0.99,
         hidden_dim: Some(32),
         projection_dim: 16,
+        bn_splits: 2,
         ..Default::default()
     };
     loss_falls(MethodConfig::MocoV2(moco), 0.06, 1);
