@@ -65,22 +65,43 @@ impl BarProgress {
 
     /// The per-step hook of pre-training, drawing on the same bar.
     pub(crate) fn step_reporter(&self) -> StepReporter {
-        StepReporter { bar: self.bar.clone() }
+        StepReporter { bar: self.bar.clone(), monitor: String::new() }
     }
 }
 
-/// Shows each step's loss and throughput beside the bar; logs each epoch.
+/// Shows each step's loss and throughput beside the bar, with the training monitor's
+/// latest values; logs each epoch.
 pub(crate) struct StepReporter {
     bar: ProgressBar,
+    monitor: String,
 }
 
 impl corruptencoder_train::Reporter for StepReporter {
     fn on_step(&mut self, r: &corruptencoder_train::StepReport) {
-        self.bar.set_message(format!("loss {:.4} {:.0} views/s", r.loss, r.views_per_sec));
+        self.bar.set_message(format!(
+            "loss {:.4} {:.0} views/s{}",
+            r.loss, r.views_per_sec, self.monitor
+        ));
     }
     fn on_epoch(&mut self, epoch: usize, mean_loss: f32) {
         log::info!("epoch {} mean loss {mean_loss:.4}", epoch + 1);
     }
+    fn on_monitor(&mut self, r: &corruptencoder_train::MonitorReport) {
+        self.monitor = monitor_text(r);
+        log::info!("epoch {} monitor:{}", r.epoch, self.monitor);
+    }
+}
+
+/// ` kNN 61.2% ASR 3.4% (ceiling 40.1%)`: the monitor's latest values beside the bar.
+pub(crate) fn monitor_text(r: &corruptencoder_train::MonitorReport) -> String {
+    let mut s = format!(" kNN {:.1}%", r.knn_accuracy);
+    if let Some(asr) = r.asr {
+        s += &format!(" ASR {asr:.1}%");
+    }
+    if let Some(c) = r.ceiling {
+        s += &format!(" (ceiling {c:.1}%)");
+    }
+    s
 }
 
 impl Progress for BarProgress {

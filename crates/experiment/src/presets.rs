@@ -7,8 +7,8 @@ use corruptencoder_poison::{
     AreaRatio, AttackConfig, CorruptEncoderConfig, SslBackdoorConfig, TestImageFormat,
 };
 use corruptencoder_train::{
-    Arch, EncoderConfig, EvalTransform, MethodConfig, OptimConfig, PretrainConfig, SimclrConfig,
-    Stem,
+    Arch, EncoderConfig, EvalTransform, MethodConfig, MonitorConfig, OptimConfig, PretrainConfig,
+    SimclrConfig, Stem,
 };
 
 use crate::config::{
@@ -73,6 +73,7 @@ impl ExperimentConfig {
                 optim: OptimConfig { lr: 0.06, ..Default::default() },
                 encoder: EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 16),
                 views: ViewRecipe::simclr(size),
+                monitor: MonitorConfig::default(),
                 method: MethodConfig::Simclr(SimclrConfig::default()),
             },
             sweep: None,

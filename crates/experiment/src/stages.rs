@@ -150,6 +150,7 @@ fn pretrain_stage(
         progress: cx.observer.progress(),
         reporter: &mut reporter,
         stop_after: None,
+        monitor: None,
     };
     stage(p, "pretrain", pretrain(&pc, run))?;
     Ok(pre_dir)

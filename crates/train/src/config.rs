@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::encoder::EncoderConfig;
 use crate::error::{Error, Result};
 use crate::method::MethodConfig;
+use crate::monitor::MonitorConfig;
 use crate::optim::OptimConfig;
 
 /// Everything that decides a pre-training run; written as `config.toml` beside the outputs
@@ -31,6 +32,8 @@ pub struct PretrainConfig {
     pub encoder: EncoderConfig,
     /// Views (size, crops standard/localized, augmentations).
     pub views: ViewRecipe,
+    /// The training monitor (kNN CA and ASR every few epochs); off by default.
+    pub monitor: MonitorConfig,
     /// Method and its settings (kept last: TOML tables follow plain values).
     pub method: MethodConfig,
 }
@@ -47,6 +50,7 @@ impl Default for PretrainConfig {
             optim: OptimConfig::default(),
             encoder: EncoderConfig::default(),
             views: ViewRecipe::default(),
+            monitor: MonitorConfig::default(),
             method: MethodConfig::default(),
         }
     }

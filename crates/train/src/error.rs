@@ -74,6 +74,9 @@ pub enum Error {
         #[source]
         source: safetensors::SafeTensorError,
     },
+    /// The training monitor could not score the encoder (bad labels, target class).
+    #[error("training monitor")]
+    Monitor(#[source] corruptencoder_eval::Error),
     /// Writing an output failed.
     #[error(transparent)]
     Output(#[from] corruptencoder_core::Error),

@@ -30,6 +30,7 @@ mod init;
 mod kernels;
 mod loss;
 mod method;
+mod monitor;
 mod optim;
 mod parallel;
 mod pipeline;
@@ -58,9 +59,10 @@ pub use method::{
     Byol, ByolConfig, Method, MethodConfig, MethodOutput, MocoV2, MocoV2Config, Simclr,
     SimclrConfig, update_momentum,
 };
+pub use monitor::{MonitorConfig, MonitorReport, MonitorSets};
 pub use optim::{OptimConfig, Sgd};
 pub use parallel::pretrain_data_parallel;
-pub use pretrain::{PretrainRun, PretrainSummary, pretrain};
+pub use pretrain::{PretrainRun, PretrainSummary, initial_encoder, pretrain};
 pub use reporter::{NoReporter, Reporter, StepReport};
 pub use weights::{export_encoder, torchvision_key, torchvision_state};
 

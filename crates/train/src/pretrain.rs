@@ -9,8 +9,10 @@ use corruptencoder_data::{DatasetFormat, open_dataset};
 
 use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint, save_checkpoint};
 use crate::config::PretrainConfig;
+use crate::encoder::Encoder;
 use crate::error::{Error, Result};
-use crate::method::MethodConfig;
+use crate::method::{Method, MethodConfig};
+use crate::monitor::{MonitorSets, measure};
 use crate::optim::Sgd;
 use crate::parallel::{DataParallel, forward_backward};
 use crate::pipeline::{ImageStore, Schedule, spawn_loader};
@@ -41,6 +43,9 @@ pub struct PretrainRun<'a> {
     pub reporter: &'a mut dyn Reporter,
     /// Stop after this global step without exporting, as if killed (tests, time limits).
     pub stop_after: Option<u64>,
+    /// The sets the training monitor scores on (`config.monitor`); without them the
+    /// monitor is off whatever its setting.
+    pub monitor: Option<MonitorSets<'a>>,
 }
 
 /// What a run did.
@@ -60,6 +65,14 @@ pub struct PretrainSummary {
     pub encoder: Option<PathBuf>,
 }
 
+/// The encoder every method starts from under `config` (its architecture and seed): the
+/// random-encoder baseline, untrained. Methods draw their online encoder first from the
+/// initial-weights stream, so this is the very encoder `pretrain` starts from.
+pub fn initial_encoder(config: &PretrainConfig, device: &Device) -> Encoder {
+    let rng = &mut corruptencoder_core::item_rng(config.seed, INIT_STREAM, 0);
+    config.encoder.init(device, rng)
+}
+
 /// Pre-trains an encoder with `config` on `run.data`, writing into `run.out`.
 ///
 /// The run is built in `.<out>.partial` (core's resumable [`OutputDir`]) and renamed to
@@ -76,6 +89,9 @@ pub(crate) fn pretrain_on(
     replicas: &[Device],
 ) -> Result<PretrainSummary> {
     config.validate()?;
+    if config.monitor.every > 0 && run.monitor.is_none() {
+        log::warn!("pretrain.monitor.every is set but no downstream sets were given: no monitor");
+    }
     let bn_splits = match &config.method {
         MethodConfig::MocoV2(m) => m.bn_splits,
         _ => 1,
@@ -170,8 +186,7 @@ fn train<M: DataParallel>(fresh: M, job: Job<'_, '_>) -> Result<PretrainSummary>
     let total = steps_per_epoch * config.epochs as u64;
     let mut checkpoint = if run.resume { latest_checkpoint(&ckpt_dir) } else { None };
     let (method, mut sgd, start) = starting_state(checkpoint.as_deref(), fresh, device)?;
-    let log_path = dir.join("log.jsonl");
-    let mut log_file = open_log(&log_path, start.step)?;
+    let mut log = StepLog::open(dir.join("log.jsonl"), start.step)?;
     let end = run.stop_after.map_or(total, |s| s.min(total));
     let mut summary = PretrainSummary::starting(store.len(), start.step, checkpoint.clone());
     run.progress.start("pretrain", total);
@@ -185,6 +200,10 @@ fn train<M: DataParallel>(fresh: M, job: Job<'_, '_>) -> Result<PretrainSummary>
         end,
     };
     let mut epoch_loss = 0.0f64;
+    let sets = run.monitor;
+    if start.step == 0 {
+        monitor(config, sets.as_ref(), &method, (0, 0), &mut log, run.reporter)?;
+    }
     let method = std::thread::scope(|scope| -> Result<M> {
         let mut method = method;
         let batches = spawn_loader(scope, store, &config.views, schedule, config.prefetch);
@@ -216,12 +235,16 @@ fn train<M: DataParallel>(fresh: M, job: Job<'_, '_>) -> Result<PretrainSummary>
                 views_per_sec: (2 * batch.n) as f64 / clock.elapsed().as_secs_f64(),
             };
             clock = Instant::now();
-            append_log(&mut log_file, &log_path, &report)?;
+            log.append(&report)?;
             run.reporter.on_step(&report);
             run.progress.advance(1);
             (summary.steps, summary.last_loss) = (step + 1, Some(loss));
             epoch_loss += f64::from(loss);
             if (step + 1) % steps_per_epoch == 0 {
+                // Before the checkpoint: a run killed in between measures again on resume.
+                let at = (epoch + 1, step + 1);
+                monitor(config, sets.as_ref(), &method, at, &mut log, run.reporter)?;
+                clock = Instant::now();
                 let pos = Position { epochs: epoch + 1, step: step + 1 };
                 checkpoint = Some(save_checkpoint(&ckpt_dir, &method, &sgd.buffers, pos)?);
                 run.reporter.on_epoch(epoch, (epoch_loss / steps_per_epoch as f64) as f32);
@@ -262,28 +285,40 @@ impl PretrainSummary {
     }
 }
 
-/// Opens the step log for appending after dropping lines past `keep_steps` (left by a run
-/// killed after its last checkpoint), so a resumed log reads like an uninterrupted one.
-pub(crate) fn open_log(path: &Path, keep_steps: u64) -> Result<std::fs::File> {
-    let io = |source| Error::Write { path: path.to_path_buf(), source };
-    let old = fs_err::read_to_string(path).unwrap_or_default();
-    let kept: String = old
-        .lines()
-        .filter(|l| {
-            serde_json::from_str::<serde_json::Value>(l)
-                .ok()
-                .and_then(|v| v["step"].as_u64())
-                .is_some_and(|s| s <= keep_steps)
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    write_atomic(path, kept.as_bytes())?;
-    std::fs::OpenOptions::new().append(true).open(path).map_err(io)
+/// The run's `log.jsonl`: one JSON line per step, and one per monitor measurement.
+pub(crate) struct StepLog {
+    file: std::fs::File,
+    path: PathBuf,
 }
 
-pub(crate) fn append_log(file: &mut std::fs::File, path: &Path, report: &StepReport) -> Result<()> {
-    let line = serde_json::to_string(report).expect("step report serialises");
-    writeln!(file, "{line}").map_err(|source| Error::Write { path: path.to_path_buf(), source })
+impl StepLog {
+    /// Opens the log for appending after dropping lines past `keep_steps` (left by a run
+    /// killed after its last checkpoint), so a resumed log reads like an uninterrupted one.
+    pub(crate) fn open(path: PathBuf, keep_steps: u64) -> Result<Self> {
+        let old = fs_err::read_to_string(&path).unwrap_or_default();
+        let kept: String = old
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v["step"].as_u64())
+                    .is_some_and(|s| s <= keep_steps)
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        write_atomic(&path, kept.as_bytes())?;
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|source| Error::Write { path: path.clone(), source })?;
+        Ok(Self { file, path })
+    }
+
+    pub(crate) fn append(&mut self, line: &impl serde::Serialize) -> Result<()> {
+        let line = serde_json::to_string(line).expect("log lines serialise");
+        writeln!(self.file, "{line}")
+            .map_err(|source| Error::Write { path: self.path.clone(), source })
+    }
 }
 
 /// Why a MoCo queue of `queue` keys is too long for `images` images, if it is. A queue
@@ -301,9 +336,57 @@ fn queue_advice(queue: usize, images: usize) -> Option<String> {
     })
 }
 
+/// Measures `method`'s encoder when the monitor is due after `epochs_done` epochs, logs it
+/// and reports it.
+fn monitor<M: Method>(
+    config: &PretrainConfig,
+    sets: Option<&MonitorSets<'_>>,
+    method: &M,
+    (epochs_done, step): (usize, u64),
+    log: &mut StepLog,
+    reporter: &mut dyn Reporter,
+) -> Result<()> {
+    let Some(sets) = sets else { return Ok(()) };
+    if !config.monitor.due(epochs_done, config.epochs) {
+        return Ok(());
+    }
+    let report = measure(&config.monitor, method.encoder(), sets, (epochs_done, step))?;
+    log.append(&report)?;
+    reporter.on_monitor(&report);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encoder::{Arch, EncoderConfig, Stem};
+    use crate::method::{ByolConfig, Method, MocoV2Config, SimclrConfig};
+    use crate::tensors::module_tensors;
+
+    /// The baseline is the encoder each method starts from, and differs between seeds.
+    #[test]
+    fn the_initial_encoder_is_where_every_method_starts() {
+        let device = Device::flex();
+        let mut config = PretrainConfig {
+            seed: 5,
+            encoder: EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 4),
+            ..Default::default()
+        };
+        let base = module_tensors(&initial_encoder(&config, &device));
+        let rng = || corruptencoder_core::item_rng(5, INIT_STREAM, 0);
+        let e = &config.encoder;
+        let moco = MocoV2Config { queue_size: 8, bn_splits: 1, ..Default::default() };
+        let starts = [
+            module_tensors(SimclrConfig::default().init(e, &device, &mut rng()).encoder()),
+            module_tensors(moco.init(e, &device, &mut rng()).encoder()),
+            module_tensors(ByolConfig::default().init(e, &device, &mut rng()).encoder()),
+        ];
+        for start in starts {
+            assert_eq!(start, base);
+        }
+        config.seed = 6;
+        assert_ne!(module_tensors(&initial_encoder(&config, &device)), base);
+    }
 
     #[test]
     fn a_queue_longer_than_the_data_is_advised_against() {

@@ -1,5 +1,7 @@
 use serde::Serialize;
 
+use crate::monitor::MonitorReport;
+
 /// One optimizer step, as reported to a [`Reporter`] and logged to `log.jsonl`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct StepReport {
@@ -21,6 +23,8 @@ pub trait Reporter {
     fn on_step(&mut self, report: &StepReport);
     /// Called after each epoch's checkpoint is written.
     fn on_epoch(&mut self, _epoch: usize, _mean_loss: f32) {}
+    /// Called after each measurement of the training monitor.
+    fn on_monitor(&mut self, _report: &MonitorReport) {}
 }
 
 /// A [`Reporter`] that ignores everything.

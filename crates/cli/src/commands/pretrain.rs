@@ -111,6 +111,7 @@ pub(crate) fn run(args: PretrainArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
         progress: &progress,
         reporter: &mut reporter,
         stop_after: args.stop_after,
+        monitor: None,
     };
     // More than one device: the others are data-parallel replicas of the first.
     let summary = if devices.is_empty() {

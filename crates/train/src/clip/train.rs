@@ -16,7 +16,7 @@ use crate::adamw::AdamW;
 use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint, save_checkpoint};
 use crate::error::{Error, Result};
 use crate::pipeline::{ImageStore, epoch_order};
-use crate::pretrain::{Job, PretrainSummary, append_log, open_log};
+use crate::pretrain::{Job, PretrainSummary, StepLog};
 use crate::reporter::StepReport;
 use crate::tensors::{module_tensors, to_safetensors};
 use crate::weights::export_encoder;
@@ -72,7 +72,7 @@ pub(crate) fn train_clip(
         None => (fresh, AdamW::default(), Position { epochs: 0, step: 0 }),
     };
     let log_path = dir.join("log.jsonl");
-    let mut log_file = open_log(&log_path, start.step)?;
+    let mut log = StepLog::open(log_path, start.step)?;
     let end = run.stop_after.map_or(total, |s| s.min(total));
     let mut summary = PretrainSummary::starting(store.len(), start.step, checkpoint.clone());
     run.progress.start("pretrain", total);
@@ -131,7 +131,7 @@ pub(crate) fn train_clip(
                 views_per_sec: n as f64 / clock.elapsed().as_secs_f64(),
             };
             clock = Instant::now();
-            append_log(&mut log_file, &log_path, &report)?;
+            log.append(&report)?;
             run.reporter.on_step(&report);
             run.progress.advance(1);
             (summary.steps, summary.last_loss) = (step + 1, Some(loss));

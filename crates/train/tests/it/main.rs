@@ -4,6 +4,7 @@ mod bad_input;
 mod clip;
 mod fuzz;
 mod import;
+mod monitor;
 mod parallel;
 mod resume;
 mod training;

@@ -85,6 +85,7 @@ pub(crate) fn run_on(
         progress: &corruptencoder_core::NoProgress,
         reporter: &mut NoReporter,
         stop_after,
+        monitor: None,
     };
     if replicas.is_empty() {
         pretrain(config, run)
