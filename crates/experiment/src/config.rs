@@ -300,6 +300,12 @@ impl ExperimentConfig {
             if !ok {
                 return Err(format!("arm name `{}`: use letters, digits, - and _", arm.name));
             }
+            if arm.name == corruptencoder_report::RANDOM_ENCODER {
+                return Err(format!(
+                    "arm name `{}` is the baseline's, added to every report",
+                    arm.name
+                ));
+            }
             self.validate_arm(arm)?;
         }
         self.validate_data()?;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use corruptencoder_core::{Progress, item_rng, write_atomic};
 use corruptencoder_data::{
-    Dataset, ImageLimits, SyntheticSet, SyntheticSplit, open_dataset, png_bytes, write_references,
+    Dataset, Filter, ImageLimits, SyntheticSet, SyntheticSplit, load_references, open_dataset,
+    png_bytes, resize_rgb, write_references,
 };
 use corruptencoder_poison::{
     AttackConfig, AttackSources, CtrlConfig, TestSetConfig, TestSetOptions, TestTrigger,
@@ -39,6 +40,9 @@ pub(crate) struct Inputs {
     pub(crate) triggered: Arc<dyn Dataset>,
     /// Triggered test set with CTRL's frequency trigger, when an arm runs CTRL.
     pub(crate) triggered_ctrl: Option<Arc<dyn Dataset>>,
+    /// The ceiling set: the test images with a patch of the target class's own object
+    /// where the trigger goes (when there are reference objects to cut it from).
+    pub(crate) ceiling: Option<Arc<dyn Dataset>>,
     /// Number of downstream classes.
     pub(crate) classes: usize,
     /// Class names, where known.
@@ -115,16 +119,28 @@ pub(crate) fn prepare(
                 train,
                 triggered: test.clone(),
                 triggered_ctrl: None,
+                ceiling: None,
                 test,
                 classes,
                 sources: f.sources(),
             }
         }
     };
-    inputs.triggered = test_set(config, &inputs, out, "testset", false, limits, progress)?;
+    let size = config.testset.trigger_size;
+    let patch = || -> Result<TestTrigger> {
+        let trigger = inputs.sources.trigger.as_ref().ok_or(Error::NoTrigger)?;
+        Ok(TestTrigger::Patch(trigger.load(size, limits)?))
+    };
+    inputs.triggered = test_set(config, &inputs, out, "testset", patch, limits, progress)?;
     if config.arms.iter().any(|a| matches!(a.attack, Some(AttackConfig::Ctrl(_)))) {
+        let ctrl = || Ok(TestTrigger::Frequency(CtrlConfig::default().trigger()?));
         inputs.triggered_ctrl =
-            Some(test_set(config, &inputs, out, "testset-ctrl", true, limits, progress)?);
+            Some(test_set(config, &inputs, out, "testset-ctrl", ctrl, limits, progress)?);
+    }
+    if let Some(object) = ceiling_patch(&inputs, size, limits)? {
+        let ceiling = || Ok(TestTrigger::Patch(object.clone()));
+        inputs.ceiling =
+            Some(test_set(config, &inputs, out, "testset-ceiling", ceiling, limits, progress)?);
     }
     Ok(inputs)
 }
@@ -135,6 +151,20 @@ fn read_class_names(path: &Path) -> Result<Vec<String>> {
     Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
 }
 
+/// The ceiling's patch: the centre square of the first reference's object box, at the
+/// test trigger's size. A perfect backdoor makes the trigger act like the target class's
+/// object, so the ASR this patch reaches bounds what any trigger of that size can show.
+fn ceiling_patch(inputs: &Inputs, size: u32, limits: &ImageLimits) -> Result<Option<RgbImage>> {
+    let Some(dir) = &inputs.sources.references else { return Ok(None) };
+    let set = load_references(dir, limits)?;
+    let Some(r) = set.references.first() else { return Ok(None) };
+    let b = r.object_box;
+    let side = b.w.min(b.h);
+    let (x, y) = (b.x + (b.w - side) / 2, b.y + (b.h - side) / 2);
+    let square = image::imageops::crop_imm(&r.image, x, y, side, side).to_image();
+    Ok(Some(resize_rgb(&square, size, size, Filter::Bicubic)))
+}
+
 fn class_count(ds: &dyn Dataset) -> usize {
     match ds.class_names() {
         Some(names) => names.len(),
@@ -143,13 +173,14 @@ fn class_count(ds: &dyn Dataset) -> usize {
 }
 
 /// The triggered twin of the downstream test set, made once per experiment (its seed is
-/// the experiment's first seed, so every arm is scored on the same images).
+/// the experiment's first seed, so every arm is scored on the same images, and every set
+/// has its trigger at the same place).
 fn test_set(
     config: &ExperimentConfig,
     inputs: &Inputs,
     out: &Path,
     name: &str,
-    ctrl: bool,
+    trigger: impl FnOnce() -> Result<TestTrigger>,
     limits: &ImageLimits,
     progress: &dyn Progress,
 ) -> Result<Arc<dyn Dataset>> {
@@ -165,12 +196,7 @@ fn test_set(
         jpeg_quality: 75,
     };
     if !dir.exists() {
-        let trigger = if ctrl {
-            TestTrigger::Frequency(CtrlConfig::default().trigger()?)
-        } else {
-            let trigger = inputs.sources.trigger.as_ref().ok_or(Error::NoTrigger)?;
-            TestTrigger::Patch(trigger.load(t.trigger_size, limits)?)
-        };
+        let trigger = trigger()?;
         let opts = TestSetOptions {
             out: dir.clone(),
             force: false,
@@ -240,6 +266,7 @@ fn read_synthetic(s: &crate::config::SyntheticData, data: &Path) -> Result<Input
         train,
         triggered: test.clone(),
         triggered_ctrl: None,
+        ceiling: None,
         test,
         classes: s.world.classes,
         class_names: world.class_names(),

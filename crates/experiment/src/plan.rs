@@ -2,7 +2,7 @@
 use std::path::{Path, PathBuf};
 
 use corruptencoder_poison::AttackConfig;
-use corruptencoder_report::SweepPoint;
+use corruptencoder_report::{RANDOM_ENCODER, SweepPoint};
 
 use crate::config::{ArmConfig, AttackSettings, ExperimentConfig};
 use crate::error::{Error, Result};
@@ -17,6 +17,8 @@ pub(crate) struct Plan {
     pub(crate) shared: AttackSettings,
     pub(crate) seed: u64,
     pub(crate) dir: PathBuf,
+    /// The random-encoder baseline of this seed: no poisons, no training.
+    pub(crate) baseline: bool,
 }
 
 impl Plan {
@@ -29,9 +31,22 @@ impl Plan {
     }
 }
 
-/// Every run in order: arms, then sweep values, then seeds. Clean arms ignore the sweep.
+/// Every run in order: the random-encoder baseline of each seed (it depends on neither
+/// poisons nor sweep), then arms, sweep values and seeds. Clean arms ignore the sweep.
 pub(crate) fn plan(config: &ExperimentConfig, out: &Path) -> Result<Vec<Plan>> {
-    let mut plans = Vec::new();
+    let mut plans: Vec<Plan> = config
+        .seeds
+        .iter()
+        .map(|&seed| Plan {
+            arm: ArmConfig { name: RANDOM_ENCODER.into(), attack: None, defense: None },
+            attack: None,
+            sweep: None,
+            shared: config.attack.clone(),
+            seed,
+            dir: run_dir(out, RANDOM_ENCODER, None, seed),
+            baseline: true,
+        })
+        .collect();
     for arm in &config.arms {
         let points = match &arm.attack {
             None => vec![(None, config.attack.clone(), None)],
@@ -54,6 +69,7 @@ pub(crate) fn plan(config: &ExperimentConfig, out: &Path) -> Result<Vec<Plan>> {
                     shared: shared.clone(),
                     seed,
                     dir: run_dir(out, &arm.name, sweep.as_ref(), seed),
+                    baseline: false,
                 });
             }
         }

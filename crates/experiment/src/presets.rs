@@ -73,7 +73,8 @@ impl ExperimentConfig {
                 optim: OptimConfig { lr: 0.06, ..Default::default() },
                 encoder: EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 16),
                 views: ViewRecipe::simclr(size),
-                monitor: MonitorConfig::default(),
+                // About a second per measurement at this scale: CA and ASR every 2 epochs.
+                monitor: MonitorConfig { every: 2, ..Default::default() },
                 method: MethodConfig::Simclr(SimclrConfig::default()),
             },
             sweep: None,

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use corruptencoder_core::{OutputDir, Progress, write_atomic};
 use corruptencoder_data::ImageLimits;
-use corruptencoder_report::{Results, RunResult, summarize};
-use corruptencoder_train::StepReport;
+use corruptencoder_report::{Results, RunResult, attach_gains, summarize};
 use corruptencoder_train::burn::prelude::Device;
+use corruptencoder_train::{MonitorReport, StepReport};
 
 use crate::config::ExperimentConfig;
 use crate::error::{Error, Result};
@@ -21,12 +21,15 @@ use crate::stages::{Context, run_one};
 pub trait Observer: Sync {
     /// Run `index` of `total` (1-based) starts; `label` names arm, sweep value and seed.
     fn run_started(&self, _label: &str, _index: usize, _total: usize) {}
-    /// A stage of the current run starts (`poisons`, `pretrain`, `features`, `probe`).
+    /// A stage of the current run starts (`poisons`, `pretrain`, `features`, `probe`; the
+    /// random-encoder baseline's `encoder`).
     fn stage(&self, _label: &str, _stage: &str) {}
     /// A run is done; `reused` when its result was found from an earlier invocation.
     fn run_finished(&self, _result: &RunResult, _reused: bool) {}
     /// One pre-training step.
     fn on_step(&self, _report: &StepReport) {}
+    /// One measurement of the training monitor.
+    fn on_monitor(&self, _report: &MonitorReport) {}
     /// Progress of the long stages.
     fn progress(&self) -> &dyn Progress;
 }
@@ -94,6 +97,7 @@ pub fn run_experiment(
         observer.run_finished(&result, false);
         results.push(result);
     }
+    attach_gains(&mut results);
     let mut report = Results {
         name: config.name.clone(),
         tool_version: env!("CARGO_PKG_VERSION").into(),

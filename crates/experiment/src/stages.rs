@@ -7,13 +7,14 @@ use corruptencoder_core::OutputDir;
 use corruptencoder_data::DatasetFormat;
 use corruptencoder_defense::Defense;
 use corruptencoder_eval::{
-    DownstreamResult, Features, LabelledFeatures, ScoreInput, TriggeredSet, class_labels, score,
+    AttackSuccess, DownstreamResult, Features, LabelledFeatures, ScoreInput, TriggeredSet,
+    attack_success_rate, class_labels, evaluate, score,
 };
 use corruptencoder_poison::{AttackConfig, OutputOptions, make_poisons};
-use corruptencoder_report::RunResult;
+use corruptencoder_report::{MonitorPoint, RunResult, ZeroShotScores};
 use corruptencoder_train::{
-    EvalTransform, ExtractOptions, FeatureJob, FeatureSets, MethodConfig, PretrainRun, Reporter,
-    StepReport, pretrain,
+    EvalTransform, ExtractOptions, FeatureJob, FeatureSets, MethodConfig, MonitorReport,
+    MonitorSets, PretrainRun, Reporter, StepReport, export_encoder, initial_encoder, pretrain,
 };
 
 use crate::config::ExperimentConfig;
@@ -41,6 +42,12 @@ where
 pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
     let clock = Instant::now();
     fs_err::create_dir_all(&p.dir).map_err(crate::error::io("create", &p.dir))?;
+    if p.baseline {
+        let encoder = baseline_stage(cx, p)?;
+        let sets = feature_stage(cx, p, &encoder)?;
+        let scores = score_stage(cx, p, &sets)?;
+        return Ok(run_result(cx, p, 0, &scores, Log::default(), None, clock));
+    }
     let defense = p.arm.defense.as_ref().map(|d| d.build());
     let poisons = match &p.attack {
         Some(_) => poisons_for(p.shared.poison_ratio, cx.inputs.clean_images),
@@ -63,8 +70,24 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
     let sets = feature_stage(cx, p, &pre_dir.join("encoder.safetensors"))?;
     let scores = score_stage(cx, p, &sets)?;
     let zero_shot = if clip { Some(crate::clip::zero_shot_stage(cx, p, &pre_dir)?) } else { None };
+    let log = read_log(&pre_dir.join("log.jsonl"))?;
+    Ok(run_result(cx, p, poisons, &scores, log, zero_shot, clock))
+}
+
+/// The record of a finished run.
+fn run_result(
+    cx: &Context<'_>,
+    p: &Plan,
+    poisons: usize,
+    scores: &Scores,
+    log: Log,
+    zero_shot: Option<ZeroShotScores>,
+    clock: Instant,
+) -> RunResult {
+    let ceiling = scores.ceiling.as_ref().map(AttackSuccess::percent);
+    let scores = &scores.downstream;
     let asr = scores.attack.as_ref().expect("a triggered set was given");
-    Ok(RunResult {
+    RunResult {
         arm: p.arm.name.clone(),
         attack: p.arm.attack_name().into(),
         defense: p.arm.defense.as_ref().map(|d| d.name().into()),
@@ -79,10 +102,26 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
         asr_eligible: asr.eligible,
         per_class_accuracy: scores.clean.per_class.iter().map(|a| a.percent()).collect(),
         confusion: scores.clean.confusion.counts.clone(),
-        epoch_loss: epoch_losses(&pre_dir.join("log.jsonl"))?,
+        epoch_loss: log.epoch_loss,
+        monitor: log.monitor,
+        ceiling,
+        gain: None,
         seconds: clock.elapsed().as_secs_f64(),
         zero_shot,
-    })
+    }
+}
+
+/// The random-encoder baseline: the arms' initial weights for this seed, exported once.
+fn baseline_stage(cx: &Context<'_>, p: &Plan) -> Result<PathBuf> {
+    let path = p.dir.join("encoder.safetensors");
+    if !path.exists() {
+        cx.observer.stage(&p.label(), "encoder");
+        let mut pc = cx.config.pretrain.clone();
+        pc.seed = p.seed;
+        let encoder = initial_encoder(&pc, &cx.opts.device);
+        stage(p, "encoder", export_encoder(&encoder, 0, &path))?;
+    }
+    Ok(path)
 }
 
 /// Poisons appended to the clean list in the poison folder's `filelist.txt`.
@@ -150,37 +189,60 @@ fn pretrain_stage(
         progress: cx.observer.progress(),
         reporter: &mut reporter,
         stop_after: None,
-        monitor: None,
+        monitor: Some(monitor_sets(cx, p)),
     };
     stage(p, "pretrain", pretrain(&pc, run))?;
     Ok(pre_dir)
 }
 
-const SETS: [&str; 3] = ["train", "test", "triggered"];
-
-/// Features of the downstream sets, cached beside the run.
-fn feature_stage(cx: &Context<'_>, p: &Plan, encoder: &Path) -> Result<FeatureSets> {
-    let cache = p.dir.join("features.safetensors");
-    if let Some(sets) = FeatureSets::read(&cache, &SETS) {
-        return Ok(sets);
+/// The downstream sets the training monitor scores on: those the probe scores.
+fn monitor_sets<'a>(cx: &'a Context<'_>, p: &Plan) -> MonitorSets<'a> {
+    let jobs = feature_jobs(cx, p);
+    MonitorSets {
+        train: jobs[0],
+        test: jobs[1],
+        triggered: Some(jobs[2]),
+        ceiling: jobs.get(3).copied(),
+        target: p.shared.target,
+        classes: cx.inputs.classes,
+        batch_size: cx.config.eval.batch_size,
+        device: &cx.opts.device,
     }
-    cx.observer.stage(&p.label(), "features");
+}
+
+const SETS: [&str; 4] = ["train", "test", "triggered", "ceiling"];
+
+/// The downstream sets under the test transform; the triggered set is CTRL's for CTRL arms;
+/// the ceiling set last, when the experiment has one.
+fn feature_jobs<'a>(cx: &'a Context<'_>, p: &Plan) -> Vec<FeatureJob<'a>> {
     let inputs = cx.inputs;
     let triggered = match &p.attack {
         Some(AttackConfig::Ctrl(_)) => inputs.triggered_ctrl.as_ref().expect("made for CTRL arms"),
         _ => &inputs.triggered,
     };
     let t = cx.config.eval.transform;
-    let jobs = [
+    // The triggered images are stored already cropped.
+    let cropped = EvalTransform::crop_only(t.crop);
+    let mut jobs = vec![
         FeatureJob { name: SETS[0], dataset: inputs.train.as_ref(), transform: t },
         FeatureJob { name: SETS[1], dataset: inputs.test.as_ref(), transform: t },
-        // The triggered images are stored already cropped.
-        FeatureJob {
-            name: SETS[2],
-            dataset: triggered.as_ref(),
-            transform: EvalTransform::crop_only(t.crop),
-        },
+        FeatureJob { name: SETS[2], dataset: triggered.as_ref(), transform: cropped },
     ];
+    if let Some(ceiling) = &inputs.ceiling {
+        jobs.push(FeatureJob { name: SETS[3], dataset: ceiling.as_ref(), transform: cropped });
+    }
+    jobs
+}
+
+/// Features of the downstream sets, cached beside the run.
+fn feature_stage(cx: &Context<'_>, p: &Plan, encoder: &Path) -> Result<FeatureSets> {
+    let cache = p.dir.join("features.safetensors");
+    let names = &SETS[..if cx.inputs.ceiling.is_some() { 4 } else { 3 }];
+    if let Some(sets) = FeatureSets::read(&cache, names) {
+        return Ok(sets);
+    }
+    cx.observer.stage(&p.label(), "features");
+    let jobs = feature_jobs(cx, p);
     let opts = ExtractOptions {
         batch_size: cx.config.eval.batch_size,
         device: cx.opts.device.clone(),
@@ -193,8 +255,15 @@ fn feature_stage(cx: &Context<'_>, p: &Plan, encoder: &Path) -> Result<FeatureSe
     Ok(sets)
 }
 
-/// The classifier on the train features; CA/BA and ASR.
-fn score_stage(cx: &Context<'_>, p: &Plan, sets: &FeatureSets) -> Result<DownstreamResult> {
+/// What the probe measured: CA/BA and ASR, and the ASR on the ceiling set.
+struct Scores {
+    downstream: DownstreamResult,
+    ceiling: Option<AttackSuccess>,
+}
+
+/// The classifier on the train features; CA/BA and ASR, and the ceiling's ASR under the
+/// same fitted classifier.
+fn score_stage(cx: &Context<'_>, p: &Plan, sets: &FeatureSets) -> Result<Scores> {
     cx.observer.stage(&p.label(), "probe");
     let get = |name: &'static str| -> Result<(Features, Vec<usize>)> {
         let f = sets.get(name).expect("the cache holds every set");
@@ -213,7 +282,26 @@ fn score_stage(cx: &Context<'_>, p: &Plan, sets: &FeatureSets) -> Result<Downstr
         classes: cx.inputs.classes,
         seed: p.seed,
     };
-    Ok(score(&cx.config.eval.classifier, input, cx.observer.progress())?)
+    let Some(ceiling) = sets.get("ceiling") else {
+        let downstream = score(&cx.config.eval.classifier, input, cx.observer.progress())?;
+        return Ok(Scores { downstream, ceiling: None });
+    };
+    // `score`'s two steps, so that the ceiling set meets the very classifier the ASR does.
+    if p.shared.target >= input.classes {
+        return Err(corruptencoder_eval::Error::Label {
+            what: "the target class",
+            label: p.shared.target,
+            classes: input.classes,
+        }
+        .into());
+    }
+    let classifier = &cx.config.eval.classifier;
+    let fitted = classifier.fit(input.train, input.classes, input.seed, cx.observer.progress())?;
+    let downstream = evaluate(fitted.as_ref(), input.test, input.triggered)?;
+    let x = Features::new(ceiling.values.clone(), ceiling.dim)?;
+    let y = class_labels("ceiling", &ceiling.labels)?;
+    let hits = attack_success_rate(&fitted.predict(&x)?, &y, p.shared.target)?;
+    Ok(Scores { downstream, ceiling: Some(hits) })
 }
 
 struct StepHook<'a>(&'a dyn Observer);
@@ -222,14 +310,34 @@ impl Reporter for StepHook<'_> {
     fn on_step(&mut self, report: &StepReport) {
         self.0.on_step(report);
     }
+    fn on_monitor(&mut self, report: &MonitorReport) {
+        self.0.on_monitor(report);
+    }
 }
 
-/// Mean loss per epoch from a pre-training `log.jsonl`.
-fn epoch_losses(log: &Path) -> Result<Vec<f64>> {
+/// What a run's pre-training log says.
+#[derive(Default)]
+struct Log {
+    /// Mean loss per epoch.
+    epoch_loss: Vec<f64>,
+    /// The training monitor's lines.
+    monitor: Vec<MonitorPoint>,
+}
+
+/// Mean loss per epoch and the monitor's measurements from a pre-training `log.jsonl`
+/// (step lines carry `loss`, monitor lines `knn_accuracy`).
+fn read_log(log: &Path) -> Result<Log> {
     let text = fs_err::read_to_string(log).map_err(crate::error::io("read", log))?;
     let mut sums: Vec<(f64, usize)> = Vec::new();
+    let mut monitor = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if v.get("knn_accuracy").is_some() {
+            if let Ok(point) = serde_json::from_value::<MonitorPoint>(v) {
+                monitor.push(point);
+            }
+            continue;
+        }
         let (Some(epoch), Some(loss)) = (v["epoch"].as_u64(), v["loss"].as_f64()) else { continue };
         let e = epoch as usize;
         if sums.len() <= e {
@@ -238,5 +346,7 @@ fn epoch_losses(log: &Path) -> Result<Vec<f64>> {
         sums[e].0 += loss;
         sums[e].1 += 1;
     }
-    Ok(sums.into_iter().map(|(s, n)| if n == 0 { f64::NAN } else { s / n as f64 }).collect())
+    let epoch_loss =
+        sums.into_iter().map(|(s, n)| if n == 0 { f64::NAN } else { s / n as f64 }).collect();
+    Ok(Log { epoch_loss, monitor })
 }

@@ -151,6 +151,55 @@ pub fn loss_chart_svg(runs: &[RunResult]) -> Result<String> {
     })
 }
 
+/// The training monitor: ASR (thick) and kNN CA/BA (thin) against optimizer steps (bottom
+/// axis) and epochs (top axis), one colour per run.
+pub fn monitor_chart_svg(runs: &[RunResult]) -> Result<String> {
+    let runs: Vec<&RunResult> = runs.iter().filter(|r| !r.monitor.is_empty()).collect();
+    let last = |f: fn(&crate::results::MonitorPoint) -> f64| {
+        runs.iter().flat_map(|r| r.monitor.iter().map(f)).fold(1.0f64, f64::max)
+    };
+    let (steps, epochs) = (last(|m| m.step as f64), last(|m| m.epoch as f64));
+    svg("training monitor", (720, 400), |root| {
+        let e = |e: &dyn std::fmt::Display| e.to_string();
+        let mut chart = ChartBuilder::on(root)
+            .caption("Training monitor: kNN CA/BA (thin) and ASR (thick), %", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .top_x_label_area_size(30)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..steps, 0f64..100f64)
+            .map_err(|x| e(&x))?
+            .set_secondary_coord(0f64..epochs, 0f64..100f64);
+        chart.configure_mesh().x_desc("step").y_desc("%").draw().map_err(|x| e(&x))?;
+        chart.configure_secondary_axes().x_desc("epoch").draw().map_err(|x| e(&x))?;
+        for (k, run) in runs.iter().enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            let at = |f: fn(&crate::results::MonitorPoint) -> Option<f64>| {
+                run.monitor
+                    .iter()
+                    .filter_map(|m| f(m).map(|v| (m.step as f64, v)))
+                    .collect::<Vec<_>>()
+            };
+            chart
+                .draw_series(LineSeries::new(at(|m| m.asr), color.stroke_width(3)))
+                .map_err(|x| e(&x))?
+                .label(run_label(run))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+            chart
+                .draw_series(LineSeries::new(at(|m| Some(m.knn_accuracy)), color.stroke_width(1)))
+                .map_err(|x| e(&x))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::MiddleRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| e(&x))?;
+        Ok(())
+    })
+}
+
 /// ASR (solid) and CA/BA (dashed as thin lines) against the swept value, one colour per
 /// arm.
 pub fn sweep_chart_svg(summary: &[ArmSummary]) -> Result<String> {
@@ -161,7 +210,8 @@ pub fn sweep_chart_svg(summary: &[ArmSummary]) -> Result<String> {
     let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
     let pad = ((hi - lo) * 0.05).max(hi.abs() * 0.05).max(1e-6);
     let mut arms: Vec<&str> = Vec::new();
-    for s in summary {
+    // Unswept rows (the random-encoder baseline) have no line to draw.
+    for s in summary.iter().filter(|s| s.sweep.is_some()) {
         if !arms.contains(&s.arm.as_str()) {
             arms.push(&s.arm);
         }
@@ -249,6 +299,42 @@ mod tests {
         let fill = |c: RGBColor| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
         assert_eq!(svg.matches(&fill(ASR)).count(), 3, "{svg}");
         assert_eq!(svg.matches(&fill(ACCURACY)).count(), 3);
+    }
+
+    #[test]
+    fn monitor_chart_draws_one_pair_of_lines_per_monitored_run() {
+        use crate::results::MonitorPoint;
+        let point = |epoch, asr| MonitorPoint {
+            epoch,
+            step: 20 * epoch as u64,
+            knn_accuracy: 50.0 + epoch as f64,
+            asr: Some(asr),
+            ceiling: None,
+        };
+        let run = |arm: &str, monitor| RunResult { arm: arm.into(), monitor, ..Default::default() };
+        let runs = [
+            run("clean", vec![point(0, 2.0), point(5, 3.0), point(10, 2.5)]),
+            run("random-encoder", Vec::new()),
+            run("corruptencoder", vec![point(0, 2.0), point(5, 30.0), point(10, 71.0)]),
+        ];
+        let svg = monitor_chart_svg(&runs).unwrap();
+        assert!(svg.contains("corruptencoder seed 0") && !svg.contains("random-encoder"));
+        assert!(svg.contains("step") && svg.contains("epoch"), "both axes are named");
+        // Per monitored run (one colour each): its ASR and CA lines and a legend swatch.
+        for color in [PALETTE[0], PALETTE[1]] {
+            let stroke = format!("stroke=\"#{:02X}{:02X}{:02X}\"", color.0, color.1, color.2);
+            assert_eq!(
+                svg.matches(&format!("<polyline fill=\"none\" opacity=\"1\" {stroke}")).count(),
+                3,
+                "{svg}"
+            );
+        }
+        assert!(
+            !svg.contains(&format!(
+                "#{:02X}{:02X}{:02X}",
+                PALETTE[2].0, PALETTE[2].1, PALETTE[2].2
+            ))
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 
-use crate::charts::{bar_chart_svg, loss_chart_svg, run_label, sweep_chart_svg};
+use crate::charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, run_label, sweep_chart_svg};
 use crate::error::{Error, Result};
 use crate::results::Results;
 
@@ -51,13 +51,14 @@ fn summary(s: &mut String, results: &Results) {
     s.push_str(
         "<h2>Results</h2>\n<table><tr><th>arm</th><th>attack</th>\
                 <th>defense</th><th>poisons (ratio)</th><th>seeds</th><th>CA/BA %</th>\
-                <th>ASR %</th></tr>\n",
+                <th>ASR %</th><th>ASR ceiling %</th><th>gain over random (CA points)</th></tr>\n",
     );
     for a in &results.summary {
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{} ({:.2}%)</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(&a.label()),
             esc(&a.attack),
             esc(a.defense.as_deref().unwrap_or("none")),
@@ -65,13 +66,19 @@ fn summary(s: &mut String, results: &Results) {
             100.0 * a.poison_ratio,
             a.seeds,
             a.accuracy,
-            a.asr
+            a.asr,
+            a.ceiling.map_or("-".into(), |c| c.to_string()),
+            a.gain.map_or("-".into(), |g| format!("{g:+}"))
         );
     }
     s.push_str(
         "</table>\n<p class=\"note\">CA/BA: top-1 accuracy on the clean test set (CA for the \
          clean arm, BA for the others). ASR: share of triggered test images of non-target \
-         classes classified as the target class. Mean ± sample standard deviation over \
+         classes classified as the target class. ASR ceiling: the same share when a patch of the \
+         target class's own object sits where the trigger goes, scored by the same encoder and \
+         probe: what a perfect backdoor would reach with a trigger of that size. Gain over \
+         random: CA/BA minus the CA of the random-encoder row (the same architecture at its \
+         seeded initial weights, untrained, same probe). Mean ± sample standard deviation over \
          seeds.</p>\n",
     );
     if results.summary.iter().any(|a| a.zero_shot.is_some()) {
@@ -115,6 +122,14 @@ fn charts(s: &mut String, results: &Results) -> Result<()> {
     if results.runs.iter().any(|r| !r.epoch_loss.is_empty()) {
         figure(s, &loss_chart_svg(&results.runs)?, "Mean pre-training loss per epoch.");
     }
+    if results.runs.iter().any(|r| !r.monitor.is_empty()) {
+        figure(
+            s,
+            &monitor_chart_svg(&results.runs)?,
+            "The training monitor: the encoder during pre-training, scored by a kNN \
+             classifier on the downstream sets (CA/BA thin, ASR thick), over steps and epochs.",
+        );
+    }
     Ok(())
 }
 
@@ -122,14 +137,17 @@ fn charts(s: &mut String, results: &Results) -> Result<()> {
 fn runs(s: &mut String, results: &Results) {
     s.push_str(
         "<h2>Runs</h2>\n<table><tr><th>run</th><th>CA/BA %</th><th>ASR %</th>\
-                <th>hits / eligible</th><th>final loss</th><th>seconds</th></tr>\n",
+                <th>hits / eligible</th><th>ASR ceiling %</th><th>final loss</th>\
+                <th>seconds</th></tr>\n",
     );
     for r in &results.runs {
         let loss = r.epoch_loss.last().map_or("-".into(), |l| format!("{l:.4}"));
+        let ceiling = r.ceiling.map_or("-".into(), |c| format!("{c:.1}"));
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td class=\"n\">{:.1}</td><td class=\"n\">{:.1}</td>\
-             <td class=\"n\">{} / {}</td><td class=\"n\">{loss}</td><td class=\"n\">{:.0}</td></tr>",
+             <td class=\"n\">{} / {}</td><td class=\"n\">{ceiling}</td>\
+             <td class=\"n\">{loss}</td><td class=\"n\">{:.0}</td></tr>",
             esc(&run_label(r)),
             r.accuracy,
             r.asr,

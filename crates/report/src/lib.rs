@@ -19,12 +19,13 @@ mod html;
 mod markdown;
 mod results;
 
-pub use charts::{bar_chart_svg, loss_chart_svg, sweep_chart_svg};
+pub use charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, sweep_chart_svg};
 pub use error::{Error, Result};
 pub use html::render_html;
 pub use markdown::render_markdown;
 pub use results::{
-    ArmSummary, Figure, Results, RunResult, Setting, Stat, SweepPoint, ZeroShotScores, summarize,
+    ArmSummary, Figure, MonitorPoint, RANDOM_ENCODER, Results, RunResult, Setting, Stat,
+    SweepPoint, ZeroShotScores, attach_gains, summarize,
 };
 
 use std::path::Path;

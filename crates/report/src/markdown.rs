@@ -19,7 +19,12 @@ pub fn render_markdown(results: &Results) -> String {
         s,
         "\nCA/BA: top-1 accuracy on the clean test set (CA for the clean arm, BA for the \
          others). ASR: share of triggered test images of non-target classes classified as \
-         the target class. Mean ± sample standard deviation over seeds.\n"
+         the target class. ASR ceiling: the same share when a patch of the target class's own \
+         object sits where the trigger goes, scored by the same encoder and probe: the ASR a \
+         perfect backdoor would reach with a trigger of that size. Gain over random: CA/BA \
+         minus the CA of the `random-encoder` row (the same architecture at its seeded initial \
+         weights, untrained, same probe), i.e. what pre-training added. Mean ± sample standard \
+         deviation over seeds.\n"
     );
     if results.summary.iter().any(|a| a.zero_shot.is_some()) {
         let _ = writeln!(s, "### Zero-shot (image-text encoders)\n");
@@ -53,13 +58,13 @@ pub fn render_markdown(results: &Results) -> String {
 /// The summary table alone (also printed by the CLI).
 pub(crate) fn summary_table(summary: &[ArmSummary]) -> String {
     let mut s = String::from(
-        "| arm | attack | defense | poisons (ratio) | seeds | CA/BA % | ASR % |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| arm | attack | defense | poisons (ratio) | seeds | CA/BA % | ASR % | ASR ceiling % | \
+         gain over random (CA points) |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for a in summary {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} ({:.2}%) | {} | {} | {} |",
+            "| {} | {} | {} | {} ({:.2}%) | {} | {} | {} | {} | {} |",
             cell(&a.label()),
             a.attack,
             a.defense.as_deref().unwrap_or("none"),
@@ -67,7 +72,9 @@ pub(crate) fn summary_table(summary: &[ArmSummary]) -> String {
             100.0 * a.poison_ratio,
             a.seeds,
             a.accuracy,
-            a.asr
+            a.asr,
+            a.ceiling.map_or("-".into(), |c| c.to_string()),
+            a.gain.map_or("-".into(), |g| format!("{g:+}"))
         );
     }
     s
@@ -94,8 +101,8 @@ pub(crate) fn zero_shot_table(summary: &[ArmSummary]) -> String {
 
 fn runs_table(runs: &[RunResult]) -> String {
     let mut s = String::from(
-        "| arm | seed | CA/BA % | ASR % (hits / eligible) | final loss | seconds |\n\
-         |---|---|---|---|---|---|\n",
+        "| arm | seed | CA/BA % | ASR % (hits / eligible) | ASR ceiling % | final loss | seconds \
+         |\n|---|---|---|---|---|---|---|\n",
     );
     for r in runs {
         let label = match &r.sweep {
@@ -105,13 +112,14 @@ fn runs_table(runs: &[RunResult]) -> String {
         let loss = r.epoch_loss.last().map_or("-".into(), |l| format!("{l:.4}"));
         let _ = writeln!(
             s,
-            "| {} | {} | {:.1} | {:.1} ({} / {}) | {} | {:.0} |",
+            "| {} | {} | {:.1} | {:.1} ({} / {}) | {} | {} | {:.0} |",
             cell(&label),
             r.seed,
             r.accuracy,
             r.asr,
             r.asr_hits,
             r.asr_eligible,
+            r.ceiling.map_or("-".into(), |c| format!("{c:.1}")),
             loss,
             r.seconds
         );
@@ -148,6 +156,8 @@ mod tests {
                 asr: 42.0,
                 asr_hits: 378,
                 asr_eligible: 900,
+                ceiling: Some(61.0),
+                gain: Some(5.0),
                 ..Default::default()
             },
         ];
@@ -163,7 +173,8 @@ mod tests {
         assert!(md.contains("| trigger | a\\|b |"));
         assert!(
             md.contains(
-                "| corruptencoder | corruptencoder | none | 30 (1.00%) | 1 | 80.0 | 42.0 |"
+                "| corruptencoder | corruptencoder | none | 30 (1.00%) | 1 | 80.0 | 42.0 | 61.0 \
+                 | +5.0 |"
             ),
             "{md}"
         );

@@ -62,6 +62,10 @@ impl std::fmt::Display for SweepPoint {
     }
 }
 
+/// The arm name of the random-encoder baseline: the encoder every arm of a seed starts
+/// from (same architecture, seeded initial weights, no training), scored by the same probe.
+pub const RANDOM_ENCODER: &str = "random-encoder";
+
 /// One pre-training run and its downstream scores. Percentages are 0..100.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -90,12 +94,20 @@ pub struct RunResult {
     pub asr_hits: u64,
     /// Triggered non-target images (the ASR denominator).
     pub asr_eligible: u64,
+    /// The ASR ceiling: the same probe's ASR when a patch of the target class's own object
+    /// sits where the trigger goes (what a perfect backdoor would reach with this encoder).
+    pub ceiling: Option<f64>,
     /// Top-1 accuracy per class on the clean test set, in percent.
     pub per_class_accuracy: Vec<f64>,
     /// Row-major confusion matrix of the clean test set (truth x prediction).
     pub confusion: Vec<u64>,
     /// Mean pre-training loss per epoch.
     pub epoch_loss: Vec<f64>,
+    /// The training monitor's measurements (kNN CA/BA and ASR over epochs), if it ran.
+    pub monitor: Vec<MonitorPoint>,
+    /// CA/BA minus the random encoder's CA for the same seed, in points: what pre-training
+    /// added (`None` for the baseline itself or when it is missing).
+    pub gain: Option<f64>,
     /// Wall-clock seconds of poisoning, pre-training and evaluation.
     pub seconds: f64,
     /// Zero-shot scores, for image-text (CLIP) encoders; `accuracy` and `asr` above are
@@ -123,6 +135,23 @@ pub struct ZeroShotScores {
     pub asr_non_target_hits: u64,
     /// Triggered non-target images (the denominator of `asr_non_target`).
     pub asr_non_target_eligible: u64,
+}
+
+/// One measurement of the training monitor: the encoder after `epoch` epochs (`step`
+/// optimizer steps), scored with a kNN classifier. Percentages are 0..100.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MonitorPoint {
+    /// Epochs done (0: the initial encoder).
+    pub epoch: usize,
+    /// Optimizer steps done.
+    pub step: u64,
+    /// kNN accuracy on the clean test set.
+    pub knn_accuracy: f64,
+    /// kNN ASR on the triggered test set.
+    pub asr: Option<f64>,
+    /// kNN ASR on the ceiling set (a target-object patch where the trigger goes).
+    pub ceiling: Option<f64>,
 }
 
 /// Mean and sample standard deviation over seeds.
@@ -153,11 +182,10 @@ impl Stat {
 
 impl std::fmt::Display for Stat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.std > 0.0 {
-            write!(f, "{:.1} ± {:.1}", self.mean, self.std)
-        } else {
-            write!(f, "{:.1}", self.mean)
-        }
+        // `{:+}` signs the mean (gains).
+        let mean =
+            if f.sign_plus() { format!("{:+.1}", self.mean) } else { format!("{:.1}", self.mean) };
+        if self.std > 0.0 { write!(f, "{mean} ± {:.1}", self.std) } else { write!(f, "{mean}") }
     }
 }
 
@@ -185,6 +213,10 @@ pub struct ArmSummary {
     /// Zero-shot CA/BA, ASR over all triggered images and ASR with the target class left
     /// out, for image-text arms.
     pub zero_shot: Option<[Stat; 3]>,
+    /// The ASR ceiling in percent.
+    pub ceiling: Option<Stat>,
+    /// CA/BA gain over the random encoder of the same seed, in points.
+    pub gain: Option<Stat>,
 }
 
 impl ArmSummary {
@@ -194,6 +226,18 @@ impl ArmSummary {
             Some(s) => format!("{} ({s})", self.arm),
             None => self.arm.clone(),
         }
+    }
+}
+
+/// Sets every run's [`RunResult::gain`] from the random-encoder run of its seed.
+pub fn attach_gains(runs: &mut [RunResult]) {
+    let baselines: Vec<(u64, f64)> =
+        runs.iter().filter(|r| r.arm == RANDOM_ENCODER).map(|r| (r.seed, r.accuracy)).collect();
+    for run in runs.iter_mut() {
+        run.gain = match baselines.iter().find(|(seed, _)| *seed == run.seed) {
+            Some((_, base)) if run.arm != RANDOM_ENCODER => Some(run.accuracy - base),
+            _ => None,
+        };
     }
 }
 
@@ -223,6 +267,8 @@ pub fn summarize(runs: &[RunResult]) -> Vec<ArmSummary> {
                 };
                 [stat(|z| z.accuracy), stat(|z| z.asr_all), stat(|z| z.asr_non_target)]
             });
+            let gains: Vec<f64> = members.iter().filter_map(|r| r.gain).collect();
+            let ceilings: Vec<f64> = members.iter().filter_map(|r| r.ceiling).collect();
             ArmSummary {
                 arm: first.arm.clone(),
                 attack: first.attack.clone(),
@@ -234,6 +280,8 @@ pub fn summarize(runs: &[RunResult]) -> Vec<ArmSummary> {
                 accuracy: Stat::of(&acc),
                 asr: Stat::of(&asr),
                 zero_shot,
+                ceiling: (!ceilings.is_empty()).then(|| Stat::of(&ceilings)),
+                gain: (!gains.is_empty()).then(|| Stat::of(&gains)),
             }
         })
         .collect()
@@ -250,6 +298,7 @@ mod tests {
         assert!((s.std - 1.290_994_448_7).abs() < 1e-9);
         assert_eq!(Stat::of(&[7.0]), Stat { mean: 7.0, std: 0.0 });
         assert_eq!(format!("{}", Stat { mean: 92.94, std: 1.26 }), "92.9 ± 1.3");
+        assert_eq!(format!("{:+}", Stat { mean: 5.04, std: 0.0 }), "+5.0");
     }
 
     #[test]
@@ -273,5 +322,28 @@ mod tests {
             ["ce (poison_ratio=0.01)", "clean (poison_ratio=0.01)", "ce (poison_ratio=0.02)"]
         );
         assert_eq!((s[0].seeds, s[0].asr.mean), (2, 15.0));
+    }
+
+    #[test]
+    fn gains_are_taken_against_the_random_encoder_of_the_same_seed() {
+        let run = |arm: &str, seed: u64, accuracy: f64| RunResult {
+            arm: arm.into(),
+            seed,
+            accuracy,
+            ..Default::default()
+        };
+        let mut runs = vec![
+            run(RANDOM_ENCODER, 0, 40.0),
+            run(RANDOM_ENCODER, 1, 50.0),
+            run("clean", 0, 70.0),
+            run("clean", 1, 90.0),
+            run("clean", 2, 90.0),
+        ];
+        attach_gains(&mut runs);
+        let gains: Vec<Option<f64>> = runs.iter().map(|r| r.gain).collect();
+        assert_eq!(gains, [None, None, Some(30.0), Some(40.0), None], "seed 2 has no baseline");
+        let s = summarize(&runs);
+        assert_eq!(s[0].gain, None);
+        assert_eq!(s[1].gain.map(|g| g.mean), Some(35.0));
     }
 }

@@ -2,6 +2,7 @@
 //! poisons to the report, with progress per run and resume.
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -12,7 +13,7 @@ use corruptencoder_experiment::{ExperimentConfig, Observer, RunOptions, run_expe
 use corruptencoder_report::{Results, RunResult};
 
 use crate::commands::pretrain::device;
-use crate::reporters::{BarProgress, Ui};
+use crate::reporters::{BarProgress, Ui, monitor_text};
 
 /// Flags of `corruptencoder experiment`.
 #[derive(Debug, Args)]
@@ -76,7 +77,7 @@ fn go(
     ui: &Ui,
 ) -> anyhow::Result<ExitCode> {
     let clock = Instant::now();
-    let observer = Cli { ui: *ui, bar: ui.progress() };
+    let observer = Cli { ui: *ui, bar: ui.progress(), monitor: Mutex::default() };
     let opts = RunOptions {
         out: out.clone(),
         force,
@@ -101,9 +102,20 @@ fn table(results: &Results) -> String {
     if results.summary.iter().any(|a| a.zero_shot.is_some()) {
         return clip_table(results);
     }
-    let mut s = String::from("| arm | poisons | CA/BA % | ASR % |\n|---|---|---|---|\n");
+    let mut s = String::from(
+        "| arm | poisons | CA/BA % | ASR % | ASR ceiling % | gain over random |\n\
+         |---|---|---|---|---|---|\n",
+    );
     for a in &results.summary {
-        s.push_str(&format!("| {} | {} | {} | {} |\n", a.label(), a.poisons, a.accuracy, a.asr));
+        let gain = a.gain.map_or("-".into(), |g| format!("{g:+}"));
+        let ceiling = a.ceiling.map_or("-".into(), |c| c.to_string());
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {ceiling} | {gain} |\n",
+            a.label(),
+            a.poisons,
+            a.accuracy,
+            a.asr
+        ));
     }
     s
 }
@@ -134,10 +146,13 @@ fn clip_table(results: &Results) -> String {
 struct Cli {
     ui: Ui,
     bar: BarProgress,
+    /// The training monitor's latest values, shown beside the loss.
+    monitor: Mutex<String>,
 }
 
 impl Observer for Cli {
     fn run_started(&self, label: &str, index: usize, total: usize) {
+        self.monitor.lock().unwrap_or_else(PoisonError::into_inner).clear();
         self.ui.status(&format!("[{index}/{total}] {label}"));
     }
     fn stage(&self, _label: &str, stage: &str) {
@@ -145,8 +160,9 @@ impl Observer for Cli {
     }
     fn run_finished(&self, r: &RunResult, reused: bool) {
         let how = if reused { " (finished earlier)" } else { "" };
+        let ceiling = r.ceiling.map_or(String::new(), |c| format!(", ceiling {c:.1}%"));
         self.ui.status(&format!(
-            "      CA/BA {:.1}%  ASR {:.1}% ({}/{}){how}",
+            "      CA/BA {:.1}%  ASR {:.1}% ({}/{}{ceiling}){how}",
             r.accuracy, r.asr, r.asr_hits, r.asr_eligible
         ));
         if let Some(z) = &r.zero_shot {
@@ -163,12 +179,18 @@ impl Observer for Cli {
         }
     }
     fn on_step(&self, report: &corruptencoder_train::StepReport) {
+        let monitor = self.monitor.lock().unwrap_or_else(PoisonError::into_inner);
         self.bar.set_message(format!(
-            "epoch {} loss {:.3} {:.0} views/s",
+            "epoch {} loss {:.3} {:.0} views/s{monitor}",
             report.epoch + 1,
             report.loss,
             report.views_per_sec
         ));
+    }
+    fn on_monitor(&self, report: &corruptencoder_train::MonitorReport) {
+        let text = monitor_text(report);
+        log::info!("epoch {} monitor:{text}", report.epoch);
+        *self.monitor.lock().unwrap_or_else(PoisonError::into_inner) = text;
     }
     fn progress(&self) -> &dyn Progress {
         &self.bar

@@ -65,6 +65,8 @@ fn tiny() -> ExperimentConfig {
     c.pretrain.views.size = 16;
     c.pretrain.encoder = EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 4);
     c.pretrain.method = MethodConfig::Simclr(SimclrConfig::default());
+    c.pretrain.monitor.every = 1;
+    c.pretrain.monitor.knn.k = 3;
     c.arms.truncate(2); // clean, corruptencoder
     c
 }
@@ -88,8 +90,45 @@ fn experiment_writes_reports_and_resumes_skipping_finished_runs() {
     let first = rec.take();
     assert!(first.contains(&"corruptencoder seed 0: poisons".to_owned()), "{first:?}");
     assert!(first.contains(&"clean seed 0: pretrain".to_owned()));
-    assert_eq!(results.runs.len(), 2);
-    let ce = &results.runs[1];
+    assert_eq!(first[0], "random-encoder seed 0: encoder", "the baseline runs first: {first:?}");
+    assert_eq!(results.runs.len(), 3);
+    let [random, clean, ce] = &results.runs[..] else { unreachable!() };
+    // The baseline is the arms' starting point: no poisons, no training, same probe.
+    assert_eq!(
+        (random.arm.as_str(), random.poisons, random.asr_eligible),
+        ("random-encoder", 0, 6)
+    );
+    assert!(random.epoch_loss.is_empty() && random.gain.is_none());
+    assert!(out.join("runs/random-encoder/seed-0/encoder.safetensors").is_file());
+    assert_eq!(clean.gain, Some(clean.accuracy - random.accuracy));
+    assert_eq!(ce.gain, Some(ce.accuracy - random.accuracy));
+    assert_eq!(results.summary[0].arm, "random-encoder");
+    assert!(results.summary[1].gain.is_some());
+    // The monitor measured each trained encoder before and after its one epoch (3 steps).
+    for run in [clean, ce] {
+        let at: Vec<(usize, u64)> = run.monitor.iter().map(|m| (m.epoch, m.step)).collect();
+        assert_eq!(at, [(0, 0), (1, 3)], "{}", run.arm);
+        assert!(run.monitor.iter().all(|m| m.asr.is_some() && m.ceiling.is_some()));
+    }
+    assert!(random.monitor.is_empty());
+    // The ceiling: every run scored on the test images with a target-object patch placed
+    // exactly where the trigger is placed.
+    for run in &results.runs {
+        let c = run.ceiling.expect("the synthetic world has reference objects");
+        assert!(
+            (0.0..=100.0).contains(&c)
+                && (c * 6.0 / 100.0 - (c * 6.0 / 100.0).round()).abs() < 1e-9
+        );
+    }
+    let boxes = |set: &str| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(out.join(set).join("manifest.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["trigger_box"].clone())
+            .collect()
+    };
+    assert_eq!(boxes("testset-ceiling"), boxes("testset"));
+    assert!(boxes("testset").iter().all(|b| b.is_array()));
     assert_eq!((ce.poisons, ce.clean_images), (2, 24), "10% of 24, rounded");
     // Target class 0 holds 3 of the 9 test images; ASR counts the 6 others.
     assert_eq!(ce.asr_eligible, 6);
@@ -105,9 +144,10 @@ fn experiment_writes_reports_and_resumes_skipping_finished_runs() {
     // Report files, with their images embedded.
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.matches("data:image/png;base64,").count() >= 2, "poison preview + heatmap");
-    assert!(html.contains("<svg"));
+    assert!(html.contains("<svg") && html.contains("The training monitor"));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("| poisoning ratio | 10.00% (2 poisons per attack arm) |"), "{md}");
+    assert!(md.contains("ASR ceiling %") && md.contains("gain over random"), "{md}");
     let json: corruptencoder_report::Results =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     // serde_json's default float parser may miss the last bit of a long number (its
@@ -124,7 +164,10 @@ fn experiment_writes_reports_and_resumes_skipping_finished_runs() {
 
     // Same experiment again: nothing runs.
     let again = run_experiment(&config, &opts(&out), &rec).unwrap();
-    assert_eq!(rec.take(), ["clean seed 0: reused", "corruptencoder seed 0: reused"]);
+    assert_eq!(
+        rec.take(),
+        ["random-encoder seed 0: reused", "clean seed 0: reused", "corruptencoder seed 0: reused"]
+    );
     assert_eq!(strip(&again), strip(&results));
 
     // A crash after pre-training: the encoder is kept, evaluation runs again alone.
@@ -135,14 +178,15 @@ fn experiment_writes_reports_and_resumes_skipping_finished_runs() {
     assert_eq!(
         rec.take(),
         [
+            "random-encoder seed 0: reused",
             "clean seed 0: reused",
             "corruptencoder seed 0: features",
             "corruptencoder seed 0: probe",
             "corruptencoder seed 0: ran"
         ]
     );
-    assert_eq!(resumed.runs[1].accuracy, results.runs[1].accuracy, "same encoder, same probe seed");
-    assert_eq!(resumed.runs[1].asr, results.runs[1].asr);
+    assert_eq!(resumed.runs[2].accuracy, results.runs[2].accuracy, "same encoder, same probe seed");
+    assert_eq!(resumed.runs[2].asr, results.runs[2].asr);
 }
 
 #[test]
@@ -186,7 +230,7 @@ fn a_clip_attack_runs_as_an_experiment_arm() {
         defense: None,
     }];
     let results = run_experiment(&config, &opts(&out), &Record::default()).unwrap();
-    let run = &results.runs[0];
+    let run = &results.runs[1];
     assert_eq!((run.attack.as_str(), run.poisons), ("clip-corruptencoder", 2));
     let poisons = out.join("runs/clip-ce/seed-0/poisons");
     let captions = std::fs::read_to_string(poisons.join("captions.csv")).unwrap();
@@ -247,6 +291,9 @@ attack = { kind = "corruptencoder" }
     std::fs::write(&file, text.replace("name = \"ce\"", "name = \"clean\"")).unwrap();
     let err = ExperimentConfig::from_file(&file).unwrap_err().to_string();
     assert!(err.contains("two arms are named `clean`"), "{err}");
+    std::fs::write(&file, text.replace("name = \"clean\"", "name = \"random-encoder\"")).unwrap();
+    let err = ExperimentConfig::from_file(&file).unwrap_err().to_string();
+    assert!(err.contains("`random-encoder` is the baseline's"), "{err}");
     let mut small = tiny();
     small.eval.transform = EvalTransform::default();
     let err = small.validate().unwrap_err();
