@@ -14,7 +14,8 @@ use corruptencoder_poison::{AttackConfig, OutputOptions, make_poisons};
 use corruptencoder_report::{MonitorPoint, RunResult, ZeroShotScores};
 use corruptencoder_train::{
     EvalTransform, ExtractOptions, FeatureJob, FeatureSets, MethodConfig, MonitorReport,
-    MonitorSets, PretrainRun, Reporter, StepReport, export_encoder, initial_encoder, pretrain,
+    MonitorSets, PretrainRun, Reporter, StepReport, contact_sheet, export_encoder, initial_encoder,
+    pretrain,
 };
 
 use crate::config::ExperimentConfig;
@@ -174,6 +175,9 @@ fn pretrain_stage(
     if let Some(d) = defense {
         d.adjust_pretraining(&mut pc);
     }
+    if p.attack.is_some() {
+        view_sheet(p, data, &pc)?;
+    }
     let mut reporter = StepHook(cx.observer);
     let run = PretrainRun {
         data,
@@ -193,6 +197,27 @@ fn pretrain_stage(
     };
     stage(p, "pretrain", pretrain(&pc, run))?;
     Ok(pre_dir)
+}
+
+/// Poison view pairs shown in the contact sheet.
+const SHEET_POISONS: usize = 8;
+
+/// `views.png` beside the run: the first poisons' view pairs of epoch 0 as this arm's crop
+/// sampler and augmentations draw them at the training size (what the encoder sees of
+/// object and trigger). Row k is poison k's pair when no image of the list is skipped.
+fn view_sheet(p: &Plan, data: &Path, pc: &corruptencoder_train::PretrainConfig) -> Result<()> {
+    let path = p.dir.join("views.png");
+    if path.exists() {
+        return Ok(());
+    }
+    let ds = corruptencoder_data::open_dataset(data, Some(DatasetFormat::FileList))?;
+    let poisons: Vec<usize> =
+        (0..ds.len()).filter(|&i| ds.label(i) < 0).take(SHEET_POISONS).collect();
+    let scale = (128 / pc.views.size).max(1);
+    let sheet = contact_sheet(ds.as_ref(), &poisons, &pc.views, (p.seed, 0), scale);
+    let sheet = stage(p, "views", sheet)?;
+    corruptencoder_core::write_atomic(&path, &corruptencoder_data::png_bytes(&sheet))?;
+    Ok(())
 }
 
 /// The downstream sets the training monitor scores on: those the probe scores.

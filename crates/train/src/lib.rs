@@ -20,6 +20,7 @@ mod adamw;
 mod checkpoint;
 mod clip;
 mod config;
+mod contact_sheet;
 mod encoder;
 mod error;
 mod feature_sets;
@@ -44,6 +45,7 @@ pub use clip::{
     CLIP_FILE, Clip, ClipConfig, ClipEncoders, TOKENIZER_FILE, TextTower, ZERO_SHOT_TEMPLATES,
 };
 pub use config::PretrainConfig;
+pub use contact_sheet::contact_sheet;
 pub use encoder::{
     Arch, BasicBlock, Bottleneck, Downsample, Encoder, EncoderConfig, ResNet, ResidualBlock,
     SmallCnn, Stem,

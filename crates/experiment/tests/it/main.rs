@@ -140,6 +140,10 @@ fn experiment_writes_reports_and_resumes_skipping_finished_runs() {
         .unwrap();
     assert_eq!(list.lines().count(), 26);
     assert_eq!(list.lines().filter(|l| l.ends_with(" -1")).count(), 2);
+    // The contact sheet of the poisons' views: two rows of two 16 px views at 8x.
+    let sheet = image::open(out.join("runs/corruptencoder/seed-0/views.png")).unwrap();
+    assert_eq!((sheet.width(), sheet.height()), (2 * 128 + 6, 2 * 130 + 2));
+    assert!(!out.join("runs/clean/seed-0/views.png").exists(), "no poisons, no sheet");
 
     // Report files, with their images embedded.
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
