@@ -175,7 +175,8 @@ fn pretrain_stage(
     if let Some(d) = defense {
         d.adjust_pretraining(&mut pc);
     }
-    if p.attack.is_some() {
+    // Image-text runs draw no contrastive view pairs (and their list is a caption CSV).
+    if p.attack.is_some() && !matches!(pc.method, MethodConfig::Clip(_)) {
         view_sheet(p, data, &pc)?;
     }
     let mut reporter = StepHook(cx.observer);
