@@ -1,10 +1,11 @@
 //! AdamW for image-text pre-training (CLIP trains with AdamW, not SGD).
 use std::collections::BTreeMap;
 
-use burn::module::{ModuleMapper, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::optim::{ParamUpdate, PathMapper};
 
 /// AdamW's settings beside the learning rate and weight decay of
 /// [`OptimConfig`](crate::OptimConfig). Defaults: CLIP's (Radford et al. 2021, Appendix F:
@@ -47,53 +48,28 @@ impl AdamW {
         module: M,
         mut grads: GradientsParams,
     ) -> M {
-        let mut mapper = AdamMapper {
-            grads: &mut grads,
-            adam: self,
-            config,
-            lr,
-            weight_decay,
-            step: step.max(1) as i32,
-            path: Vec::new(),
-        };
-        module.map(&mut mapper)
+        let update = AdamUpdate { adam: self, config, lr, weight_decay, step: step.max(1) as i32 };
+        module.map(&mut PathMapper { grads: &mut grads, update, path: Vec::new() })
     }
 }
 
-struct AdamMapper<'a> {
-    grads: &'a mut GradientsParams,
+/// AdamW's rule, for [`PathMapper`].
+struct AdamUpdate<'a> {
     adam: &'a mut AdamW,
     config: &'a AdamConfig,
     lr: f64,
     weight_decay: f64,
     step: i32,
-    path: Vec<String>,
 }
 
-impl ModuleMapper for AdamMapper<'_> {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_owned());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-    }
-
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let (id, tensor, mapper) = param.consume();
-        let Some(grad) = self.grads.remove::<D>(id) else {
-            return Param::from_mapped_value(id, tensor, mapper);
-        };
-        let require_grad = tensor.is_require_grad();
-        let shape = tensor.shape();
+impl ParamUpdate for AdamUpdate<'_> {
+    fn update<const D: usize>(&mut self, key: &str, mut p: Tensor<D>, g: Tensor<D>) -> Tensor<D> {
+        let shape = p.shape();
         let n = shape.num_elements();
         let c = self.config;
-        let g = grad.inner();
-        let mut p = tensor.inner();
         if D > 1 && self.weight_decay > 0.0 {
             p = p.clone() - p * (self.lr * self.weight_decay);
         }
-        let key = self.path.join(".");
         let moment = |name: &str, buffers: &mut BTreeMap<String, Tensor<1>>| {
             buffers.remove(&format!("{name}.{key}")).map(|b| b.reshape(shape.clone()))
         };
@@ -110,16 +86,14 @@ impl ModuleMapper for AdamMapper<'_> {
         let updated = p - m_hat / (v_hat.sqrt() + c.eps) * self.lr;
         self.adam.buffers.insert(format!("m.{key}"), m.reshape([n]));
         self.adam.buffers.insert(format!("v.{key}"), v.reshape([n]));
-        let mut updated = updated.autodiff();
-        if require_grad {
-            updated = updated.require_grad();
-        }
-        Param::from_mapped_value(id, updated, mapper)
+        updated
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use burn::module::Param;
+
     use super::*;
 
     #[test]

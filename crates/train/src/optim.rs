@@ -65,20 +65,27 @@ impl Sgd {
         module: M,
         mut grads: GradientsParams,
     ) -> M {
-        let mut mapper = SgdMapper { grads: &mut grads, sgd: self, config, lr, path: Vec::new() };
-        module.map(&mut mapper)
+        let update = SgdUpdate { sgd: self, config, lr };
+        module.map(&mut PathMapper { grads: &mut grads, update, path: Vec::new() })
     }
 }
 
-struct SgdMapper<'a> {
-    grads: &'a mut GradientsParams,
-    sgd: &'a mut Sgd,
-    config: &'a OptimConfig,
-    lr: f64,
-    path: Vec<String>,
+/// One optimizer's rule for one parameter: the new value from the old one, its gradient
+/// (both on the inner backend) and its module path, the key of its state buffers.
+pub(crate) trait ParamUpdate {
+    fn update<const D: usize>(&mut self, key: &str, param: Tensor<D>, grad: Tensor<D>)
+    -> Tensor<D>;
 }
 
-impl ModuleMapper for SgdMapper<'_> {
+/// Walks a module, tracking each parameter's path, and applies `U` to every parameter that
+/// has a gradient; the others pass through. Shared by [`Sgd`] and [`AdamW`](crate::AdamW).
+pub(crate) struct PathMapper<'a, U> {
+    pub(crate) grads: &'a mut GradientsParams,
+    pub(crate) update: U,
+    pub(crate) path: Vec<String>,
+}
+
+impl<U: ParamUpdate> ModuleMapper for PathMapper<'_, U> {
     fn enter_module(&mut self, name: &str, _container_type: &str) {
         self.path.push(name.to_owned());
     }
@@ -93,22 +100,34 @@ impl ModuleMapper for SgdMapper<'_> {
             return Param::from_mapped_value(id, tensor, mapper);
         };
         let require_grad = tensor.is_require_grad();
-        let shape = tensor.shape();
-        let n = shape.num_elements();
-        let p = tensor.inner();
-        let d = grad.inner() + p.clone() * self.config.weight_decay;
         let key = self.path.join(".");
-        let buf = match self.sgd.buffers.remove(&key) {
-            Some(old) => old.reshape(shape.clone()) * self.config.momentum + d,
-            None => d,
-        };
-        let updated = p - buf.clone() * self.lr;
-        self.sgd.buffers.insert(key, buf.reshape([n]));
-        let mut updated = updated.autodiff();
+        let mut updated = self.update.update(&key, tensor.inner(), grad.inner()).autodiff();
         if require_grad {
             updated = updated.require_grad();
         }
         Param::from_mapped_value(id, updated, mapper)
+    }
+}
+
+/// SGD's rule, for [`PathMapper`].
+struct SgdUpdate<'a> {
+    sgd: &'a mut Sgd,
+    config: &'a OptimConfig,
+    lr: f64,
+}
+
+impl ParamUpdate for SgdUpdate<'_> {
+    fn update<const D: usize>(&mut self, key: &str, p: Tensor<D>, grad: Tensor<D>) -> Tensor<D> {
+        let shape = p.shape();
+        let n = shape.num_elements();
+        let d = grad + p.clone() * self.config.weight_decay;
+        let buf = match self.sgd.buffers.remove(key) {
+            Some(old) => old.reshape(shape) * self.config.momentum + d,
+            None => d,
+        };
+        let updated = p - buf.clone() * self.lr;
+        self.sgd.buffers.insert(key.to_owned(), buf.reshape([n]));
+        updated
     }
 }
 
