@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use image::{Rgb, RgbImage};
 
-use crate::{kit, run, stderr};
+use crate::{TINY_PRETRAIN, kit, run, stderr};
 
 /// One bad invocation: `args` (split on spaces, with `{k}` the kit and `{f}` the fixtures),
 /// the exit code, text the error must contain (`a|b`: either), and text it must not.
@@ -553,29 +553,7 @@ fn fixtures(root: &Path) -> PathBuf {
     );
     experiment(&exp, "noseeds.toml", &format!("name = \"x\"\nseeds = []\n{DATA}{}", arm("a")));
     // A real (tiny) encoder for the eval cases that must get past loading it.
-    let o = run(
-        &f,
-        &[
-            "-q",
-            "pretrain",
-            "--data",
-            "data_batch_1.bin",
-            "--method",
-            "simclr",
-            "--arch",
-            "small-cnn",
-            "--width",
-            "4",
-            "--image-size",
-            "16",
-            "--batch-size",
-            "8",
-            "--epochs",
-            "1",
-            "--out",
-            "enc",
-        ],
-    );
+    let o = run(&f, &[TINY_PRETRAIN, &["--epochs", "1", "--out", "enc"]].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     f
 }

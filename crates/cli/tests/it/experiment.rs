@@ -2,7 +2,7 @@
 use crate::{run, stderr};
 
 /// The demo's file, shrunk to seconds: 16 px, 3 classes, one epoch, clean + CorruptEncoder.
-const TINY: &str = r#"
+pub(crate) const TINY: &str = r#"
 name = "tiny"
 [data]
 source = "synthetic"

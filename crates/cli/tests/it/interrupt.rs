@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{kit, run, stderr};
+use crate::experiment::TINY;
+use crate::{TINY_PRETRAIN, kit, run, stderr};
 
 /// A signal the test sends.
 #[derive(Debug, Clone, Copy)]
@@ -264,70 +265,13 @@ fn pretrain_stopped_anywhere_and_resumed_trains_the_same_encoder() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     cifar(dir, 24);
-    let base = [
-        "-q",
-        "pretrain",
-        "--data",
-        "data_batch_1.bin",
-        "--method",
-        "simclr",
-        "--arch",
-        "small-cnn",
-        "--width",
-        "4",
-        "--image-size",
-        "16",
-        "--batch-size",
-        "8",
-        "--epochs",
-        "3",
-        "--seed",
-        "2",
-        "--out",
-        "out",
-    ];
+    let base = [TINY_PRETRAIN, &["--epochs", "3", "--seed", "2", "--out", "out"]].concat();
     let rerun = [&base[..], &["--resume"]].concat();
     let whole = stopped_and_rerun(dir, &base, &rerun, "out", &no_logs);
     let names: Vec<_> = whole.iter().map(|(p, _)| p.to_string_lossy().into_owned()).collect();
     assert!(names.iter().any(|n| n == "encoder.safetensors"), "{names:?}");
     assert!(names.iter().any(|n| n.ends_with("epoch-0003.safetensors")), "{names:?}");
 }
-
-/// A tiny experiment: one epoch on 24 synthetic 16 px images, clean and CorruptEncoder.
-const TINY: &str = r#"
-name = "tiny"
-[data]
-source = "synthetic"
-pretrain = 24
-downstream_train = 12
-downstream_test = 9
-backgrounds = 4
-background_size = [96, 72]
-[data.world]
-classes = 3
-size = 16
-reference_size = 48
-seed = 1
-[attack]
-poison_ratio = 0.1
-[testset]
-trigger_size = 4
-format = "png"
-[eval]
-transform = { resize = 0, crop = 16 }
-classifier = { kind = "linear", epochs = 3 }
-[pretrain]
-epochs = 1
-batch_size = 8
-encoder = { arch = "small-cnn", width = 4 }
-views = { size = 16 }
-method = { name = "simclr" }
-[[arms]]
-name = "clean"
-[[arms]]
-name = "ce"
-attack = { kind = "corruptencoder", trigger_size = 8 }
-"#;
 
 #[test]
 fn experiment_stopped_anywhere_and_rerun_reports_the_same_results() {
@@ -349,26 +293,7 @@ fn resume_from_a_damaged_checkpoint_names_it() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     cifar(dir, 16);
-    let args = [
-        "-q",
-        "pretrain",
-        "--data",
-        "data_batch_1.bin",
-        "--method",
-        "simclr",
-        "--arch",
-        "small-cnn",
-        "--width",
-        "4",
-        "--image-size",
-        "16",
-        "--batch-size",
-        "8",
-        "--epochs",
-        "2",
-        "--out",
-        "out",
-    ];
+    let args = [TINY_PRETRAIN, &["--epochs", "2", "--out", "out"]].concat();
     // Stopped after the first epoch's checkpoint (two steps an epoch).
     let o = run(dir, &[&args[..], &["--stop-after", "2"]].concat());
     assert!(o.status.success(), "{}", stderr(&o));

@@ -11,6 +11,25 @@ mod theory;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// `pretrain` of a width-4 small CNN with SimCLR on 16 px crops of `data_batch_1.bin`, batch
+/// 8: the tests add epochs, seed and output.
+pub(crate) const TINY_PRETRAIN: &[&str] = &[
+    "-q",
+    "pretrain",
+    "--data",
+    "data_batch_1.bin",
+    "--method",
+    "simclr",
+    "--arch",
+    "small-cnn",
+    "--width",
+    "4",
+    "--image-size",
+    "16",
+    "--batch-size",
+    "8",
+];
+
 /// The authors' kit at `../shared/kit` from the repository root; fails loudly if missing.
 pub(crate) fn kit() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kit");

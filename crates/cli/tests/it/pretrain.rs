@@ -2,7 +2,7 @@
 //! name, `--stop-after` + `--resume` equal to an uninterrupted run, and clear refusals.
 use std::path::Path;
 
-use crate::{run, stderr};
+use crate::{TINY_PRETRAIN, run, stderr};
 
 /// `n` CIFAR-10 records (1 label byte + 3072 planar pixel bytes) of blocky random images:
 /// enough texture for crops to differ, written as `data_batch_1.bin`.
@@ -31,31 +31,12 @@ fn cifar_batch(dir: &Path, n: usize) -> std::path::PathBuf {
     path
 }
 
-const TINY: &[&str] = &[
-    "-q",
-    "pretrain",
-    "--data",
-    "data_batch_1.bin",
-    "--method",
-    "simclr",
-    "--arch",
-    "small-cnn",
-    "--width",
-    "4",
-    "--image-size",
-    "16",
-    "--batch-size",
-    "8",
-    "--seed",
-    "3",
-];
-
-/// `pretrain` with the TINY flags for `epochs` epochs into `out`, then `extra`.
+/// `pretrain` with the tiny flags, seed 3, for `epochs` epochs into `out`, then `extra`.
 fn pretrain(dir: &Path, out: &str, epochs: &str, extra: &[&str]) -> std::process::Output {
-    let args: Vec<&str> = TINY
+    let args: Vec<&str> = TINY_PRETRAIN
         .iter()
         .copied()
-        .chain(["--epochs", epochs, "--out", out])
+        .chain(["--seed", "3", "--epochs", epochs, "--out", out])
         .chain(extra.iter().copied())
         .collect();
     run(dir, &args)
