@@ -7,11 +7,13 @@ use burn::prelude::*;
 use corruptencoder_core::{OutputDir, Progress, write_atomic};
 use corruptencoder_data::{DatasetFormat, open_dataset};
 
-use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint, save_checkpoint};
+use crate::checkpoint::{
+    OptimBuffers, Position, latest_checkpoint, load_checkpoint, save_checkpoint,
+};
 use crate::config::PretrainConfig;
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
-use crate::method::{Method, MethodConfig};
+use crate::method::MethodConfig;
 use crate::monitor::{MonitorSets, measure};
 use crate::optim::Sgd;
 use crate::parallel::{DataParallel, forward_backward};
@@ -186,11 +188,13 @@ fn train<M: DataParallel>(fresh: M, job: Job<'_, '_>) -> Result<PretrainSummary>
     let total = steps_per_epoch * config.epochs as u64;
     let mut checkpoint = if run.resume { latest_checkpoint(&ckpt_dir) } else { None };
     let (method, mut sgd, start) = starting_state(checkpoint.as_deref(), fresh, device)?;
-    let mut log = StepLog::open(dir.join("log.jsonl"), start.step)?;
+    let log = StepLog::open(dir.join("log.jsonl"), start.step)?;
     let end = run.stop_after.map_or(total, |s| s.min(total));
     let mut summary = PretrainSummary::starting(store.len(), start.step, checkpoint.clone());
     run.progress.start("pretrain", total);
     run.progress.advance(start.step);
+    let mut books =
+        Bookkeeping::new(config, run.monitor, run.reporter, log, (ckpt_dir, steps_per_epoch));
     let size = config.views.size as usize;
     let schedule = Schedule {
         seed: config.seed,
@@ -199,11 +203,7 @@ fn train<M: DataParallel>(fresh: M, job: Job<'_, '_>) -> Result<PretrainSummary>
         start: start.step,
         end,
     };
-    let mut epoch_loss = 0.0f64;
-    let sets = run.monitor;
-    if start.step == 0 {
-        monitor(config, sets.as_ref(), &method, (0, 0), &mut log, run.reporter)?;
-    }
+    books.start(method.encoder(), start.step)?;
     let method = std::thread::scope(|scope| -> Result<M> {
         let mut method = method;
         let batches = spawn_loader(scope, store, &config.views, schedule, config.prefetch);
@@ -234,22 +234,16 @@ fn train<M: DataParallel>(fresh: M, job: Job<'_, '_>) -> Result<PretrainSummary>
                 lr,
                 views_per_sec: (2 * batch.n) as f64 / clock.elapsed().as_secs_f64(),
             };
-            clock = Instant::now();
-            log.append(&report)?;
-            run.reporter.on_step(&report);
+            books.step(&report)?;
             run.progress.advance(1);
             (summary.steps, summary.last_loss) = (step + 1, Some(loss));
-            epoch_loss += f64::from(loss);
-            if (step + 1) % steps_per_epoch == 0 {
-                // Before the checkpoint: a run killed in between measures again on resume.
-                let at = (epoch + 1, step + 1);
-                monitor(config, sets.as_ref(), &method, at, &mut log, run.reporter)?;
-                clock = Instant::now();
-                let pos = Position { epochs: epoch + 1, step: step + 1 };
-                checkpoint = Some(save_checkpoint(&ckpt_dir, &method, &sgd.buffers, pos)?);
-                run.reporter.on_epoch(epoch, (epoch_loss / steps_per_epoch as f64) as f32);
-                epoch_loss = 0.0;
+            if let Some(saved) =
+                books.epoch_end(method.encoder(), &method, &sgd.buffers, &report)?
+            {
+                checkpoint = Some(saved);
             }
+            // After the monitor, so its measurement does not count against the next step.
+            clock = Instant::now();
         }
         Ok(method)
     })?;
@@ -336,24 +330,76 @@ fn queue_advice(queue: usize, images: usize) -> Option<String> {
     })
 }
 
-/// Measures `method`'s encoder when the monitor is due after `epochs_done` epochs, logs it
-/// and reports it.
-fn monitor<M: Method>(
-    config: &PretrainConfig,
-    sets: Option<&MonitorSets<'_>>,
-    method: &M,
-    (epochs_done, step): (usize, u64),
-    log: &mut StepLog,
-    reporter: &mut dyn Reporter,
-) -> Result<()> {
-    let Some(sets) = sets else { return Ok(()) };
-    if !config.monitor.due(epochs_done, config.epochs) {
-        return Ok(());
+/// What both training loops (this one and `clip/train.rs`) record around their steps: the
+/// step log, the training monitor, the per-epoch checkpoint and the epoch's mean loss.
+pub(crate) struct Bookkeeping<'a, 'r> {
+    config: &'a PretrainConfig,
+    sets: Option<MonitorSets<'r>>,
+    reporter: &'r mut dyn Reporter,
+    log: StepLog,
+    ckpt_dir: PathBuf,
+    steps_per_epoch: u64,
+    epoch_loss: f64,
+}
+
+impl<'a, 'r> Bookkeeping<'a, 'r> {
+    pub(crate) fn new(
+        config: &'a PretrainConfig,
+        sets: Option<MonitorSets<'r>>,
+        reporter: &'r mut dyn Reporter,
+        log: StepLog,
+        (ckpt_dir, steps_per_epoch): (PathBuf, u64),
+    ) -> Self {
+        Self { config, sets, reporter, log, ckpt_dir, steps_per_epoch, epoch_loss: 0.0 }
     }
-    let report = measure(&config.monitor, method.encoder(), sets, (epochs_done, step))?;
-    log.append(&report)?;
-    reporter.on_monitor(&report);
-    Ok(())
+
+    /// Before the first step of a run (not of a resumed one): the monitor's epoch-0 point.
+    pub(crate) fn start(&mut self, encoder: &Encoder, step: u64) -> Result<()> {
+        if step == 0 { self.monitor(encoder, (0, 0)) } else { Ok(()) }
+    }
+
+    /// After every step: its log line and report.
+    pub(crate) fn step(&mut self, report: &StepReport) -> Result<()> {
+        self.log.append(report)?;
+        self.reporter.on_step(report);
+        self.epoch_loss += f64::from(report.loss);
+        Ok(())
+    }
+
+    /// After a step that ends an epoch: the monitor, then the checkpoint of `model` and
+    /// the optimizer's `buffers` (returned), then the epoch's mean loss. `None` mid-epoch.
+    pub(crate) fn epoch_end<M: burn::module::Module>(
+        &mut self,
+        encoder: &Encoder,
+        model: &M,
+        buffers: &OptimBuffers,
+        report: &StepReport,
+    ) -> Result<Option<PathBuf>> {
+        if !report.step.is_multiple_of(self.steps_per_epoch) {
+            return Ok(None);
+        }
+        let pos = Position { epochs: report.epoch + 1, step: report.step };
+        // Before the checkpoint: a run killed in between measures again on resume.
+        self.monitor(encoder, (pos.epochs, pos.step))?;
+        let saved = save_checkpoint(&self.ckpt_dir, model, buffers, pos)?;
+        let mean = self.epoch_loss / self.steps_per_epoch as f64;
+        self.reporter.on_epoch(report.epoch, mean as f32);
+        self.epoch_loss = 0.0;
+        Ok(Some(saved))
+    }
+
+    /// Measures `encoder` when the monitor is due after `epochs_done` epochs, logs it and
+    /// reports it.
+    fn monitor(&mut self, encoder: &Encoder, (epochs_done, step): (usize, u64)) -> Result<()> {
+        let Some(sets) = &self.sets else { return Ok(()) };
+        if !self.config.monitor.due(epochs_done, self.config.epochs) {
+            return Ok(());
+        }
+        let report = measure(&self.config.monitor, encoder, sets, (epochs_done, step))?;
+        self.log.append(&report)?;
+        self.reporter.on_monitor(&report);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -13,10 +13,10 @@ use rayon::prelude::*;
 
 use super::model::{Clip, ClipConfig};
 use crate::adamw::AdamW;
-use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint, save_checkpoint};
+use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint};
 use crate::error::{Error, Result};
 use crate::pipeline::{ImageStore, epoch_order};
-use crate::pretrain::{Job, PretrainSummary, StepLog};
+use crate::pretrain::{Bookkeeping, Job, PretrainSummary, StepLog};
 use crate::reporter::StepReport;
 use crate::tensors::{module_tensors, to_safetensors};
 use crate::weights::export_encoder;
@@ -71,15 +71,16 @@ pub(crate) fn train_clip(
         }
         None => (fresh, AdamW::default(), Position { epochs: 0, step: 0 }),
     };
-    let log_path = dir.join("log.jsonl");
-    let mut log = StepLog::open(log_path, start.step)?;
+    let log = StepLog::open(dir.join("log.jsonl"), start.step)?;
     let end = run.stop_after.map_or(total, |s| s.min(total));
     let mut summary = PretrainSummary::starting(store.len(), start.step, checkpoint.clone());
     run.progress.start("pretrain", total);
     run.progress.advance(start.step);
+    let mut books =
+        Bookkeeping::new(config, run.monitor, run.reporter, log, (ckpt_dir, steps_per_epoch));
+    books.start(model.encoder(), start.step)?;
     let size = config.views.size as usize;
     let (seed, batch_size, context) = (config.seed, config.batch_size, tokenizer.context);
-    let mut epoch_loss = 0.0f64;
     let model = std::thread::scope(|scope| -> Result<Clip> {
         let mut model = model;
         let (tx, batches) = sync_channel(config.prefetch.max(1));
@@ -130,18 +131,13 @@ pub(crate) fn train_clip(
                 lr,
                 views_per_sec: n as f64 / clock.elapsed().as_secs_f64(),
             };
-            clock = Instant::now();
-            log.append(&report)?;
-            run.reporter.on_step(&report);
+            books.step(&report)?;
             run.progress.advance(1);
             (summary.steps, summary.last_loss) = (step + 1, Some(loss));
-            epoch_loss += f64::from(loss);
-            if (step + 1) % steps_per_epoch == 0 {
-                let pos = Position { epochs: epoch + 1, step: step + 1 };
-                checkpoint = Some(save_checkpoint(&ckpt_dir, &model, &adam.buffers, pos)?);
-                run.reporter.on_epoch(epoch, (epoch_loss / steps_per_epoch as f64) as f32);
-                epoch_loss = 0.0;
+            if let Some(saved) = books.epoch_end(model.encoder(), &model, &adam.buffers, &report)? {
+                checkpoint = Some(saved);
             }
+            clock = Instant::now();
         }
         Ok(model)
     })?;

@@ -17,7 +17,7 @@ const COLOURS: [(&str, [u8; 3]); 3] =
 
 /// `n` 16x16 images, a colour square on grey noise, with captions naming the colour, as
 /// an `image,caption` CSV beside them; image `i` has colour `i % 3`.
-fn captioned(dir: &Path, n: usize) -> PathBuf {
+pub(crate) fn captioned(dir: &Path, n: usize) -> PathBuf {
     let mut csv = String::from("image,caption\n");
     for i in 0..n {
         let (name, c) = COLOURS[i % 3];
@@ -36,7 +36,7 @@ fn captioned(dir: &Path, n: usize) -> PathBuf {
     path
 }
 
-fn clip_config(epochs: usize) -> PretrainConfig {
+pub(crate) fn clip_config(epochs: usize) -> PretrainConfig {
     let clip = ClipConfig {
         embed_dim: 16,
         text_width: 16,
