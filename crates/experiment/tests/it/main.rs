@@ -318,19 +318,33 @@ fn anyhow_chain(e: Error) -> String {
 }
 
 #[test]
-fn the_demo_preset_is_valid_and_matches_configs_demo_toml() {
+fn the_demo_presets_are_valid_and_match_their_files_in_configs() {
     let demo = ExperimentConfig::demo();
-    demo.validate().unwrap();
-    assert_eq!(demo.arms.len(), 4);
-    assert_eq!(demo.attack.references, 3);
-    assert!(demo.attack.poison_ratio <= 0.01);
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/demo.toml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    assert_eq!(
-        toml::from_str::<ExperimentConfig>(&text).unwrap(),
-        demo,
-        "configs/demo.toml is stale"
-    );
+    let full = ExperimentConfig::demo_full();
+    for (preset, name) in [(&demo, "demo.toml"), (&full, "demo-full.toml")] {
+        preset.validate().unwrap();
+        assert_eq!(preset.arms.len(), 4);
+        assert_eq!(preset.attack.references, 3);
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs").join(name);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            toml::from_str::<ExperimentConfig>(&text).unwrap(),
+            *preset,
+            "configs/{name} is stale: write it with `corruptencoder demo --print-config`"
+        );
+    }
+    // The long demo is the short one trained longer, nothing else.
+    let mut longer = demo.clone();
+    longer.name = full.name.clone();
+    longer.pretrain.epochs = full.pretrain.epochs;
+    longer.pretrain.monitor = full.pretrain.monitor.clone();
+    assert!(full.pretrain.epochs > demo.pretrain.epochs);
+    assert_eq!(longer, full);
+    // The study's run of the setting (docs/study/backdoor.md) is the long demo.
+    let study = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/study/backdoor/full.toml");
+    let mut study = ExperimentConfig::from_file(&study).unwrap();
+    study.name = full.name.clone();
+    assert_eq!(study, full, "docs/study/backdoor/full.toml differs from demo --full");
 }
 
 #[test]
