@@ -337,7 +337,7 @@ fn the_demo_presets_are_valid_and_match_their_files_in_configs() {
     let mut longer = demo.clone();
     longer.name = full.name.clone();
     longer.pretrain.epochs = full.pretrain.epochs;
-    longer.pretrain.monitor = full.pretrain.monitor.clone();
+    longer.pretrain.monitor = full.pretrain.monitor;
     assert!(full.pretrain.epochs > demo.pretrain.epochs);
     assert_eq!(longer, full);
     // The study's run of the setting (docs/study/backdoor.md) is the long demo.
