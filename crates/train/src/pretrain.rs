@@ -188,13 +188,12 @@ fn train<M: DataParallel>(fresh: M, job: Job<'_, '_>) -> Result<PretrainSummary>
     let total = steps_per_epoch * config.epochs as u64;
     let mut checkpoint = if run.resume { latest_checkpoint(&ckpt_dir) } else { None };
     let (method, mut sgd, start) = starting_state(checkpoint.as_deref(), fresh, device)?;
-    let log = StepLog::open(dir.join("log.jsonl"), start.step)?;
     let end = run.stop_after.map_or(total, |s| s.min(total));
     let mut summary = PretrainSummary::starting(store.len(), start.step, checkpoint.clone());
     run.progress.start("pretrain", total);
     run.progress.advance(start.step);
-    let mut books =
-        Bookkeeping::new(config, run.monitor, run.reporter, log, (ckpt_dir, steps_per_epoch));
+    let hooks = (run.monitor, run.reporter);
+    let mut books = Bookkeeping::open(config, hooks, dir, start.step, steps_per_epoch)?;
     let size = config.views.size as usize;
     let schedule = Schedule {
         seed: config.seed,
@@ -343,14 +342,18 @@ pub(crate) struct Bookkeeping<'a, 'r> {
 }
 
 impl<'a, 'r> Bookkeeping<'a, 'r> {
-    pub(crate) fn new(
+    /// Opens the run's `log.jsonl` in `dir` (kept up to `start_step`) beside its
+    /// `checkpoints/`.
+    pub(crate) fn open(
         config: &'a PretrainConfig,
-        sets: Option<MonitorSets<'r>>,
-        reporter: &'r mut dyn Reporter,
-        log: StepLog,
-        (ckpt_dir, steps_per_epoch): (PathBuf, u64),
-    ) -> Self {
-        Self { config, sets, reporter, log, ckpt_dir, steps_per_epoch, epoch_loss: 0.0 }
+        (sets, reporter): (Option<MonitorSets<'r>>, &'r mut dyn Reporter),
+        dir: &Path,
+        start_step: u64,
+        steps_per_epoch: u64,
+    ) -> Result<Self> {
+        let log = StepLog::open(dir.join("log.jsonl"), start_step)?;
+        let ckpt_dir = dir.join("checkpoints");
+        Ok(Self { config, sets, reporter, log, ckpt_dir, steps_per_epoch, epoch_loss: 0.0 })
     }
 
     /// Before the first step of a run (not of a resumed one): the monitor's epoch-0 point.

@@ -16,7 +16,7 @@ use crate::adamw::AdamW;
 use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint};
 use crate::error::{Error, Result};
 use crate::pipeline::{ImageStore, epoch_order};
-use crate::pretrain::{Bookkeeping, Job, PretrainSummary, StepLog};
+use crate::pretrain::{Bookkeeping, Job, PretrainSummary};
 use crate::reporter::StepReport;
 use crate::tensors::{module_tensors, to_safetensors};
 use crate::weights::export_encoder;
@@ -71,13 +71,12 @@ pub(crate) fn train_clip(
         }
         None => (fresh, AdamW::default(), Position { epochs: 0, step: 0 }),
     };
-    let log = StepLog::open(dir.join("log.jsonl"), start.step)?;
     let end = run.stop_after.map_or(total, |s| s.min(total));
     let mut summary = PretrainSummary::starting(store.len(), start.step, checkpoint.clone());
     run.progress.start("pretrain", total);
     run.progress.advance(start.step);
-    let mut books =
-        Bookkeeping::new(config, run.monitor, run.reporter, log, (ckpt_dir, steps_per_epoch));
+    let hooks = (run.monitor, run.reporter);
+    let mut books = Bookkeeping::open(config, hooks, dir, start.step, steps_per_epoch)?;
     books.start(model.encoder(), start.step)?;
     let size = config.views.size as usize;
     let (seed, batch_size, context) = (config.seed, config.batch_size, tokenizer.context);
