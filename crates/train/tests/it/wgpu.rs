@@ -25,7 +25,7 @@ fn wgpu_device() -> Option<Device> {
     let opened =
         std::panic::catch_unwind(move || Tensor::<1>::ones([4], &probe).sum().into_scalar::<f32>());
     match opened {
-        Ok(v) if v == 4.0 => Some(device),
+        Ok(4.0) => Some(device),
         Ok(v) => panic!("wgpu adapter opened but sums four ones to {v}"),
         Err(_) if std::env::var_os("CORRUPTENCODER_REQUIRE_WGPU").is_some() => {
             panic!("no wgpu adapter, and CORRUPTENCODER_REQUIRE_WGPU is set (CI installs lavapipe)")
