@@ -134,11 +134,16 @@ pub struct AttackSettings {
     pub references: usize,
     /// Poisons / clean pre-training images (SPEC 2: 0.5%).
     pub poison_ratio: f64,
+    /// Seed the poisons are drawn from in every run, instead of the run's seed (which still
+    /// draws the initial weights, the views and the probe): fixing it tells the poisons'
+    /// share of the seed-to-seed spread from training's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poison_seed: Option<u64>,
 }
 
 impl Default for AttackSettings {
     fn default() -> Self {
-        Self { target: 0, references: 3, poison_ratio: 0.005 }
+        Self { target: 0, references: 3, poison_ratio: 0.005, poison_seed: None }
     }
 }
 

@@ -76,7 +76,7 @@ impl ExperimentConfig {
             }),
             // 5 %, ten times the paper's 0.5 %: at 2000 images and minutes of training a
             // lower ratio leaves too few poisoned pairs (docs/study/backdoor.md).
-            attack: AttackSettings { target: 0, references: 3, poison_ratio: 0.05 },
+            attack: AttackSettings { references: 3, poison_ratio: 0.05, ..Default::default() },
             // 16 px: a 10 px patch of the target object itself moves only 10-20 % of
             // predictions on 32 px images, so no smaller trigger could show a strong backdoor.
             testset: TestsetSettings {

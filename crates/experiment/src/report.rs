@@ -86,6 +86,9 @@ fn attack_settings(s: &mut Vec<Setting>, config: &ExperimentConfig, inputs: &Inp
         ),
     ));
     s.push(Setting::new("reference objects", a.references));
+    if let Some(seed) = a.poison_seed {
+        s.push(Setting::new("poisons drawn with seed", format!("{seed} in every run")));
+    }
     let trigger = match (&config.data, &inputs.sources.trigger) {
         // Inside the experiment folder, whose path changes when it is renamed into place.
         (DataConfig::Synthetic(_), _) => "generated 4x4 colour blocks (data/trigger.png)".into(),

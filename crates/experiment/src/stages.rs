@@ -136,7 +136,7 @@ fn poison_stage(cx: &Context<'_>, p: &Plan, attack: &AttackConfig, n: usize) -> 
         let opts = OutputOptions {
             out: dir.clone(),
             force: false,
-            seed: p.seed,
+            seed: p.shared.poison_seed.unwrap_or(p.seed),
             // CLIP runs append the poisons' captions to the clean captions instead; image-only
             // pre-training takes any attack's images on the clean list.
             clean_list: (!matches!(cx.config.pretrain.method, MethodConfig::Clip(_)))

@@ -219,6 +219,40 @@ fn a_different_experiment_in_the_folder_is_refused_unless_forced() {
 }
 
 #[test]
+fn a_fixed_poison_seed_gives_every_run_the_same_poisons_and_its_own_training() {
+    let manifest = |out: &Path, seed: u64| {
+        std::fs::read_to_string(
+            out.join(format!("runs/corruptencoder/seed-{seed}/poisons/manifest.jsonl")),
+        )
+        .unwrap()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = tiny();
+    config.arms.remove(0); // corruptencoder only
+    config.seeds = vec![0, 1];
+    config.pretrain.monitor.every = 0;
+    let free = tmp.path().join("free");
+    let by_run = run_experiment(&config, &opts(&free), &Record::default()).unwrap();
+    assert_ne!(manifest(&free, 0), manifest(&free, 1), "by default each seed draws its poisons");
+
+    config.attack.poison_seed = Some(1);
+    let fixed = tmp.path().join("fixed");
+    let runs = run_experiment(&config, &opts(&fixed), &Record::default()).unwrap().runs;
+    assert_eq!(manifest(&fixed, 0), manifest(&fixed, 1));
+    assert_eq!(manifest(&fixed, 0), manifest(&free, 1), "the poisons are seed 1's");
+    // Seed 0 still draws its own weights and views: its training differs from seed 1's,
+    // and with seed 1's poisons it no longer trains as seed 0 did with its own.
+    let loss = |r: &RunResult| r.epoch_loss.clone();
+    let (ce0, ce1) = (&runs[2], &runs[3]);
+    assert_eq!((ce0.seed, ce1.seed), (0, 1));
+    assert_ne!(loss(ce0), loss(ce1));
+    assert_ne!(loss(ce0), loss(&by_run.runs[2]));
+    assert_eq!(loss(ce1), loss(&by_run.runs[3]), "seed 1 with its own poisons, as before");
+    let md = std::fs::read_to_string(fixed.join("report.md")).unwrap();
+    assert!(md.contains("| poisons drawn with seed | 1 in every run |"), "{md}");
+}
+
+#[test]
 fn a_clip_attack_runs_as_an_experiment_arm() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("exp");
