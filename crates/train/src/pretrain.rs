@@ -141,6 +141,11 @@ pub(crate) fn pretrain_on(
     Ok(summary)
 }
 
+/// Where a run folder keeps its per-epoch checkpoints (read on resume, written each epoch).
+pub(crate) fn checkpoints_dir(run_dir: &Path) -> PathBuf {
+    run_dir.join("checkpoints")
+}
+
 /// The run's staged folder: a fresh one with `config.toml`, `seed` and `checkpoints/`, or
 /// the unfinished one being resumed, whose configuration must be this one.
 pub(crate) fn prepare_output(
@@ -153,7 +158,7 @@ pub(crate) fn prepare_output(
     let staged = dir.path();
     if dir.resumed() {
         // A run killed while writing a checkpoint left its temporary file behind.
-        corruptencoder_core::remove_stale(&staged.join("checkpoints"))?;
+        corruptencoder_core::remove_stale(&checkpoints_dir(staged))?;
         let stored = PretrainConfig::from_toml_file(&staged.join("config.toml"))?;
         if &stored != config {
             return Err(Error::Config(format!(
@@ -164,7 +169,7 @@ pub(crate) fn prepare_output(
         return Ok(dir);
     }
     let io = |source| Error::Write { path: staged.to_path_buf(), source };
-    fs_err::create_dir_all(staged.join("checkpoints")).map_err(io)?;
+    fs_err::create_dir_all(checkpoints_dir(staged)).map_err(io)?;
     write_atomic(&staged.join("config.toml"), config.to_toml().as_bytes())?;
     write_atomic(&staged.join("seed"), format!("{}\n", config.seed).as_bytes())?;
     Ok(dir)
@@ -183,7 +188,7 @@ pub(crate) struct Job<'a, 'r> {
 
 fn train<M: DataParallel>(fresh: M, job: Job<'_, '_>) -> Result<PretrainSummary> {
     let Job { config, store, run, dir, device, replicas } = job;
-    let ckpt_dir = dir.join("checkpoints");
+    let ckpt_dir = checkpoints_dir(dir);
     let steps_per_epoch = (store.len() / config.batch_size) as u64;
     let total = steps_per_epoch * config.epochs as u64;
     let mut checkpoint = if run.resume { latest_checkpoint(&ckpt_dir) } else { None };
@@ -352,7 +357,7 @@ impl<'a, 'r> Bookkeeping<'a, 'r> {
         steps_per_epoch: u64,
     ) -> Result<Self> {
         let log = StepLog::open(dir.join("log.jsonl"), start_step)?;
-        let ckpt_dir = dir.join("checkpoints");
+        let ckpt_dir = checkpoints_dir(dir);
         Ok(Self { config, sets, reporter, log, ckpt_dir, steps_per_epoch, epoch_loss: 0.0 })
     }
 

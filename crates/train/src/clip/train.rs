@@ -16,7 +16,7 @@ use crate::adamw::AdamW;
 use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint};
 use crate::error::{Error, Result};
 use crate::pipeline::{ImageStore, epoch_order};
-use crate::pretrain::{Bookkeeping, Job, PretrainSummary};
+use crate::pretrain::{Bookkeeping, Job, PretrainSummary, checkpoints_dir};
 use crate::reporter::StepReport;
 use crate::tensors::{module_tensors, to_safetensors};
 use crate::weights::export_encoder;
@@ -59,7 +59,7 @@ pub(crate) fn train_clip(
     let encoded: Vec<Encoded> = captions.iter().map(|c| tokenizer.encode(c)).collect();
     let fresh = cc.init(&config.encoder, tokenizer.vocab_size(), device, rng);
 
-    let ckpt_dir = dir.join("checkpoints");
+    let ckpt_dir = checkpoints_dir(dir);
     let steps_per_epoch = (store.len() / config.batch_size) as u64;
     let total = steps_per_epoch * config.epochs as u64;
     let mut checkpoint = if run.resume { latest_checkpoint(&ckpt_dir) } else { None };
