@@ -45,8 +45,7 @@ pub struct PretrainRun<'a> {
     pub reporter: &'a mut dyn Reporter,
     /// Stop after this global step without exporting, as if killed (tests, time limits).
     pub stop_after: Option<u64>,
-    /// The sets the training monitor scores on (`config.monitor`); without them the
-    /// monitor is off whatever its setting.
+    /// The sets the training monitor scores on (`config.monitor`); none: monitor off.
     pub monitor: Option<MonitorSets<'a>>,
 }
 
@@ -141,13 +140,13 @@ pub(crate) fn pretrain_on(
     Ok(summary)
 }
 
-/// Where a run folder keeps its per-epoch checkpoints (read on resume, written each epoch).
+/// Where a run folder keeps its per-epoch checkpoints.
 pub(crate) fn checkpoints_dir(run_dir: &Path) -> PathBuf {
     run_dir.join("checkpoints")
 }
 
-/// The run's staged folder: a fresh one with `config.toml`, `seed` and `checkpoints/`, or
-/// the unfinished one being resumed, whose configuration must be this one.
+/// The run's staged folder: a fresh one with `config.toml`, `seed` and checkpoints, or the
+/// unfinished one being resumed, whose configuration must be this one.
 pub(crate) fn prepare_output(
     config: &PretrainConfig,
     out: &Path,
@@ -347,8 +346,7 @@ pub(crate) struct Bookkeeping<'a, 'r> {
 }
 
 impl<'a, 'r> Bookkeeping<'a, 'r> {
-    /// Opens the run's `log.jsonl` in `dir` (kept up to `start_step`) beside its
-    /// `checkpoints/`.
+    /// Opens `dir`'s `log.jsonl` (kept up to `start_step`) beside its checkpoints.
     pub(crate) fn open(
         config: &'a PretrainConfig,
         (sets, reporter): (Option<MonitorSets<'r>>, &'r mut dyn Reporter),
