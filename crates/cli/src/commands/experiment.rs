@@ -39,8 +39,8 @@ pub(crate) struct DemoArgs {
     /// --full); rerunning resumes.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// The long demo: the same four arms trained for 150 epochs instead of 30 (about an
-    /// hour on two cores), where the backdoor is formed.
+    /// The long demo: the four arms trained for 150 epochs with BYOL and one reference
+    /// object (about an hour on two cores), where the backdoor is formed.
     #[arg(long)]
     full: bool,
     /// Replace an output folder that holds a different experiment.
