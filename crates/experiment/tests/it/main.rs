@@ -164,6 +164,7 @@ fn experiment_writes_reports_and_resumes_skipping_finished_runs() {
         assert!(a.epoch_loss.iter().zip(&b.epoch_loss).all(|(x, y)| (x - y).abs() < 1e-12));
     }
 
+    // Same experiment again: nothing runs.
     let again = run_experiment(&config, &opts(&out), &rec).unwrap();
     assert_eq!(
         rec.take(),
@@ -352,11 +353,11 @@ fn anyhow_chain(e: Error) -> String {
 fn the_demo_presets_are_valid_and_match_their_files_in_configs() {
     let demo = ExperimentConfig::demo();
     let full = ExperimentConfig::demo_full();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     for (preset, name) in [(&demo, "demo.toml"), (&full, "demo-full.toml")] {
         preset.validate().unwrap();
         assert_eq!(preset.arms.len(), 4);
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs").join(name);
-        let text = std::fs::read_to_string(&file).unwrap();
+        let text = std::fs::read_to_string(root.join("configs").join(name)).unwrap();
         assert_eq!(
             toml::from_str::<ExperimentConfig>(&text).unwrap(),
             *preset,
@@ -375,7 +376,6 @@ fn the_demo_presets_are_valid_and_match_their_files_in_configs() {
     assert_eq!(longer, full);
     // The study's run of the setting (docs/study/backdoor.md) is the long demo.
     let file = "docs/study/backdoor/s16-byol-refs1-full.toml";
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut study = ExperimentConfig::from_file(&root.join(file)).unwrap();
     study.name = full.name.clone();
     assert_eq!(study, full, "{file} differs from demo --full");
