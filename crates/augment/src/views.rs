@@ -40,7 +40,8 @@ pub struct ViewRecipe {
     pub grayscale_p: f64,
     /// Probability of a Gaussian blur (SPEC 6: 0.5).
     pub blur_p: f64,
-    /// Range of the blur's sigma (SPEC 6: 0.1-2).
+    /// Range of the blur's sigma in pixels of the view (SPEC 6: 0.1-2, for 224 px views; at
+    /// 32 px that blur erases fine texture, docs/study/world.md).
     pub blur_sigma: (f64, f64),
     /// Horizontal flip probability (torchvision default 0.5).
     pub flip_p: f64,
