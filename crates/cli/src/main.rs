@@ -4,6 +4,7 @@
 mod alloc;
 mod commands;
 mod interrupt;
+mod provenance;
 mod reporters;
 
 use std::process::ExitCode;

@@ -31,13 +31,32 @@ impl Plan {
     }
 }
 
-/// Every run in order: the random-encoder baseline of each seed (it depends on neither
-/// poisons nor sweep), then arms, sweep values and seeds. Clean arms ignore the sweep.
+/// Every run in order, seed by seed: a seed's random-encoder baseline (it depends on
+/// neither poisons nor sweep), then its arms and sweep values. Seed-major order means an
+/// experiment stopped part way holds whole seeds, each with every arm, so its paired
+/// comparisons are usable before the last seed is run. Clean arms ignore the sweep.
 pub(crate) fn plan(config: &ExperimentConfig, out: &Path) -> Result<Vec<Plan>> {
-    let mut plans: Vec<Plan> = config
-        .seeds
-        .iter()
-        .map(|&seed| Plan {
+    let mut points = Vec::new();
+    for arm in &config.arms {
+        match &arm.attack {
+            None => points.push((arm, None, config.attack.clone(), None)),
+            Some(attack) => {
+                let swept = config.sweep_points(attack).map_err(|problem| Error::Invalid {
+                    path: out.join("experiment.toml"),
+                    problem,
+                })?;
+                for (value, shared, attack) in swept {
+                    let sweep = value
+                        .zip(config.sweep.as_ref())
+                        .map(|(value, s)| SweepPoint { parameter: s.parameter.clone(), value });
+                    points.push((arm, sweep, shared, Some(attack)));
+                }
+            }
+        }
+    }
+    let mut plans = Vec::new();
+    for &seed in &config.seeds {
+        plans.push(Plan {
             arm: ArmConfig { name: RANDOM_ENCODER.into(), attack: None, defense: None },
             attack: None,
             sweep: None,
@@ -45,33 +64,17 @@ pub(crate) fn plan(config: &ExperimentConfig, out: &Path) -> Result<Vec<Plan>> {
             seed,
             dir: run_dir(out, RANDOM_ENCODER, None, seed),
             baseline: true,
-        })
-        .collect();
-    for arm in &config.arms {
-        let points = match &arm.attack {
-            None => vec![(None, config.attack.clone(), None)],
-            Some(attack) => config
-                .sweep_points(attack)
-                .map_err(|problem| Error::Invalid { path: out.join("experiment.toml"), problem })?
-                .into_iter()
-                .map(|(v, shared, a)| (v, shared, Some(a)))
-                .collect(),
-        };
-        for (value, shared, attack) in points {
-            let sweep = value
-                .zip(config.sweep.as_ref())
-                .map(|(value, s)| SweepPoint { parameter: s.parameter.clone(), value });
-            for &seed in &config.seeds {
-                plans.push(Plan {
-                    arm: arm.clone(),
-                    attack: attack.clone(),
-                    sweep: sweep.clone(),
-                    shared: shared.clone(),
-                    seed,
-                    dir: run_dir(out, &arm.name, sweep.as_ref(), seed),
-                    baseline: false,
-                });
-            }
+        });
+        for (arm, sweep, shared, attack) in &points {
+            plans.push(Plan {
+                arm: (*arm).clone(),
+                attack: attack.clone(),
+                sweep: sweep.clone(),
+                shared: shared.clone(),
+                seed,
+                dir: run_dir(out, &arm.name, sweep.as_ref(), seed),
+                baseline: false,
+            });
         }
     }
     Ok(plans)

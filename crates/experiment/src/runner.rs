@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use corruptencoder_core::{OutputDir, Progress, write_atomic};
 use corruptencoder_data::ImageLimits;
-use corruptencoder_report::{Results, RunResult, attach_gains, summarize};
+use corruptencoder_report::{Provenance, Results, RunResult, attach_gains, summarize};
 use corruptencoder_train::burn::prelude::Device;
 use corruptencoder_train::{MonitorReport, StepReport};
 
@@ -45,6 +45,9 @@ pub struct RunOptions {
     pub device: Device,
     /// Image decoding limits.
     pub limits: ImageLimits,
+    /// The code and machine, recorded in every run made (the caller knows them: libraries
+    /// read no environment).
+    pub provenance: Provenance,
 }
 
 /// Where an experiment is written while it runs.
@@ -107,12 +110,25 @@ pub fn run_experiment(
         figures: Vec::new(),
         notes: Vec::new(),
     };
+    report.settings.extend(made_with(&report.runs));
     report.figures = figures(config, &inputs, &out, &report.runs, &opts.limits)?;
     corruptencoder_report::write_report(&report, &out)?;
     if let Workdir::Staged(dir) = workdir {
         dir.commit()?;
     }
     Ok(report)
+}
+
+/// One `made with` setting per distinct commit and machine among the runs, so a report
+/// that gathers runs from several invocations says which code and CPU made its numbers.
+fn made_with(runs: &[RunResult]) -> Vec<corruptencoder_report::Setting> {
+    let mut seen: Vec<String> = Vec::new();
+    for text in runs.iter().filter_map(|r| r.provenance.as_ref()).map(ToString::to_string) {
+        if !seen.contains(&text) {
+            seen.push(text);
+        }
+    }
+    seen.into_iter().map(|text| corruptencoder_report::Setting::new("made with", text)).collect()
 }
 
 /// The folder to work in: the finished one when it holds this experiment, else a staged

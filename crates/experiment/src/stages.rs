@@ -109,6 +109,7 @@ fn run_result(
         gain: None,
         seconds: clock.elapsed().as_secs_f64(),
         zero_shot,
+        provenance: Some(cx.opts.provenance.clone()),
     }
 }
 

@@ -24,8 +24,8 @@ pub use error::{Error, Result};
 pub use html::render_html;
 pub use markdown::render_markdown;
 pub use results::{
-    ArmSummary, Figure, MonitorPoint, RANDOM_ENCODER, Results, RunResult, Setting, Stat,
-    SweepPoint, ZeroShotScores, attach_gains, summarize,
+    ArmSummary, Figure, MonitorPoint, Provenance, RANDOM_ENCODER, Results, RunResult, Setting,
+    Stat, SweepPoint, ZeroShotScores, attach_gains, summarize,
 };
 
 use std::path::Path;

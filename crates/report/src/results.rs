@@ -113,6 +113,33 @@ pub struct RunResult {
     /// Zero-shot scores, for image-text (CLIP) encoders; `accuracy` and `asr` above are
     /// then the linear probe's on the image tower.
     pub zero_shot: Option<ZeroShotScores>,
+    /// The code and machine that made this run (absent in runs made before it was kept).
+    pub provenance: Option<Provenance>,
+}
+
+/// Which code on which machine made a run. Poisons are the same on any machine; trained
+/// numbers are the same only for the same commit on the same CPU kind, because the CPU
+/// backend's float sums follow the vector width it detects (AVX-512 sums 16 lanes at a time
+/// where AVX2 sums 8) and its matrix products block by the CPU's cache sizes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Provenance {
+    /// The source commit the binary was built from (`-dirty` with uncommitted changes), or
+    /// `unknown` outside a git checkout.
+    pub commit: String,
+    /// The CPU's model name.
+    pub cpu: String,
+    /// The widest vector instruction set the CPU offers the kernels (`avx512f`, `avx2+fma`,
+    /// `sse4.1`, `neon`, ...).
+    pub simd: String,
+    /// Worker threads of the process.
+    pub threads: usize,
+}
+
+impl std::fmt::Display for Provenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "commit {}, {} ({}), {} threads", self.commit, self.cpu, self.simd, self.threads)
+    }
 }
 
 /// Zero-shot classification of an image-text encoder, with the ASR counted both ways the

@@ -93,6 +93,7 @@ fn go(
         force,
         device: device(device_name)?,
         limits: ImageLimits::default(),
+        provenance: crate::provenance::provenance(),
     };
     ui.status(&format!("{}: {} arms into {}", config.name, config.arms.len(), out.display()));
     let results = run_experiment(config, &opts, &observer)

@@ -76,6 +76,7 @@ fn opts(out: &Path) -> RunOptions {
         force: false,
         device: Device::flex(),
         limits: ImageLimits::default(),
+        provenance: Default::default(),
     }
 }
 
