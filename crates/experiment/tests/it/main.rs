@@ -450,3 +450,51 @@ fn every_preset_in_configs_parses_and_validates() {
 
 // Property tests of the experiment-file parser.
 mod fuzz;
+
+#[test]
+fn an_attack_arm_trains_from_a_path_label_list_with_relative_paths() {
+    // A generated world's files, then a clean list in the authors' format whose paths are
+    // relative to the list's own folder.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut world = tiny();
+    world.arms.truncate(1);
+    world.pretrain.monitor.every = 0;
+    let generated = tmp.path().join("generated");
+    run_experiment(&world, &opts(&generated), &Record::default()).unwrap();
+    let data = generated.join("data");
+    let files = tmp.path().join("files");
+    std::fs::create_dir_all(files.join("images")).unwrap();
+    let mut list = String::new();
+    let source = std::fs::read_to_string(data.join("pretrain/list.txt")).unwrap();
+    for (i, line) in source.lines().enumerate() {
+        let (path, label) = line.rsplit_once(' ').unwrap();
+        let name = format!("{i:03}.png");
+        std::fs::copy(data.join("pretrain").join(path), files.join("images").join(&name)).unwrap();
+        list += &format!("images/{name} {label}\n");
+    }
+    std::fs::write(files.join("pretrain.txt"), list).unwrap();
+
+    let mut config = tiny();
+    config.arms.remove(0); // corruptencoder only
+    config.pretrain.monitor.every = 0;
+    config.data = DataConfig::Files(FileData {
+        pretrain: files.join("pretrain.txt"),
+        downstream_train: data.join("downstream-train"),
+        downstream_test: data.join("downstream-test"),
+        references: Some(data.join("references")),
+        backgrounds: Some(data.join("backgrounds")),
+        supports: None,
+        target_images: None,
+        trigger: data.join("trigger.png"),
+        class_names: None,
+    });
+    let out = tmp.path().join("exp");
+    let results = run_experiment(&config, &opts(&out), &Record::default()).unwrap();
+    assert_eq!(results.runs.len(), 2);
+    let filelist =
+        std::fs::read_to_string(out.join("runs/corruptencoder/seed-0/poisons/filelist.txt"))
+            .unwrap();
+    let first = filelist.lines().next().unwrap().rsplit_once(' ').unwrap().0;
+    assert!(Path::new(first).is_absolute() && Path::new(first).is_file(), "{first}");
+    assert_eq!(Path::new(first), files.join("images/000.png"));
+}
