@@ -142,6 +142,14 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// A setting is out of range; `key` is its name in configuration files.
+    #[error("{key}: {problem}")]
+    Setting {
+        /// The setting's key.
+        key: &'static str,
+        /// What is wrong, with the value.
+        problem: String,
+    },
     /// Writing output failed (the core error names the path).
     #[error(transparent)]
     Output(#[from] corruptencoder_core::Error),

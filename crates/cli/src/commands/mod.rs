@@ -11,6 +11,7 @@ mod poison;
 mod pretrain;
 mod testset;
 mod theory;
+mod world;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -32,6 +33,9 @@ pub(crate) enum Command {
     /// The embedded CPU demo: clean, CorruptEncoder, SSL-Backdoor and CorruptEncoder under
     /// localized cropping on generated data; prints the table and writes the report.
     Demo(experiment::DemoArgs),
+    /// Draw a world of real labelled images (e.g. Fashion-MNIST) for experiment files:
+    /// pre-training list, downstream folders, references cut by brightness, scenes.
+    World(Box<world::WorldArgs>),
 }
 
 /// A flag value read by the library type's own serde name (`--arch small-cnn`,
@@ -50,5 +54,6 @@ pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(*args, ui),
         Command::Experiment(args) => experiment::run_file(args, ui),
         Command::Demo(args) => experiment::run_demo(args, ui),
+        Command::World(args) => world::run(*args, ui),
     }
 }
