@@ -11,6 +11,7 @@
 mod clip;
 mod config;
 mod error;
+mod identity;
 mod inputs;
 mod plan;
 mod presets;

@@ -108,12 +108,12 @@ fn experiment_writes_reports_and_resumes_skipping_finished_runs() {
     for run in [clean, ce] {
         let at: Vec<(usize, u64)> = run.monitor.iter().map(|m| (m.epoch, m.step)).collect();
         assert_eq!(at, [(0, 0), (1, 3)], "{}", run.arm);
-        assert!(run.monitor.iter().all(|m| m.asr.is_some() && m.ceiling.is_some()));
+        assert!(run.monitor.iter().all(|m| m.asr.is_some() && m.target_patch_asr.is_some()));
     }
     assert!(random.monitor.is_empty());
-    // The ceiling: every run scored with a target-object patch where the trigger goes.
+    // Target-patch ASR: every run scored with a target-object patch where the trigger goes.
     for run in &results.runs {
-        let c = run.ceiling.expect("the synthetic world has reference objects");
+        let c = run.target_patch_asr.expect("the synthetic world has reference objects");
         assert!(
             (0.0..=100.0).contains(&c)
                 && (c * 6.0 / 100.0 - (c * 6.0 / 100.0).round()).abs() < 1e-9
@@ -150,7 +150,7 @@ fn experiment_writes_reports_and_resumes_skipping_finished_runs() {
     assert!(html.contains("<svg") && html.contains("The training monitor"));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("| poisoning ratio | 10.00% (2 poisons per attack arm) |"), "{md}");
-    assert!(md.contains("ASR ceiling %") && md.contains("gain over random"), "{md}");
+    assert!(md.contains("target-patch ASR %") && md.contains("gain over random"), "{md}");
     let json: corruptencoder_report::Results =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     // serde_json's default float parser may miss the last bit of a long number (its
@@ -451,3 +451,5 @@ fn every_preset_in_configs_parses_and_validates() {
 
 // Property tests of the experiment-file parser.
 mod fuzz;
+// The report's statistics and settings.
+mod report;
