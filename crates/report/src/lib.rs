@@ -19,6 +19,7 @@ mod error;
 mod html;
 mod markdown;
 mod report_settings;
+mod rescore;
 mod results;
 mod stats;
 mod table;
@@ -29,6 +30,10 @@ pub use error::{Error, Result};
 pub use html::render_html;
 pub use markdown::render_markdown;
 pub use report_settings::ReportSettings;
+pub use rescore::{
+    ProbeScores, Rescore, RescoreSummary, RescoredRun, TriggerScores, TriggerSummary,
+    render_rescore, summarize_rescore,
+};
 pub use results::{
     ArmSummary, Figure, MonitorPoint, Provenance, RANDOM_ENCODER, Results, RunResult, Setting,
     SweepPoint, ZeroShotScores, attach_gains, summarize,

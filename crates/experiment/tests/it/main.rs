@@ -453,3 +453,5 @@ fn every_preset_in_configs_parses_and_validates() {
 mod fuzz;
 // The report's statistics and settings.
 mod report;
+// Re-scoring saved encoders.
+mod rescore;
