@@ -7,6 +7,7 @@ use corruptencoder_data::SyntheticConfig;
 use corruptencoder_defense::DefenseConfig;
 use corruptencoder_eval::ClassifierConfig;
 use corruptencoder_poison::{AttackConfig, AttackSources, TestImageFormat, TriggerSource};
+use corruptencoder_report::ReportSettings;
 use corruptencoder_train::{EvalTransform, MethodConfig, PretrainConfig, ZERO_SHOT_TEMPLATES};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,10 @@ pub struct ExperimentConfig {
     pub sweep: Option<SweepConfig>,
     /// The arms.
     pub arms: Vec<ArmConfig>,
+    /// How the report compares arms (`[report]`); report-only, so it is left out of which
+    /// experiment a folder holds, and out of the file when at its defaults.
+    #[serde(default, skip_serializing_if = "ReportSettings::is_default")]
+    pub report: ReportSettings,
 }
 
 fn default_name() -> String {
@@ -314,6 +319,7 @@ impl ExperimentConfig {
             self.validate_arm(arm)?;
         }
         self.validate_data()?;
+        self.report.validate(&self.arms.iter().map(|a| a.name.as_str()).collect::<Vec<_>>())?;
         self.eval.classifier.validate().map_err(|e| format!("eval.classifier: {e}"))?;
         let templates = &self.eval.zero_shot_templates;
         if templates.is_empty() || templates.iter().any(|t| !t.contains("{class}")) {

@@ -46,6 +46,22 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+    /// A file a command writes exists, and replacing it was not asked for.
+    #[error("{path} already exists (pass --force to replace it)")]
+    OutputExists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A re-scoring setting is unusable.
+    #[error("{setting} {value}: {problem}")]
+    Rescore {
+        /// The setting (`trigger_sizes`, `targets`).
+        setting: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// The experiment gives no trigger for the triggered test set.
     #[error("no trigger for the triggered test set: set data.trigger")]
     NoTrigger,

@@ -5,16 +5,20 @@
 //!
 //! The output folder holds `experiment.toml`, `data/` (synthetic data), `testset*/`,
 //! `runs/<arm>[/<parameter>-<value>]/seed-<s>/{poisons,pretrain,features.safetensors,
-//! result.json}`, `figures/`, `results.json`, `report.md` and `report.html`.
+//! result.json}`, `figures/`, `results.json`, `report.md` and `report.html`; [`rescore`]
+//! adds `rescore/`, `runs/.../rescore/`, `rescore.json` and `rescore.md`.
 #![deny(missing_docs)]
 
 mod clip;
 mod config;
 mod error;
+mod identity;
 mod inputs;
 mod plan;
 mod presets;
 mod report;
+mod rescore;
+mod rescore_sets;
 mod runner;
 mod stages;
 
@@ -23,4 +27,5 @@ pub use config::{
     SweepValue, SyntheticData, TestsetSettings,
 };
 pub use error::{Error, Result};
+pub use rescore::{RescoreOptions, rescore};
 pub use runner::{Observer, RunOptions, run_experiment};

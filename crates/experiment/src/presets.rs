@@ -130,6 +130,7 @@ impl ExperimentConfig {
                 arm("ssl-backdoor", Some(ssl_backdoor), None),
                 arm("corruptencoder-localized", Some(corruptencoder), Some(localized)),
             ],
+            report: Default::default(),
         }
     }
 }

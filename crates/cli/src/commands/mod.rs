@@ -9,6 +9,7 @@ mod eval;
 mod experiment;
 mod poison;
 mod pretrain;
+mod rescore;
 mod testset;
 mod theory;
 mod world;
@@ -30,6 +31,9 @@ pub(crate) enum Command {
     Eval(Box<eval::EvalArgs>),
     /// Run an experiment file: arms, seeds, a sweep; poison, pre-train, evaluate, report.
     Experiment(experiment::ExperimentArgs),
+    /// Score every saved encoder of an experiment folder again, without training: other
+    /// test-trigger sizes, target classes and probe seeds; writes rescore.json and rescore.md.
+    Rescore(rescore::RescoreArgs),
     /// The embedded CPU demo: clean, CorruptEncoder, SSL-Backdoor and CorruptEncoder under
     /// localized cropping on generated data; prints the table and writes the report.
     Demo(experiment::DemoArgs),
@@ -54,6 +58,7 @@ pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(*args, ui),
         Command::Experiment(args) => experiment::run_file(args, ui),
         Command::Demo(args) => experiment::run_demo(args, ui),
+        Command::Rescore(args) => rescore::run(args, ui),
         Command::World(args) => world::run(*args, ui),
     }
 }

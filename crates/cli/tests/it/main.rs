@@ -6,6 +6,7 @@ mod experiment;
 mod interrupt;
 mod poison;
 mod pretrain;
+mod rescore;
 mod theory;
 
 use std::path::{Path, PathBuf};
