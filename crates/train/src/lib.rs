@@ -37,6 +37,7 @@ mod parallel;
 mod pipeline;
 mod pretrain;
 mod reporter;
+mod tensorboard;
 mod tensors;
 mod weights;
 
@@ -66,6 +67,7 @@ pub use optim::{OptimConfig, Sgd};
 pub use parallel::pretrain_data_parallel;
 pub use pretrain::{PretrainRun, PretrainSummary, initial_encoder, pretrain};
 pub use reporter::{NoReporter, Reporter, StepReport};
+pub use tensorboard::{EVENTS_FILE, Scalar, read_scalars};
 pub use weights::{export_encoder, torchvision_key, torchvision_state};
 
 /// Re-exported so callers name devices and tensors with the same burn version.

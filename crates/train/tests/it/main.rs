@@ -7,6 +7,7 @@ mod import;
 mod monitor;
 mod parallel;
 mod resume;
+mod tensorboard;
 mod training;
 mod util;
 #[cfg(feature = "wgpu")]
