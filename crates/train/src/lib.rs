@@ -23,6 +23,7 @@ mod config;
 mod contact_sheet;
 mod encoder;
 mod error;
+mod export;
 mod feature_sets;
 mod features;
 mod head;
@@ -52,6 +53,7 @@ pub use encoder::{
     SmallCnn, Stem,
 };
 pub use error::{Error, Result};
+pub use export::{ExportFormat, export_pytorch, pytorch_snippet};
 pub use feature_sets::{ExtractOptions, FeatureJob, FeatureSets};
 pub use features::{EvalTransform, ExtractedFeatures, extract_features};
 pub use head::MlpHead;

@@ -2,6 +2,7 @@
 mod backend_parity;
 mod bad_input;
 mod clip;
+mod export;
 mod fuzz;
 mod import;
 mod monitor;
