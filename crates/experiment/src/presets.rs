@@ -107,6 +107,7 @@ impl ExperimentConfig {
                 strict: true,
                 prefetch: 2,
                 cache_mib: 512,
+                tensorboard: false,
                 optim: OptimConfig { lr: 0.06, ..Default::default() },
                 encoder: EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 16),
                 views: ViewRecipe::moco_v2(size),

@@ -23,6 +23,7 @@ mod config;
 mod contact_sheet;
 mod encoder;
 mod error;
+mod export;
 mod feature_sets;
 mod features;
 mod head;
@@ -37,6 +38,7 @@ mod parallel;
 mod pipeline;
 mod pretrain;
 mod reporter;
+mod tensorboard;
 mod tensors;
 mod weights;
 
@@ -51,6 +53,7 @@ pub use encoder::{
     SmallCnn, Stem,
 };
 pub use error::{Error, Result};
+pub use export::{ExportFormat, export_pytorch, pytorch_snippet};
 pub use feature_sets::{ExtractOptions, FeatureJob, FeatureSets};
 pub use features::{EvalTransform, ExtractedFeatures, extract_features};
 pub use head::MlpHead;
@@ -66,6 +69,7 @@ pub use optim::{OptimConfig, Sgd};
 pub use parallel::pretrain_data_parallel;
 pub use pretrain::{PretrainRun, PretrainSummary, initial_encoder, pretrain};
 pub use reporter::{NoReporter, Reporter, StepReport};
+pub use tensorboard::{EVENTS_FILE, Scalar, read_scalars};
 pub use weights::{export_encoder, torchvision_key, torchvision_state};
 
 /// Re-exported so callers name devices and tensors with the same burn version.

@@ -19,6 +19,7 @@ use crate::optim::Sgd;
 use crate::parallel::{DataParallel, forward_backward};
 use crate::pipeline::{ImageStore, Schedule, spawn_loader};
 use crate::reporter::{Reporter, StepReport};
+use crate::tensorboard::EventLog;
 use crate::weights::export_encoder;
 
 /// The stream of initial weights; data streams are `2 * epoch` and `2 * epoch + 1`
@@ -340,6 +341,8 @@ pub(crate) struct Bookkeeping<'a, 'r> {
     sets: Option<MonitorSets<'r>>,
     reporter: &'r mut dyn Reporter,
     log: StepLog,
+    /// The TensorBoard event file, when `config.tensorboard` is on.
+    events: Option<EventLog>,
     ckpt_dir: PathBuf,
     steps_per_epoch: u64,
     epoch_loss: f64,
@@ -355,8 +358,10 @@ impl<'a, 'r> Bookkeeping<'a, 'r> {
         steps_per_epoch: u64,
     ) -> Result<Self> {
         let log = StepLog::open(dir.join("log.jsonl"), start_step)?;
+        let events = config.tensorboard.then(|| EventLog::open(dir, start_step)).transpose()?;
         let ckpt_dir = checkpoints_dir(dir);
-        Ok(Self { config, sets, reporter, log, ckpt_dir, steps_per_epoch, epoch_loss: 0.0 })
+        let epoch_loss = 0.0;
+        Ok(Self { config, sets, reporter, log, events, ckpt_dir, steps_per_epoch, epoch_loss })
     }
 
     /// Before the first step of a run (not of a resumed one): the monitor's epoch-0 point.
@@ -367,6 +372,9 @@ impl<'a, 'r> Bookkeeping<'a, 'r> {
     /// After every step: its log line and report.
     pub(crate) fn step(&mut self, report: &StepReport) -> Result<()> {
         self.log.append(report)?;
+        if let Some(events) = &mut self.events {
+            events.step(report)?;
+        }
         self.reporter.on_step(report);
         self.epoch_loss += f64::from(report.loss);
         Ok(())
@@ -403,6 +411,9 @@ impl<'a, 'r> Bookkeeping<'a, 'r> {
         }
         let report = measure(&self.config.monitor, encoder, sets, (epochs_done, step))?;
         self.log.append(&report)?;
+        if let Some(events) = &mut self.events {
+            events.monitor(&report)?;
+        }
         self.reporter.on_monitor(&report);
         Ok(())
     }

@@ -7,6 +7,7 @@ use crate::reporters::Ui;
 
 mod eval;
 mod experiment;
+mod export;
 mod poison;
 mod pretrain;
 mod rescore;
@@ -29,6 +30,9 @@ pub(crate) enum Command {
     Pretrain(Box<pretrain::PretrainArgs>),
     /// Score an encoder downstream: linear probe or kNN, CA/BA, ASR, per-class accuracy.
     Eval(Box<eval::EvalArgs>),
+    /// Write an encoder for PyTorch (torchvision key names, strict=True) and print the
+    /// Python lines that load it.
+    Export(export::ExportArgs),
     /// Run an experiment file: arms, seeds, a sweep; poison, pre-train, evaluate, report.
     Experiment(experiment::ExperimentArgs),
     /// Score every saved encoder of an experiment folder again, without training: other
@@ -56,6 +60,7 @@ pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Theory(args) => theory::run(args, ui),
         Command::Pretrain(args) => pretrain::run(*args, ui),
         Command::Eval(args) => eval::run(*args, ui),
+        Command::Export(args) => export::run(args),
         Command::Experiment(args) => experiment::run_file(args, ui),
         Command::Demo(args) => experiment::run_demo(args, ui),
         Command::Rescore(args) => rescore::run(args, ui),

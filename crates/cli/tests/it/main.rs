@@ -2,6 +2,7 @@
 mod bad_input;
 mod baselines;
 mod experiment;
+mod export;
 #[cfg(unix)]
 mod interrupt;
 mod poison;
