@@ -154,6 +154,9 @@ fn check(sizes: &[u32], targets: &[usize], classes: usize, crop: u32) -> Result<
 }
 
 /// Per probe seed: the classifier fitted on the train features, CA/BA on the test set, and
+/// A set's features and their class labels.
+type Labelled = (Features, Vec<usize>);
+
 /// for every target class the ASR of every triggered set and target-patch set.
 fn probe_scores(
     config: &ExperimentConfig,
@@ -163,18 +166,19 @@ fn probe_scores(
     probe_seeds: &[u64],
     observer: &dyn Observer,
 ) -> Result<Vec<ProbeScores>> {
-    let labelled = |name: &str| -> Result<(Features, Vec<usize>)> {
+    let labelled = |name: &str| -> Result<Labelled> {
         let f = &features[name];
         Ok((Features::new(f.values.clone(), f.dim)?, class_labels("rescored set", &f.labels)?))
     };
     let (train_x, train_y) = labelled(sets.train.name.as_str())?;
     let (test_x, test_y) = labelled(sets.test.name.as_str())?;
-    let triggered: Vec<(u32, (Features, Vec<usize>))> = sets
+    let triggered: Vec<(u32, Labelled)> = sets
         .triggered
         .iter()
         .map(|(size, set)| -> Result<_> { Ok((*size, labelled(set.name.as_str())?)) })
         .collect::<Result<_>>()?;
-    let patches: Vec<((usize, u32), (Features, Vec<usize>))> = sets
+    // Keyed by (target class, trigger size).
+    let patches: Vec<((usize, u32), Labelled)> = sets
         .patches
         .iter()
         .map(|(key, set)| -> Result<_> { Ok((*key, labelled(set.name.as_str())?)) })

@@ -105,7 +105,7 @@ mod tests {
         let crc = crc32c(b"123456789");
         assert_eq!(
             masked_crc32c(b"123456789"),
-            ((crc >> 15) | (crc << 17)).wrapping_add(0xa282ead8)
+            crc.rotate_right(15).wrapping_add(0xa282ead8)
         );
         // An empty record's framing, as TensorFlow writes it.
         let mut out = Vec::new();
