@@ -15,6 +15,7 @@
 
 mod charts;
 mod comparison;
+mod doc_tables;
 mod error;
 mod html;
 mod markdown;
@@ -26,6 +27,9 @@ mod table;
 
 pub use charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, sweep_chart_svg};
 pub use comparison::{Comparison, Paired, SeedCount, Statistics, attach_statistics};
+pub use doc_tables::{
+    DocTableError, MarkedTable, Stale, marked_tables, refresh_tables, render_marked, stale_tables,
+};
 pub use error::{Error, Result};
 pub use html::render_html;
 pub use markdown::render_markdown;
