@@ -85,7 +85,7 @@ pub fn run_experiment(
     let out = workdir.path().to_path_buf();
     let inputs = prepare(config, &out, &opts.limits, observer.progress())?;
     let plans = plan(config, &out)?;
-    let cx = Context { config, inputs: &inputs, opts, observer };
+    let cx = Context { config, inputs: &inputs, opts, observer, root: &out };
     let mut results = Vec::new();
     for (k, p) in plans.iter().enumerate() {
         observer.progress().check_cancelled()?;

@@ -30,6 +30,8 @@ pub(crate) struct Context<'a> {
     pub(crate) inputs: &'a Inputs,
     pub(crate) opts: &'a RunOptions,
     pub(crate) observer: &'a dyn Observer,
+    /// The folder the experiment is built in (its staging name until it is complete).
+    pub(crate) root: &'a Path,
 }
 
 pub(crate) fn stage<T, E>(p: &Plan, stage: &'static str, r: std::result::Result<T, E>) -> Result<T>
@@ -145,6 +147,9 @@ fn poison_stage(cx: &Context<'_>, p: &Plan, attack: &AttackConfig, n: usize) -> 
             config_toml: toml::to_string_pretty(&PoisonSettings { shared: &p.shared, attack })
                 .expect("attack settings serialise"),
             preview_count: 8,
+            // The experiment is built under a staging name and renamed when done: entries
+            // inside it are written relative to the list so they stay valid after.
+            list_root: Some(cx.root.to_path_buf()),
         };
         let made = make_poisons(attack, &inputs, n, &opts, cx.observer.progress());
         stage(p, "poisons", made)?;

@@ -15,7 +15,7 @@
 //! )?;
 //! let opts = OutputOptions {
 //!     out: "poisons".into(), force: false, seed: 0, clean_list: None,
-//!     config_toml: String::new(), preview_count: 8,
+//!     config_toml: String::new(), preview_count: 8, list_root: None,
 //! };
 //! write_poison_set(&attack, &opts, &NoProgress)?;
 //! # Ok::<(), corruptencoder_poison::Error>(())

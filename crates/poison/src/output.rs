@@ -29,6 +29,11 @@ pub struct OutputOptions {
     pub config_toml: String,
     /// How many poisons the preview shows.
     pub preview_count: usize,
+    /// A folder holding the output and (some of) the clean images: `filelist.txt` and
+    /// `captions.csv` name the files under it relative to the output folder, so the whole
+    /// tree can be moved or renamed; files elsewhere keep absolute paths. None: every
+    /// entry absolute.
+    pub list_root: Option<PathBuf>,
 }
 
 /// One manifest line.
@@ -101,16 +106,20 @@ pub fn write_poison_set(
     let mut manifest = String::new();
     let mut filelist = String::new();
     let mut captions = String::from("image,caption\n");
+    let root = opts.list_root.as_deref().map(absolute);
+    let entry = |path: &Path| list_entry(path, &final_dir, root.as_deref());
     for line in &clean {
-        filelist.push_str(line);
-        filelist.push('\n');
+        // `read_clean_list` checked the form and made the path absolute.
+        let (path, label) = line.rsplit_once(' ').unwrap_or((line.as_str(), ""));
+        filelist.push_str(&format!("{} {label}\n", entry(Path::new(path)).display()));
     }
     for (r, _) in &made {
         manifest.push_str(&serde_json::to_string(r).expect("records serialise"));
         manifest.push('\n');
-        filelist.push_str(&format!("{} -1\n", final_dir.join(&r.file).display()));
+        let image = entry(&final_dir.join(&r.file));
+        filelist.push_str(&format!("{} -1\n", image.display()));
         if let Some(c) = &r.caption {
-            captions.push_str(&format!("{},{}\n", final_dir.join(&r.file).display(), csv_field(c)));
+            captions.push_str(&format!("{},{}\n", image.display(), csv_field(c)));
         }
     }
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
@@ -172,6 +181,23 @@ fn csv_field(s: &str) -> String {
 
 fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// `path` (absolute) as `dir`'s lists name it: relative to `dir` when both lie under
+/// `root`, else as given.
+fn list_entry(path: &Path, dir: &Path, root: Option<&Path>) -> PathBuf {
+    let Some(root) = root else { return path.to_path_buf() };
+    match (path.strip_prefix(root), dir.strip_prefix(root)) {
+        (Ok(rest), Ok(down)) => {
+            let (rest, down): (Vec<_>, Vec<_>) =
+                (rest.components().collect(), down.components().collect());
+            let common = rest.iter().zip(&down).take_while(|(a, b)| a == b).count();
+            let mut entry: PathBuf = down[common..].iter().map(|_| "..").collect();
+            entry.extend(&rest[common..]);
+            entry
+        }
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Reads the clean list (`path label` per line), checking each line's form. Relative

@@ -503,3 +503,23 @@ fn an_attack_arm_trains_from_a_path_label_list_with_relative_paths() {
     assert!(Path::new(first).is_absolute() && Path::new(first).is_file(), "{first}");
     assert_eq!(Path::new(first), files.join("images/000.png"));
 }
+
+#[test]
+fn a_finished_experiments_poison_lists_name_files_that_exist_after_the_rename() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = tiny();
+    config.arms.remove(0); // corruptencoder only
+    config.pretrain.monitor.every = 0;
+    let out = tmp.path().join("exp");
+    run_experiment(&config, &opts(&out), &Record::default()).unwrap();
+    assert!(!tmp.path().join(".exp.partial").exists());
+    let poisons = out.join("runs/corruptencoder/seed-0/poisons");
+    let list = std::fs::read_to_string(poisons.join("filelist.txt")).unwrap();
+    let entries: Vec<&str> = list.lines().map(|l| l.rsplit_once(' ').unwrap().0).collect();
+    // Built under `.exp.partial`, so every entry is relative to the list's folder.
+    assert!(entries[0].starts_with("../../../../data/pretrain/"), "{}", entries[0]);
+    assert!(entries.last().unwrap().starts_with("poison_"), "{list}");
+    for e in entries {
+        assert!(Path::new(e).is_relative() && poisons.join(e).is_file(), "{e}");
+    }
+}

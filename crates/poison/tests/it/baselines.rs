@@ -62,6 +62,7 @@ fn a_failing_poison_leaves_no_output_folder() {
         clean_list: None,
         config_toml: String::new(),
         preview_count: 2,
+        list_root: None,
     };
     let err = write_poison_set(&attack, &opts, &NoProgress).unwrap_err().to_string();
     assert!(err.contains("broken.jpg"), "{err}");

@@ -13,6 +13,7 @@ fn opts(out: std::path::PathBuf) -> OutputOptions {
         clean_list: None,
         config_toml: String::new(),
         preview_count: 4,
+        list_root: None,
     }
 }
 

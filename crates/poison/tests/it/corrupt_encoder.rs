@@ -54,6 +54,7 @@ fn generate(
         clean_list: None,
         config_toml: String::new(),
         preview_count: 4,
+        list_root: None,
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     pool.install(|| write_poison_set(&attack, &opts, &NoProgress))
@@ -253,6 +254,7 @@ fn bad_inputs_fail_cleanly_without_output() {
         clean_list: None,
         config_toml: String::new(),
         preview_count: 0,
+        list_root: None,
     };
 
     // A corrupt background names its file.

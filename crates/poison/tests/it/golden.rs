@@ -42,6 +42,7 @@ fn default_kit_run_manifest_has_the_golden_hash() {
         clean_list: None,
         config_toml: String::new(),
         preview_count: 0,
+        list_root: None,
     };
     let summary = write_poison_set(&attack, &opts, &NoProgress).unwrap();
     let manifest = fs_err::read(summary.out.join("manifest.jsonl")).unwrap();

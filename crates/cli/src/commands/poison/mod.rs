@@ -60,6 +60,7 @@ pub(crate) fn run(cmd: PoisonCommand, ui: &Ui) -> anyhow::Result<ExitCode> {
         clean_list: common.clean_list.clone(),
         config_toml: toml::to_string_pretty(&resolved)?,
         preview_count: 16,
+        list_root: None,
     };
     let progress = ui.progress();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(common.threads.unwrap_or(0)).build()?;
