@@ -64,8 +64,13 @@ pub fn marked_tables(text: &str) -> Result<Vec<MarkedTable>, DocTableError> {
     let lines: Vec<&str> = text.lines().collect();
     let mut tables = Vec::new();
     let mut i = 0;
+    let mut fenced = false;
     while i < lines.len() {
-        let Some(rest) = lines[i].trim().strip_prefix(OPEN) else {
+        // A marker shown inside a fenced code block is an example, not a table.
+        if lines[i].trim_start().starts_with("```") {
+            fenced = !fenced;
+        }
+        let Some(rest) = lines[i].trim().strip_prefix(OPEN).filter(|_| !fenced) else {
             i += 1;
             continue;
         };
@@ -231,5 +236,7 @@ mod tests {
         let e = stale_tables(DOC, tmp.path()).unwrap_err().to_string();
         assert!(e.starts_with("line 4: cannot read r/results.json"), "{e}");
         assert!(marked_tables("no tables here\n").unwrap().is_empty());
+        let fenced = "```text\n<!-- table: r/results.json | command: ce -->\n```\n";
+        assert!(marked_tables(fenced).unwrap().is_empty(), "an example in a code block");
     }
 }
