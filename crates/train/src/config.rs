@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::encoder::EncoderConfig;
 use crate::error::{Error, Result};
 use crate::method::MethodConfig;
-use crate::monitor::MonitorConfig;
 use crate::optim::OptimConfig;
+use crate::run::monitor::MonitorConfig;
 
 /// Everything that decides a pre-training run; written as `config.toml` beside the outputs
 /// (the `[pretrain]` table of an experiment file). Defaults: SPEC section 6.

@@ -41,7 +41,7 @@ pub enum MethodConfig {
     Byol(ByolConfig),
     /// Image-text pre-training (a small CLIP) on image-caption data; its own loop
     /// (`clip/train.rs`), not a [`Method`].
-    Clip(crate::clip::ClipConfig),
+    Clip(crate::method::clip::ClipConfig),
 }
 
 impl Default for MethodConfig {

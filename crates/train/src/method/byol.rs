@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Method, MethodOutput, update_momentum};
 use crate::encoder::{Encoder, EncoderConfig};
-use crate::head::MlpHead;
 use crate::loss::byol_loss;
+use crate::method::head::MlpHead;
 
 /// BYOL settings. SPEC section 6 names BYOL without values; defaults are the BYOL paper's.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -106,7 +106,7 @@ impl Method for Byol {
 mod tests {
     use super::*;
     use crate::encoder::{Arch, Stem};
-    use crate::tensors::{HostValues, module_tensors};
+    use crate::io::tensors::{HostValues, module_tensors};
 
     fn floats<M: Module>(m: &M) -> Vec<f32> {
         module_tensors(m)

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Method, MethodOutput, update_momentum};
 use crate::encoder::{Encoder, EncoderConfig};
-use crate::head::MlpHead;
 use crate::loss::{info_nce, l2_normalize};
+use crate::method::head::MlpHead;
 
 /// MoCo-v2 settings. Defaults: SPEC section 6.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -207,7 +207,7 @@ impl Method for MocoV2 {
 mod tests {
     use super::*;
     use crate::encoder::{Arch, Stem};
-    use crate::tensors::{HostValues, module_tensors};
+    use crate::io::tensors::{HostValues, module_tensors};
 
     fn floats<M: Module>(m: &M) -> Vec<f32> {
         module_tensors(m)

@@ -1,6 +1,9 @@
-//! Contrastive methods, one file each, behind the [`Method`] trait.
+//! Contrastive methods, one file each, behind the [`Method`] trait, and image-text
+//! pre-training (`clip/`).
 mod base;
 mod byol;
+pub(crate) mod clip;
+pub(crate) mod head;
 mod moco_v2;
 mod momentum;
 mod simclr;

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Method, MethodOutput};
 use crate::encoder::{Encoder, EncoderConfig};
-use crate::head::MlpHead;
 use crate::loss::nt_xent;
+use crate::method::head::MlpHead;
 
 /// SimCLR settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -38,7 +38,7 @@ pub struct ClipConfig {
     /// Largest logit scale `exp(s)` (CLIP clamps at 100).
     pub max_logit_scale: f64,
     /// AdamW's moments.
-    pub adam: crate::adamw::AdamConfig,
+    pub adam: crate::optim::AdamConfig,
 }
 
 impl Default for ClipConfig {
@@ -53,7 +53,7 @@ impl Default for ClipConfig {
             min_word_count: 1,
             init_temperature: 0.07,
             max_logit_scale: 100.0,
-            adam: crate::adamw::AdamConfig::default(),
+            adam: crate::optim::AdamConfig::default(),
         }
     }
 }

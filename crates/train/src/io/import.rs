@@ -18,8 +18,8 @@ use burn_store::{ModuleStore, PytorchStore, bridge};
 
 use crate::encoder::{Arch, Encoder, EncoderConfig, Stem};
 use crate::error::{Error, Result};
-use crate::tensors::{HostTensor, HostValues, list_keys, map_module, read_safetensors};
-use crate::weights::torchvision_key;
+use crate::io::tensors::{HostTensor, HostValues, list_keys, map_module, read_safetensors};
+use crate::io::weights::torchvision_key;
 
 /// Prefixes that wrappers put before torchvision's names: `DataParallel`'s `module.`,
 /// MoCo's query encoder `encoder_q.`, and the `backbone.` of several SSL libraries.
@@ -247,10 +247,11 @@ mod tests {
             EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 3),
         ] {
             let encoder = config.init(&Device::flex(), &mut corruptencoder_core::item_rng(0, 0, 0));
-            let state: HashMap<String, HostTensor> = crate::weights::torchvision_state(&encoder, 0)
-                .into_iter()
-                .map(|(k, (shape, v))| (k, HostTensor { shape, values: HostValues::F32(v) }))
-                .collect();
+            let state: HashMap<String, HostTensor> =
+                crate::io::weights::torchvision_state(&encoder, 0)
+                    .into_iter()
+                    .map(|(k, (shape, v))| (k, HostTensor { shape, values: HostValues::F32(v) }))
+                    .collect();
             assert_eq!(infer_config(&state), Ok(config));
         }
     }

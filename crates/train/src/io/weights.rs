@@ -14,7 +14,7 @@ use corruptencoder_core::write_atomic;
 
 use crate::encoder::Encoder;
 use crate::error::Result;
-use crate::tensors::{HostTensor, HostValues, module_tensors, to_safetensors};
+use crate::io::tensors::{HostTensor, HostValues, module_tensors, to_safetensors};
 
 /// torchvision's name of a tensor of our encoder at module path `path`.
 pub fn torchvision_key(path: &str) -> String {

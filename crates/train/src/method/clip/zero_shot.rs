@@ -10,7 +10,7 @@ use super::model::Clip;
 use super::train::{CLIP_FILE, TOKENIZER_FILE, import_clip, token_tensors};
 use crate::config::PretrainConfig;
 use crate::error::{Error, Result};
-use crate::features::{EvalTransform, ExtractedFeatures, extract_with};
+use crate::features::extract::{EvalTransform, ExtractedFeatures, extract_with};
 use crate::method::MethodConfig;
 
 /// CLIP's zero-shot prompt templates at our scale (`{class}` is the class name); the

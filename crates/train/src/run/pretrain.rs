@@ -7,19 +7,19 @@ use burn::prelude::*;
 use corruptencoder_core::{OutputDir, Progress, write_atomic};
 use corruptencoder_data::{DatasetFormat, open_dataset};
 
-use crate::checkpoint::{
-    OptimBuffers, Position, latest_checkpoint, load_checkpoint, save_checkpoint,
-};
 use crate::config::PretrainConfig;
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
+use crate::io::checkpoint::{
+    OptimBuffers, Position, latest_checkpoint, load_checkpoint, save_checkpoint,
+};
+use crate::io::weights::export_encoder;
 use crate::method::MethodConfig;
-use crate::monitor::{MonitorSets, measure};
 use crate::optim::Sgd;
-use crate::parallel::{DataParallel, forward_backward};
-use crate::pipeline::{ImageStore, Schedule, spawn_loader};
-use crate::reporter::{Reporter, StepReport};
-use crate::weights::export_encoder;
+use crate::run::monitor::{MonitorSets, measure};
+use crate::run::parallel::{DataParallel, forward_backward};
+use crate::run::pipeline::{ImageStore, Schedule, spawn_loader};
+use crate::run::reporter::{Reporter, StepReport};
 
 /// The stream of initial weights; data streams are `2 * epoch` and `2 * epoch + 1`
 /// (`pipeline.rs`), so the top value stays clear of them.
@@ -97,7 +97,7 @@ pub(crate) fn pretrain_on(
         MethodConfig::MocoV2(m) => m.bn_splits,
         _ => 1,
     };
-    crate::parallel::check_shards(config.batch_size, replicas.len() + 1, bn_splits)?;
+    crate::run::parallel::check_shards(config.batch_size, replicas.len() + 1, bn_splits)?;
     // A finished run in the way is refused before the data is read.
     OutputDir::check(run.out, run.force)?;
     let dataset = open_dataset(run.data, run.format)?;
@@ -128,7 +128,7 @@ pub(crate) fn pretrain_on(
         MethodConfig::MocoV2(m) => train(m.init(&config.encoder, &device, rng), job)?,
         MethodConfig::Simclr(m) => train(m.init(&config.encoder, &device, rng), job)?,
         MethodConfig::Byol(m) => train(m.init(&config.encoder, &device, rng), job)?,
-        MethodConfig::Clip(m) => crate::clip::train_clip(m, job, rng)?,
+        MethodConfig::Clip(m) => crate::method::clip::train_clip(m, job, rng)?,
     };
     summary.skipped = skipped;
     if summary.encoder.is_some() {
@@ -412,8 +412,8 @@ impl<'a, 'r> Bookkeeping<'a, 'r> {
 mod tests {
     use super::*;
     use crate::encoder::{Arch, EncoderConfig, Stem};
+    use crate::io::tensors::module_tensors;
     use crate::method::{ByolConfig, Method, MocoV2Config, SimclrConfig};
-    use crate::tensors::module_tensors;
 
     /// The baseline is the encoder each method starts from, and differs between seeds.
     #[test]

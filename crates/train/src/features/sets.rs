@@ -9,9 +9,9 @@ use corruptencoder_data::{Dataset, ImageLimits};
 
 use crate::encoder::EncoderConfig;
 use crate::error::Result;
-use crate::features::{EvalTransform, ExtractedFeatures, extract_features};
-use crate::import::load_encoder_weights;
-use crate::tensors::{HostTensor, HostValues, read_safetensors, to_safetensors};
+use crate::features::extract::{EvalTransform, ExtractedFeatures, extract_features};
+use crate::io::import::load_encoder_weights;
+use crate::io::tensors::{HostTensor, HostValues, read_safetensors, to_safetensors};
 
 /// Features of several named sets (`train`, `test`, `triggered`) under one encoder.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use crate::monitor::MonitorReport;
+use crate::run::monitor::MonitorReport;
 
 /// One optimizer step, as reported to a [`Reporter`] and logged to `log.jsonl`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -9,7 +9,7 @@ use burn::prelude::*;
 use corruptencoder_core::write_atomic;
 
 use crate::error::{Error, Result};
-use crate::tensors::{
+use crate::io::tensors::{
     HostTensor, HostValues, load_module, module_tensors, read_safetensors, to_safetensors,
 };
 

@@ -66,7 +66,7 @@ fn paste_scaled(sheet: &mut RgbImage, view: &RgbImage, (x0, y0): (u32, u32), sca
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::{ImageStore, make_batch};
+    use crate::run::pipeline::{ImageStore, make_batch};
     use corruptencoder_augment::FloatImage;
 
     /// Row `k` holds exactly the pair the training pipeline builds for that image.

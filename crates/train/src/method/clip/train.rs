@@ -12,14 +12,14 @@ use corruptencoder_data::{Encoded, Tokenizer};
 use rayon::prelude::*;
 
 use super::model::{Clip, ClipConfig};
-use crate::adamw::AdamW;
-use crate::checkpoint::{Position, latest_checkpoint, load_checkpoint};
 use crate::error::{Error, Result};
-use crate::pipeline::{ImageStore, epoch_order};
-use crate::pretrain::{Bookkeeping, Job, PretrainSummary, checkpoints_dir};
-use crate::reporter::StepReport;
-use crate::tensors::{module_tensors, to_safetensors};
-use crate::weights::export_encoder;
+use crate::io::checkpoint::{Position, latest_checkpoint, load_checkpoint};
+use crate::io::tensors::{module_tensors, to_safetensors};
+use crate::io::weights::export_encoder;
+use crate::optim::AdamW;
+use crate::run::pipeline::{ImageStore, epoch_order};
+use crate::run::pretrain::{Bookkeeping, Job, PretrainSummary, checkpoints_dir};
+use crate::run::reporter::StepReport;
 
 /// The whole model's file beside `encoder.safetensors` (which holds the image encoder alone,
 /// in torchvision names, for the linear probe).
@@ -210,12 +210,12 @@ fn export_clip(model: &Clip, steps: u64, path: &Path) -> Result<()> {
 
 /// Reads a model written by `export_clip` into a freshly built one.
 pub(crate) fn import_clip(fresh: Clip, path: &Path) -> Result<Clip> {
-    let (tensors, meta) = crate::tensors::read_safetensors(path)?;
+    let (tensors, meta) = crate::io::tensors::read_safetensors(path)?;
     if !meta.contains_key(CLIP_FORMAT) {
         return Err(Error::BadWeights {
             path: path.to_path_buf(),
             what: "not a corruptencoder CLIP model".into(),
         });
     }
-    crate::tensors::load_module(fresh, &tensors, "", path)
+    crate::io::tensors::load_module(fresh, &tensors, "", path)
 }

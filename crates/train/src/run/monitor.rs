@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
-use crate::feature_sets::FeatureJob;
-use crate::features::extract_features;
+use crate::features::extract::extract_features;
+use crate::features::sets::FeatureJob;
 
 /// `[pretrain.monitor]`: how often to score the encoder during pre-training. Off by default:
 /// SPEC's runs have no monitor, and it needs downstream sets that only an experiment (or a

@@ -31,7 +31,7 @@ use corruptencoder_core::{item_rng, uniform_int};
 use crate::config::PretrainConfig;
 use crate::error::{Error, Result};
 use crate::method::{Byol, Method, MethodOutput, MocoV2, Simclr};
-use crate::pretrain::{PretrainRun, PretrainSummary, pretrain_on};
+use crate::run::pretrain::{PretrainRun, PretrainSummary, pretrain_on};
 
 /// The stream of shuffle-BN's permutations (one per step); clear of the data streams
 /// (`2 * epoch`, `2 * epoch + 1`) and of the initial weights (`u64::MAX`).
