@@ -50,9 +50,9 @@ pub use method::{
 };
 pub use optim::{AdamConfig, AdamW, OptimConfig, Sgd};
 pub use run::contact_sheet::contact_sheet;
+pub use run::entry::{initial_encoder, pretrain, pretrain_data_parallel};
+pub use run::job::{PretrainRun, PretrainSummary};
 pub use run::monitor::{MonitorConfig, MonitorReport, MonitorSets};
-pub use run::parallel::pretrain_data_parallel;
-pub use run::pretrain::{PretrainRun, PretrainSummary, initial_encoder, pretrain};
 pub use run::reporter::{NoReporter, Reporter, StepReport};
 
 /// Re-exported so callers name devices and tensors with the same burn version.

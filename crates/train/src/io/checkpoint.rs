@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::io::tensors::{
     HostTensor, HostValues, load_module, module_tensors, read_safetensors, to_safetensors,
 };
+use crate::optim::OptimBuffers;
 
 const FORMAT: &str = "corruptencoder-pretrain-checkpoint-1";
 
@@ -40,9 +41,6 @@ pub(crate) fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
         })
         .max()
 }
-
-/// The optimizer's state: flattened buffers by parameter path.
-pub(crate) type OptimBuffers = BTreeMap<String, Tensor<1>>;
 
 /// Writes the checkpoint of `method` and the optimizer's `buffers` at `pos` atomically and
 /// returns its path.

@@ -6,6 +6,7 @@ use super::{Method, MethodOutput, update_momentum};
 use crate::encoder::{Encoder, EncoderConfig};
 use crate::loss::byol_loss;
 use crate::method::head::MlpHead;
+use crate::run::parallel::DataParallel;
 
 /// BYOL settings. SPEC section 6 names BYOL without values; defaults are the BYOL paper's.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -78,6 +79,9 @@ impl Byol {
         &self.target_encoder
     }
 }
+
+/// No keys computed apart: each device's shard is an ordinary forward pass.
+impl DataParallel for Byol {}
 
 impl Method for Byol {
     fn forward(&self, views1: Tensor<4>, views2: Tensor<4>) -> MethodOutput {

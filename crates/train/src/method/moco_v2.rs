@@ -7,6 +7,7 @@ use super::{Method, MethodOutput, update_momentum};
 use crate::encoder::{Encoder, EncoderConfig};
 use crate::loss::{info_nce, l2_normalize};
 use crate::method::head::MlpHead;
+use crate::run::parallel::DataParallel;
 
 /// MoCo-v2 settings. Defaults: SPEC section 6.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -63,6 +64,22 @@ impl MocoV2Config {
             return Err("MoCo momentum must lie in [0, 1] and temperature be positive".into());
         }
         Ok(())
+    }
+
+    /// Why a queue of `queue_size` keys is too long for `images` images, if it is. A queue
+    /// longer than the data holds several stale keys of each image, among them each
+    /// query's own image as a negative; MoCo's CIFAR-10 demo saturates at 4,096 keys for
+    /// 50,000 images (about 8 %), so SPEC's 65,536 (for ImageNet-100) suits no CPU-scale set.
+    pub(crate) fn queue_advice(&self, images: usize) -> Option<String> {
+        let queue = self.queue_size;
+        (queue > images).then(|| {
+            format!(
+                "MoCo queue of {queue} keys for {images} images holds each image's key about \
+                 {} times, its own image among a query's negatives: set method.queue_size to a \
+                 few percent of the images (MoCo's CIFAR-10 demo: 4,096 for 50,000)",
+                queue.div_ceil(images)
+            )
+        })
     }
 
     /// Builds the method: query encoder and head, key copies, and a queue of random unit keys.
@@ -144,11 +161,6 @@ impl MocoV2 {
         l2_normalize(self.key_head.forward(features)).detach()
     }
 
-    /// Batch-norm groups per step on one device.
-    pub(crate) fn bn_splits(&self) -> usize {
-        self.bn_splits
-    }
-
     /// The InfoNCE loss of the queries of `views1` against `keys` (row `i` of both from
     /// image `i`) and the queue; the queries' batch norm in `groups` groups.
     pub(crate) fn forward_with_keys(
@@ -173,6 +185,33 @@ fn grouped(encoder: &Encoder, x: Tensor<4>, groups: usize) -> Tensor<2> {
         return encoder.forward(x);
     }
     Tensor::cat(x.chunk(groups, 0).into_iter().map(|g| encoder.forward(g)).collect(), 0)
+}
+
+/// Shuffle-BN: the keys are computed apart, over the batch shuffled across the devices and
+/// split-BN groups (`run/parallel.rs`).
+impl DataParallel for MocoV2 {
+    const SHUFFLE_BN: bool = true;
+
+    fn bn_splits(&self) -> usize {
+        self.bn_splits
+    }
+
+    fn shuffled_keys(&self, views2: Tensor<4>, groups: usize) -> Option<Tensor<2>> {
+        Some(self.keys(views2, groups))
+    }
+
+    fn forward_shard(
+        &self,
+        views1: Tensor<4>,
+        views2: Tensor<4>,
+        keys: Option<Tensor<2>>,
+        groups: usize,
+    ) -> MethodOutput {
+        match keys {
+            Some(keys) => self.forward_with_keys(views1, keys, groups),
+            None => self.forward(views1, views2),
+        }
+    }
 }
 
 impl Method for MocoV2 {
@@ -299,5 +338,14 @@ mod tests {
         let rows: Vec<f32> = q.chunks(4).map(|r| r[0]).collect();
         assert_eq!(rows, vec![4.0, 4.0, 2.0, 2.0, 3.0, 3.0]);
         assert_eq!(moco.queue_ptr.value_sync().into_scalar::<f32>(), 2.0);
+    }
+
+    #[test]
+    fn a_queue_longer_than_the_data_is_advised_against() {
+        let config = |queue_size| MocoV2Config { queue_size, ..Default::default() };
+        assert_eq!(config(200).queue_advice(2000), None);
+        assert_eq!(config(2000).queue_advice(2000), None);
+        let advice = config(65536).queue_advice(2000).unwrap();
+        assert!(advice.contains("about 33 times"), "{advice}");
     }
 }

@@ -6,6 +6,7 @@ use super::{Method, MethodOutput};
 use crate::encoder::{Encoder, EncoderConfig};
 use crate::loss::nt_xent;
 use crate::method::head::MlpHead;
+use crate::run::parallel::DataParallel;
 
 /// SimCLR settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -61,6 +62,9 @@ pub struct Simclr {
     #[module(skip)]
     temperature: f64,
 }
+
+/// No keys computed apart: each device's shard is an ordinary forward pass.
+impl DataParallel for Simclr {}
 
 impl Method for Simclr {
     fn forward(&self, views1: Tensor<4>, views2: Tensor<4>) -> MethodOutput {

@@ -1,6 +1,6 @@
 //! What the encoder sees: the view pairs pre-training draws from chosen images, at the
 //! training size, side by side (a contact sheet). Drawn from the very random streams the
-//! view pipeline uses (`pipeline.rs`), so row `k` is the pair image `indices[k]` gives in
+//! batch producer uses (`batches.rs`), so row `k` is the pair image `indices[k]` gives in
 //! that epoch of a run with this seed.
 use corruptencoder_augment::{FloatImage, IMAGENET_MEAN, IMAGENET_STD, ViewRecipe};
 use corruptencoder_core::item_rng;
@@ -28,7 +28,7 @@ pub fn contact_sheet(
         RgbImage::from_pixel(2 * side + 3 * GAP, rows * (side + GAP) + GAP, Rgb([128, 128, 128]));
     for (row, &i) in indices.iter().enumerate() {
         let image = ds.load(i, &ImageLimits::default())?;
-        // The stream of image `i`'s views in `epoch` (`pipeline::make_batch`).
+        // The stream of image `i`'s views in `epoch` (`batches::make_batch`).
         let mut rng = item_rng(seed, 2 * epoch as u64 + 1, i as u64);
         let views = recipe.views(&image, &mut rng);
         for (col, view) in views.iter().enumerate() {
@@ -66,7 +66,8 @@ fn paste_scaled(sheet: &mut RgbImage, view: &RgbImage, (x0, y0): (u32, u32), sca
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::pipeline::{ImageStore, make_batch};
+    use crate::run::batches::make_batch;
+    use crate::run::images::ImageStore;
     use corruptencoder_augment::FloatImage;
 
     /// Row `k` holds exactly the pair the training pipeline builds for that image.
@@ -86,10 +87,10 @@ mod tests {
         let sheet = contact_sheet(open().as_ref(), &[2, 0], &recipe, (9, 1), 2).unwrap();
         assert_eq!(sheet.dimensions(), (2 * 32 + 3 * GAP, 2 * (32 + GAP) + GAP));
         let (store, _) = ImageStore::open(open(), true, 1 << 20).unwrap();
-        let batch = make_batch(&store, &recipe, 9, 1, &[2]).unwrap();
+        let batch = make_batch(&store, &recipe, (9, 1), &[2], 2).unwrap();
         let view =
             |data: &[f32]| to_rgb(&FloatImage { width: 16, height: 16, data: data.to_vec() });
-        let (v1, v2) = (view(&batch.views1), view(&batch.views2));
+        let (v1, v2) = (view(&batch.views[0]), view(&batch.views[1]));
         for (x, y, p) in v1.enumerate_pixels() {
             assert_eq!(sheet.get_pixel(GAP + 2 * x + 1, GAP + 2 * y + 1), p);
         }

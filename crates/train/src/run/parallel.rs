@@ -28,27 +28,12 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use corruptencoder_core::{item_rng, uniform_int};
 
-use crate::config::PretrainConfig;
 use crate::error::{Error, Result};
-use crate::method::{Byol, Method, MethodOutput, MocoV2, Simclr};
-use crate::run::pretrain::{PretrainRun, PretrainSummary, pretrain_on};
+use crate::method::{Method, MethodOutput};
 
 /// The stream of shuffle-BN's permutations (one per step); clear of the data streams
 /// (`2 * epoch`, `2 * epoch + 1`) and of the initial weights (`u64::MAX`).
 const SHUFFLE_STREAM: u64 = u64::MAX - 1;
-
-/// [`pretrain`](crate::pretrain) data-parallel over `run.device` and `replicas`.
-///
-/// The batch size and learning rate are the global ones, as on one device; the batch size
-/// must be a multiple of the number of devices. Checkpoints, resume and the exported encoder
-/// are those of a single-device run (the first device's model is the one stored).
-pub fn pretrain_data_parallel(
-    config: &PretrainConfig,
-    run: PretrainRun<'_>,
-    replicas: &[Device],
-) -> Result<PretrainSummary> {
-    pretrain_on(config, run, replicas)
-}
 
 /// Checks that `batch` splits into equal shards over `devices`, and that split BN's
 /// `bn_splits` groups (1: off) split evenly over them.
@@ -95,35 +80,6 @@ pub(crate) trait DataParallel: Method {
     ) -> MethodOutput {
         let _ = (keys, groups);
         self.forward(views1, views2)
-    }
-}
-
-impl DataParallel for Simclr {}
-
-impl DataParallel for Byol {}
-
-impl DataParallel for MocoV2 {
-    const SHUFFLE_BN: bool = true;
-
-    fn bn_splits(&self) -> usize {
-        MocoV2::bn_splits(self)
-    }
-
-    fn shuffled_keys(&self, views2: Tensor<4>, groups: usize) -> Option<Tensor<2>> {
-        Some(self.keys(views2, groups))
-    }
-
-    fn forward_shard(
-        &self,
-        views1: Tensor<4>,
-        views2: Tensor<4>,
-        keys: Option<Tensor<2>>,
-        groups: usize,
-    ) -> MethodOutput {
-        match keys {
-            Some(keys) => self.forward_with_keys(views1, keys, groups),
-            None => self.forward(views1, views2),
-        }
     }
 }
 

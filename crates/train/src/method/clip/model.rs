@@ -8,6 +8,7 @@ use burn::nn::transformer::{
 use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use corruptencoder_core::Rng;
+use corruptencoder_data::Encoded;
 use serde::{Deserialize, Serialize};
 
 use crate::encoder::{Encoder, EncoderConfig};
@@ -194,4 +195,20 @@ impl Clip {
         let s = self.logit_scale.val().into_scalar::<f64>().min(self.max_logit_scale);
         (-s).exp()
     }
+}
+
+/// Token ids `[n, context]` and `<eot>` positions `[n]` of captions `rows`.
+pub(crate) fn token_tensors(
+    encoded: &[Encoded],
+    rows: &[usize],
+    context: usize,
+    device: &Device,
+) -> (Tensor<2, Int>, Tensor<1, Int>) {
+    let ids: Vec<i64> =
+        rows.iter().flat_map(|&r| encoded[r].ids.iter().map(|&t| i64::from(t))).collect();
+    let eot: Vec<i64> = rows.iter().map(|&r| encoded[r].eot as i64).collect();
+    (
+        Tensor::from_data(TensorData::new(ids, [rows.len(), context]), device),
+        Tensor::from_data(TensorData::new(eot, [rows.len()]), device),
+    )
 }

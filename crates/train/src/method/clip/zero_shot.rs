@@ -6,8 +6,9 @@ use burn::prelude::*;
 use corruptencoder_core::Progress;
 use corruptencoder_data::{Dataset, Encoded, ImageLimits, Tokenizer};
 
+use super::files::{CLIP_FILE, TOKENIZER_FILE, import_clip};
 use super::model::Clip;
-use super::train::{CLIP_FILE, TOKENIZER_FILE, import_clip, token_tensors};
+use super::model::token_tensors;
 use crate::config::PretrainConfig;
 use crate::error::{Error, Result};
 use crate::features::extract::{EvalTransform, ExtractedFeatures, extract_with};
