@@ -2,7 +2,7 @@
 //! `filelist.txt`, `config.toml`, `preview.png` (and `captions.csv` for CLIP attacks).
 use std::path::{Path, PathBuf};
 
-use corruptencoder_core::{OutputDir, Progress, item_rng, sha256_hex};
+use corruptencoder_core::{IoError, OutputDir, Progress, SettingError, item_rng, sha256_hex};
 use corruptencoder_data::png_bytes;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -115,7 +115,7 @@ pub fn write_poison_set(
     }
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let path = dir.path().join(name);
-        fs_err::write(&path, bytes).map_err(|source| Error::Io { action: "write", path, source })
+        fs_err::write(&path, bytes).map_err(|source| Error::Io(IoError::new("write", path, source)))
     };
     write("manifest.jsonl", manifest.as_bytes())?;
     write("filelist.txt", filelist.as_bytes())?;
@@ -148,11 +148,12 @@ fn make_one(
     let file = format!("poison_{index:05}.png");
     let bytes = png_bytes(&item.image);
     let path = dir.join(&file);
-    fs_err::write(&path, &bytes).map_err(|source| Error::Io { action: "write", path, source })?;
+    fs_err::write(&path, &bytes)
+        .map_err(|source| Error::Io(IoError::new("write", path, source)))?;
     let record = ManifestRecord {
         index,
         file,
-        kind: item.kind,
+        kind: item.kind.clone(),
         reference: item.reference.clone(),
         background: item.background.clone(),
         layout: item.layout,
@@ -176,11 +177,8 @@ fn absolute(p: &Path) -> PathBuf {
 
 /// Reads the clean list (`path label` per line), checking each line's form.
 pub fn read_clean_list(path: &Path) -> Result<Vec<String>> {
-    let text = fs_err::read_to_string(path).map_err(|source| Error::Io {
-        action: "read clean list",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = fs_err::read_to_string(path)
+        .map_err(|source| Error::Io(IoError::new("read clean list", path.to_path_buf(), source)))?;
     let mut lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim_end();
@@ -191,14 +189,8 @@ pub fn read_clean_list(path: &Path) -> Result<Vec<String>> {
             .rsplit_once(char::is_whitespace)
             .is_some_and(|(p, l)| !p.trim().is_empty() && l.parse::<i64>().is_ok());
         if !ok {
-            return Err(Error::InvalidOption {
-                name: "--clean-list",
-                problem: format!(
-                    "{} line {}: expected `path label`, got `{line}`",
-                    path.display(),
-                    i + 1
-                ),
-            });
+            let problem = format!("line {}: expected `path label`, got `{line}`", i + 1);
+            return Err(SettingError::new("clean_list", path.display(), problem).into());
         }
         lines.push(line.to_owned());
     }

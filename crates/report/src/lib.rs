@@ -20,7 +20,7 @@ mod markdown;
 mod results;
 
 pub use charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, sweep_chart_svg};
-pub use error::{Error, Result};
+pub use error::{DrawError, Error, Result};
 pub use html::render_html;
 pub use markdown::render_markdown;
 pub use results::{

@@ -1,8 +1,8 @@
 //! Frozen-encoder features of a labelled dataset: the input of the downstream probe
-//! (SPEC section 7), computed once per encoder and cached by the caller.
+//! (method.md section 7), computed once per encoder and cached by the caller.
 use burn::prelude::*;
 use corruptencoder_augment::{FloatImage, IMAGENET_MEAN, IMAGENET_STD, normalize};
-use corruptencoder_core::Progress;
+use corruptencoder_core::{Progress, SettingError};
 use corruptencoder_data::{Dataset, ImageLimits, center_crop, resize_shorter};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,8 @@ use crate::encoder::Encoder;
 use crate::error::{Error, Result};
 
 /// The downstream test transform: torchvision `Resize(resize)` (shorter side) then
-/// `CenterCrop(crop)`, `ToTensor`, ImageNet normalisation. Defaults: SPEC 7 (256, 224).
+/// `CenterCrop(crop)`, `ToTensor`, ImageNet normalisation. Defaults: method.md section 7 (256,
+/// 224).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvalTransform {
@@ -43,13 +44,11 @@ impl EvalTransform {
         } else {
             image
         };
-        let crop = center_crop(image, self.crop).ok_or_else(|| {
-            Error::Config(format!(
-                "{source} is {}x{} after resizing, smaller than the {} px centre crop",
-                image.width(),
-                image.height(),
-                self.crop
-            ))
+        let crop = center_crop(image, self.crop).ok_or_else(|| Error::ImageTooSmall {
+            source_image: source.to_owned(),
+            width: image.width(),
+            height: image.height(),
+            crop: self.crop,
         })?;
         let mut f = FloatImage::from_rgb(&crop);
         normalize(&mut f, IMAGENET_MEAN, IMAGENET_STD);
@@ -95,17 +94,17 @@ pub(crate) fn extract_with(
     limits: &ImageLimits,
     progress: &dyn Progress,
 ) -> Result<ExtractedFeatures> {
-    // Checked before any image is read: a 0 crop used to panic deep in normalisation and
-    // a 0 batch was quietly taken as 1.
+    // Checked before any image is read: a 0 crop would fail deep in normalisation, and a 0
+    // batch would never advance.
     if transform.crop == 0 {
-        return Err(Error::Config("--crop must be at least 1".into()));
+        return Err(SettingError::new("crop", 0, "must be at least 1").into());
     }
     if batch == 0 {
-        return Err(Error::Config("--batch-size must be at least 1".into()));
+        return Err(SettingError::new("batch_size", 0, "must be at least 1").into());
     }
-    limits.check_size("--crop", transform.crop, transform.crop)?;
+    limits.check_size("crop", transform.crop, transform.crop)?;
     // Resizing makes the shorter side this long: at least a square of it is allocated.
-    limits.check_size("--resize", transform.resize, transform.resize)?;
+    limits.check_size("resize", transform.resize, transform.resize)?;
     if ds.is_empty() {
         return Err(Error::EmptyDataset { path: ds.path().to_path_buf() });
     }
@@ -127,7 +126,9 @@ pub(crate) fn extract_with(
         let features = forward(Tensor::<4>::from_data(data, device));
         out.dim = features.dims()[1];
         let values = features.into_data().convert::<f32>();
-        out.values.extend(values.as_slice::<f32>().map_err(|e| Error::Config(format!("{e:?}")))?);
+        out.values.extend(
+            values.as_slice::<f32>().map_err(|e| Error::TensorData { what: format!("{e:?}") })?,
+        );
         out.labels.extend(indices.iter().map(|&i| ds.label(i)));
         progress.advance(n as u64);
     }

@@ -42,6 +42,12 @@ pub struct ExtractOptions {
     pub limits: ImageLimits,
 }
 
+impl ExtractOptions {
+    /// Images per forward pass unless a caller says otherwise: the probe's batch (method.md
+    /// section 7), which fits a ResNet-18 at 224 px on a CPU.
+    pub const DEFAULT_BATCH: usize = 256;
+}
+
 impl FeatureSets {
     /// The feature stage: loads the encoder at `encoder` (our safetensors or a PyTorch
     /// checkpoint; `arch` checks or, when `None`, infers the architecture) and extracts

@@ -15,6 +15,7 @@ use std::path::Path;
 
 use burn::prelude::*;
 use burn_store::{ModuleStore, PytorchStore, bridge};
+use corruptencoder_core::IoError;
 
 use crate::encoder::{Arch, Encoder, EncoderConfig, Stem};
 use crate::error::{Error, Result};
@@ -38,7 +39,7 @@ const IGNORED: [&str; 4] = ["fc", "encoder_k", "queue", "queue_ptr"];
 /// encoder computes exactly what PyTorch's `model.eval()` does.
 ///
 /// Fails with [`Error::BadWeights`] naming the file and every missing, mis-shaped or
-/// unexpected tensor; with [`Error::ReadWeights`] when the file cannot be read.
+/// unexpected tensor; with [`Error::Io`] when the file cannot be read.
 ///
 /// ```no_run
 /// use corruptencoder_train::{burn::prelude::Device, load_encoder_weights};
@@ -54,11 +55,11 @@ pub fn load_encoder_weights(
 ) -> Result<(Encoder, EncoderConfig)> {
     let bad = |what: String| Error::BadWeights { path: path.to_path_buf(), what };
     let state = read_state(path)?;
-    let inferred = infer_config(&state);
-    let config = match (config, &inferred) {
-        (Some(given), _) => *given,
-        (None, Ok(found)) => *found,
-        (None, Err(what)) => return Err(bad(what.clone())),
+    let inferred = infer_config(&state).map_err(|Unrecognised(what)| bad(what));
+    let (config, inferred) = match (config, inferred) {
+        (Some(given), inferred) => (*given, inferred.ok()),
+        (None, Ok(found)) => (found, Some(found)),
+        (None, Err(e)) => return Err(e),
     };
     // The fresh weights are all overwritten; a fixed seed just keeps this deterministic.
     let encoder = config.init(device, &mut corruptencoder_core::item_rng(0, 0, 0));
@@ -76,7 +77,7 @@ pub fn load_encoder_weights(
     }
     // Most mismatches are a wrong configuration; saying what the file holds is the fix.
     let what = match &inferred {
-        Ok(found) if *found != config => {
+        Some(found) if *found != config => {
             format!("it holds {}, not {}", describe(found), describe(&config))
         }
         _ => format!("it does not fit {}", describe(&config)),
@@ -150,7 +151,7 @@ fn read_state(path: &Path) -> Result<HashMap<String, HostTensor>> {
 /// safetensors files start with an 8-byte header length and then the JSON header's `{`;
 /// PyTorch's zip (`PK`) and legacy pickle (`0x80`) containers cannot have `{` there.
 fn is_safetensors(path: &Path) -> Result<bool> {
-    let read_err = |source| Error::ReadWeights { path: path.to_path_buf(), source };
+    let read_err = |source| IoError::new("read", path, source);
     let mut head = Vec::with_capacity(9);
     fs_err::File::open(path).map_err(read_err)?.take(9).read_to_end(&mut head).map_err(read_err)?;
     Ok(head.get(8) == Some(&b'{'))
@@ -167,11 +168,17 @@ fn encoder_key(name: &str, wrapped: bool) -> Option<String> {
     (!IGNORED.contains(&first) && !key.ends_with(".num_batches_tracked")).then(|| key.to_owned())
 }
 
+/// Why a state dict's shapes match no encoder we build.
+#[derive(Debug, PartialEq)]
+struct Unrecognised(String);
+
 /// The encoder a state dict holds, from its shapes: `conv1.weight` is `[width, 3, 7, 7]`
 /// (ImageNet stem) or `[width, 3, 3, 3]` (CIFAR stem, taken to come without max-pool as in
 /// the CIFAR ports of SimCLR/MoCo); blocks per layer and `conv3` tell ResNet-18/34/50 apart.
 /// Our small CNN (`convs.0.weight`) is recognised too, for round trips of our own exports.
-fn infer_config(state: &HashMap<String, HostTensor>) -> std::result::Result<EncoderConfig, String> {
+fn infer_config(
+    state: &HashMap<String, HostTensor>,
+) -> std::result::Result<EncoderConfig, Unrecognised> {
     let shape = |k: &str| state.get(k).map(|t| t.shape.as_slice());
     if let Some([width, 3, 3, 3]) = shape("convs.0.weight") {
         return Ok(EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, *width));
@@ -180,18 +187,18 @@ fn infer_config(state: &HashMap<String, HostTensor>) -> std::result::Result<Enco
         Some([w, 3, 7, 7]) => (*w, Stem::Imagenet),
         Some([w, 3, 3, 3]) => (*w, Stem::Cifar),
         Some(other) => {
-            return Err(format!(
+            return Err(Unrecognised(format!(
                 "conv1.weight is {other:?}, expected [width, 3, 7, 7] (ImageNet stem) or \
                  [width, 3, 3, 3] (CIFAR stem)"
-            ));
+            )));
         }
         None => {
             let mut keys: Vec<String> = state.keys().cloned().collect();
             keys.sort();
-            return Err(format!(
+            return Err(Unrecognised(format!(
                 "no conv1.weight, so not a torchvision ResNet; it holds {}",
                 list_keys(&keys)
-            ));
+            )));
         }
     };
     let blocks: [usize; 4] = std::array::from_fn(|l| {
@@ -205,12 +212,12 @@ fn infer_config(state: &HashMap<String, HostTensor>) -> std::result::Result<Enco
         ([3, 4, 6, 3], false) => Arch::ResNet34,
         ([3, 4, 6, 3], true) => Arch::ResNet50,
         _ => {
-            return Err(format!(
+            return Err(Unrecognised(format!(
                 "its {} blocks per layer, {blocks:?}, match no supported ResNet (resnet18: \
                  [2, 2, 2, 2] basic; resnet34: [3, 4, 6, 3] basic; resnet50: [3, 4, 6, 3] \
                  bottleneck)",
                 if bottleneck { "bottleneck" } else { "basic" }
-            ));
+            )));
         }
     };
     Ok(EncoderConfig::new(arch, stem, width))

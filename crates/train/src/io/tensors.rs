@@ -5,6 +5,7 @@ use std::path::Path;
 
 use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
+use corruptencoder_core::IoError;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
 use crate::error::{Error, Result};
@@ -214,8 +215,7 @@ pub(crate) fn to_safetensors(
 pub(crate) fn read_safetensors(
     file: &Path,
 ) -> Result<(HashMap<String, HostTensor>, HashMap<String, String>)> {
-    let bytes = fs_err::read(file)
-        .map_err(|source| Error::ReadWeights { path: file.to_path_buf(), source })?;
+    let bytes = fs_err::read(file).map_err(IoError::at("read", file))?;
     let bad = |what: String| Error::BadWeights { path: file.to_path_buf(), what };
     let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
     let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;

@@ -37,13 +37,13 @@ pub(crate) trait Learner {
         step: u64,
     ) -> (f32, GradientsParams, Self::Output);
 
-    /// The optimiser's update at learning rate `lr` of the 0-based global `step`.
+    /// The optimiser's update at `at`: the learning rate and the 0-based global step.
     fn update(
         &self,
         optimizer: &mut Self::Optimizer,
         model: Self::Model,
         grads: GradientsParams,
-        (lr, step): (f64, u64),
+        at: (f64, u64),
     ) -> Self::Model;
 
     /// Updates after the optimiser step (momentum encoders, queues); `progress` is the

@@ -18,7 +18,7 @@ use crate::features::extract::extract_features;
 use crate::features::sets::FeatureJob;
 
 /// `[pretrain.monitor]`: how often to score the encoder during pre-training. Off by default:
-/// SPEC's runs have no monitor, and it needs downstream sets that only an experiment (or a
+/// the paper's runs have no monitor, and it needs downstream sets that only an experiment (or a
 /// library caller) provides. Measuring costs one forward pass over those sets (about a
 /// second for the demo's 2,000 images at 32 px), so `every = 1` is affordable at CPU scale.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! `config.toml`, `seed` and `checkpoints/`, or the unfinished one being resumed.
 use std::path::{Path, PathBuf};
 
-use corruptencoder_core::{OutputDir, write_atomic};
+use corruptencoder_core::{IoError, OutputDir, write_atomic};
 
 use crate::config::PretrainConfig;
 use crate::error::{Error, Result};
@@ -27,15 +27,12 @@ pub(crate) fn prepare_output(
         corruptencoder_core::remove_stale(&checkpoints_dir(staged))?;
         let stored = PretrainConfig::from_toml_file(&staged.join("config.toml"))?;
         if &stored != config {
-            return Err(Error::Config(format!(
-                "{} was run with a different configuration; resume with its config.toml",
-                staged.display()
-            )));
+            return Err(Error::DifferentRun { path: staged.to_path_buf() });
         }
         return Ok(dir);
     }
-    let io = |source| Error::Write { path: staged.to_path_buf(), source };
-    fs_err::create_dir_all(checkpoints_dir(staged)).map_err(io)?;
+    let checkpoints = checkpoints_dir(staged);
+    fs_err::create_dir_all(&checkpoints).map_err(IoError::at("create", &checkpoints))?;
     write_atomic(&staged.join("config.toml"), config.to_toml().as_bytes())?;
     write_atomic(&staged.join("seed"), format!("{}\n", config.seed).as_bytes())?;
     Ok(dir)

@@ -26,9 +26,9 @@
 use burn::module::{ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use corruptencoder_core::{item_rng, uniform_int};
+use corruptencoder_core::{SettingError, item_rng, uniform_int};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::method::{Method, MethodOutput};
 
 /// The stream of shuffle-BN's permutations (one per step); clear of the data streams
@@ -39,15 +39,15 @@ const SHUFFLE_STREAM: u64 = u64::MAX - 1;
 /// `bn_splits` groups (1: off) split evenly over them.
 pub(crate) fn check_shards(batch: usize, devices: usize, bn_splits: usize) -> Result<()> {
     if !batch.is_multiple_of(devices) {
-        return Err(Error::Config(format!(
-            "batch size {batch} must be a multiple of the {devices} devices (equal shards)"
-        )));
+        let problem = format!("must be a multiple of the {devices} devices (equal shards)");
+        return Err(SettingError::new("batch_size", batch, problem).into());
     }
     if bn_splits > 1 && !bn_splits.is_multiple_of(devices) {
-        return Err(Error::Config(format!(
-            "MoCo bn_splits {bn_splits} must be a multiple of the {devices} devices, so that \
-             every device forms the same number of batch-norm groups"
-        )));
+        let problem = format!(
+            "must be a multiple of the {devices} devices, so that every device forms the same \
+             number of batch-norm groups"
+        );
+        return Err(SettingError::new("method.bn_splits", bn_splits, problem).into());
     }
     Ok(())
 }
@@ -329,7 +329,7 @@ mod tests {
     fn split_bn_groups_must_spread_evenly_over_the_devices() {
         assert!(check_shards(8, 2, 4).is_ok() && check_shards(8, 2, 1).is_ok());
         let err = check_shards(12, 4, 2).unwrap_err().to_string();
-        assert!(err.contains("bn_splits 2") && err.contains("4 devices"), "{err}");
+        assert!(err.contains("bn_splits = 2") && err.contains("4 devices"), "{err}");
         assert!(check_shards(9, 2, 1).unwrap_err().to_string().contains("equal shards"));
     }
 

@@ -3,11 +3,11 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use corruptencoder_core::write_atomic;
+use corruptencoder_core::{IoError, write_atomic};
 
 use crate::config::PretrainConfig;
 use crate::encoder::Encoder;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::io::checkpoint::{Position, save_checkpoint};
 use crate::optim::OptimBuffers;
 use crate::run::monitor::{MonitorSets, measure};
@@ -39,14 +39,14 @@ impl StepLog {
         let file = std::fs::OpenOptions::new()
             .append(true)
             .open(&path)
-            .map_err(|source| Error::Write { path: path.clone(), source })?;
+            .map_err(IoError::at("write", &path))?;
         Ok(Self { file, path })
     }
 
     pub(crate) fn append(&mut self, line: &impl serde::Serialize) -> Result<()> {
         let line = serde_json::to_string(line).expect("log lines serialise");
         writeln!(self.file, "{line}")
-            .map_err(|source| Error::Write { path: self.path.clone(), source })
+            .map_err(|source| IoError::new("write", &self.path, source).into())
     }
 }
 
