@@ -1,7 +1,7 @@
 //! The method registry: [`MethodConfig`], one serde-tagged variant per method carrying its
 //! settings, and the one `match` that builds a method's model.
 use burn::prelude::*;
-use corruptencoder_core::Rng;
+use corruptencoder_core::{Rng, SettingError, set_number};
 use serde::{Deserialize, Serialize};
 
 use super::clip::ClipConfig;
@@ -10,11 +10,11 @@ use crate::encoder::EncoderConfig;
 use crate::run::parallel::DataParallel;
 
 /// The method to pre-train with, tagged by `name` in TOML (`name = "moco-v2"`).
-/// Default: MoCo-v2, the authors' reference setting (SPEC section 6).
+/// Default: MoCo-v2, the authors' reference setting (method.md section 6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "kebab-case")]
 pub enum MethodConfig {
-    /// MoCo-v2 (SPEC section 6).
+    /// MoCo-v2 (method.md section 6).
     MocoV2(MocoV2Config),
     /// SimCLR.
     Simclr(SimclrConfig),
@@ -32,10 +32,41 @@ impl Default for MethodConfig {
 }
 
 impl MethodConfig {
-    /// The default settings of the method named `name` (the `name` tag: `moco-v2`,
-    /// `simclr`, `byol`, `clip`).
+    /// Every method with its default settings, in the order help texts list them.
+    pub fn all() -> Vec<Self> {
+        vec![
+            Self::MocoV2(MocoV2Config::default()),
+            Self::Simclr(SimclrConfig::default()),
+            Self::Byol(ByolConfig::default()),
+            Self::Clip(ClipConfig::default()),
+        ]
+    }
+
+    /// The `name` tags of every method.
+    pub fn names() -> Vec<&'static str> {
+        Self::all().iter().map(Self::name).collect()
+    }
+
+    /// The default settings of the method named `name` (the `name` tag).
     pub fn named(name: &str) -> Option<Self> {
-        toml::from_str(&format!("name = \"{name}\"")).ok()
+        Self::all().into_iter().find(|m| m.name() == name)
+    }
+
+    /// The settings as the report states them, in one line.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::MocoV2(c) => c.describe(),
+            Self::Simclr(c) => c.describe(),
+            Self::Byol(c) => c.describe(),
+            Self::Clip(c) => c.describe(),
+        }
+    }
+
+    /// Sets the number `key` of the method's settings to `value` (a command-line flag
+    /// that applies to some methods only); a method without that setting is an error.
+    pub fn set_field(&mut self, key: &str, value: f64) -> Result<(), SettingError> {
+        let name = self.name();
+        set_number(self, ("name", name), key, value)
     }
 
     /// The `name` tag.
@@ -48,8 +79,14 @@ impl MethodConfig {
         }
     }
 
+    /// Whether the method trains on image-caption pairs (its data needs captions, its
+    /// attacks must caption their poisons, its encoder is also scored zero-shot).
+    pub fn is_image_text(&self) -> bool {
+        matches!(self, Self::Clip(_))
+    }
+
     /// Checks the values against each other and against the batch size.
-    pub fn validate(&self, batch_size: usize) -> Result<(), String> {
+    pub fn validate(&self, batch_size: usize) -> Result<(), SettingError> {
         match self {
             Self::MocoV2(c) => c.validate(batch_size),
             Self::Simclr(c) => c.validate(),

@@ -4,7 +4,7 @@ use burn::tensor::activation::relu;
 use corruptencoder_core::Rng;
 
 /// A two-layer MLP head: `Linear(input, hidden)`, optional batch norm, ReLU,
-/// `Linear(hidden, output)`. MoCo-v2 and SimCLR use it without batch norm (SPEC section 6:
+/// `Linear(hidden, output)`. MoCo-v2 and SimCLR use it without batch norm (method.md section 6:
 /// 512-512-128); BYOL's projector and predictor use it with batch norm.
 #[derive(Module, Debug)]
 pub struct MlpHead {

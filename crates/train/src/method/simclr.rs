@@ -1,5 +1,5 @@
 use burn::prelude::*;
-use corruptencoder_core::Rng;
+use corruptencoder_core::{Rng, SettingError};
 use serde::{Deserialize, Serialize};
 
 use super::{Method, MethodOutput};
@@ -12,12 +12,12 @@ use crate::run::parallel::DataParallel;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SimclrConfig {
-    /// NT-Xent temperature (0.5, SimCLR's CIFAR setting; SPEC section 6 names SimCLR
+    /// NT-Xent temperature (0.5, SimCLR's CIFAR setting; method.md section 6 names SimCLR
     /// without values).
     pub temperature: f64,
     /// Hidden width of the projection head; `None` is the encoder's feature dim.
     pub hidden_dim: Option<usize>,
-    /// Output width of the projection head (128 as in SimCLR and SPEC 6's MoCo head).
+    /// Output width of the projection head (128 as in SimCLR and method.md section 6's MoCo head).
     pub projection_dim: usize,
 }
 
@@ -28,11 +28,16 @@ impl Default for SimclrConfig {
 }
 
 impl SimclrConfig {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), SettingError> {
         if self.temperature <= 0.0 {
-            return Err("SimCLR temperature must be positive".into());
+            return Err(SettingError::new("temperature", self.temperature, "must be positive"));
         }
         Ok(())
+    }
+
+    /// The report's line.
+    pub(crate) fn describe(&self) -> String {
+        format!("SimCLR (temperature {})", self.temperature)
     }
 
     /// Builds the method.

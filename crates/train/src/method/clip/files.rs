@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use burn::module::Module as _;
 use corruptencoder_core::write_atomic;
 
 use super::model::Clip;

@@ -35,21 +35,13 @@ pub(crate) fn train_image_text(
     rng: &mut Rng,
 ) -> Result<PretrainSummary> {
     if !job.replicas.is_empty() {
-        return Err(Error::Config(
-            "--method clip runs on one device (no data-parallel CLIP yet)".into(),
-        ));
+        return Err(Error::OneDevice);
     }
     let store = job.store;
     let captions = (0..store.len())
         .map(|i| store.caption(i))
         .collect::<Option<Vec<&str>>>()
-        .ok_or_else(|| {
-            Error::Config(format!(
-                "--method clip needs image-caption data (an `image,caption` CSV or a folder of \
-                 images with .txt captions); {} has no captions",
-                store.dataset_path().display()
-            ))
-        })?;
+        .ok_or_else(|| Error::NoCaptions { path: store.dataset_path().to_path_buf() })?;
     let tokenizer = tokenizer_for(job.dir, config, &captions)?;
     let encoded = captions.iter().map(|c| tokenizer.encode(c)).collect();
     let fresh = config.init(&job.config.encoder, tokenizer.vocab_size(), job.device, rng);

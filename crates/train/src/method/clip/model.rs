@@ -7,7 +7,7 @@ use burn::nn::transformer::{
 };
 use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use corruptencoder_core::Rng;
+use corruptencoder_core::{Rng, SettingError};
 use corruptencoder_data::Encoded;
 use serde::{Deserialize, Serialize};
 
@@ -60,23 +60,42 @@ impl Default for ClipConfig {
 }
 
 impl ClipConfig {
-    pub(crate) fn validate(&self) -> Result<(), String> {
-        if self.embed_dim == 0 || self.text_width == 0 || self.text_layers == 0 {
-            return Err("clip embed_dim, text_width and text_layers must be positive".into());
+    pub(crate) fn validate(&self) -> Result<(), SettingError> {
+        let widths = [
+            ("embed_dim", self.embed_dim),
+            ("text_width", self.text_width),
+            ("text_layers", self.text_layers),
+        ];
+        if let Some((key, _)) = widths.iter().find(|(_, v)| *v == 0) {
+            return Err(SettingError::new(*key, 0, "must be at least 1"));
         }
         if self.text_heads == 0 || !self.text_width.is_multiple_of(self.text_heads) {
-            return Err(format!(
-                "clip text_heads {} must divide text_width {}",
-                self.text_heads, self.text_width
-            ));
+            let problem = format!("must divide text_width {}", self.text_width);
+            return Err(SettingError::new("text_heads", self.text_heads, problem));
         }
         if self.context < 3 {
-            return Err("clip context must hold <sot>, a word and <eot> (>= 3)".into());
+            let problem = "must hold <sot>, a word and <eot> (at least 3)";
+            return Err(SettingError::new("context", self.context, problem));
         }
         if !(self.init_temperature > 0.0 && self.max_logit_scale >= 1.0 / self.init_temperature) {
-            return Err("clip init_temperature must be positive and 1/T <= max_logit_scale".into());
+            let problem = "must be positive, with 1 / init_temperature at most max_logit_scale";
+            return Err(SettingError::new("init_temperature", self.init_temperature, problem));
         }
         Ok(())
+    }
+
+    /// The report's line.
+    pub(crate) fn describe(&self) -> String {
+        format!(
+            "CLIP (embedding {}, text transformer {} layers x {} wide, {} heads, context {}, \
+             initial temperature {}, AdamW)",
+            self.embed_dim,
+            self.text_layers,
+            self.text_width,
+            self.text_heads,
+            self.context,
+            self.init_temperature
+        )
     }
 
     /// Builds the model for a vocabulary of `vocab` tokens, weights drawn from `rng`.
@@ -151,7 +170,7 @@ impl TextTower {
     }
 }
 
-/// The image-text model trained by `pretrain --method clip`.
+/// The image-text model trained by method `clip`.
 #[derive(Module, Debug)]
 pub struct Clip {
     image: Encoder,

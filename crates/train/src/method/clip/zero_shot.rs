@@ -28,16 +28,13 @@ pub struct ClipEncoders {
 }
 
 impl ClipEncoders {
-    /// Loads `clip.safetensors` and `tokenizer.json` from a `pretrain --method clip` output
-    /// folder, building the model from its `config.toml`.
+    /// Loads `clip.safetensors` and `tokenizer.json` from the run folder of a `clip`
+    /// pre-training, building the model from its `config.toml`.
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
         let config = PretrainConfig::from_toml_file(&dir.join("config.toml"))?;
         let MethodConfig::Clip(cc) = &config.method else {
-            return Err(Error::Config(format!(
-                "{} was pre-trained with {}, not clip: zero-shot needs a text tower",
-                dir.display(),
-                config.method.name()
-            )));
+            let method = config.method.name();
+            return Err(Error::NotImageText { path: dir.to_path_buf(), method });
         };
         let tokenizer = Tokenizer::from_file(&dir.join(TOKENIZER_FILE))?;
         // Every weight is replaced by the file's; the draw only sets shapes.
@@ -91,5 +88,5 @@ impl ClipEncoders {
 
 fn to_vec(t: Tensor<2>) -> Result<Vec<f32>> {
     let data = t.into_data().convert::<f32>();
-    data.try_to_vec::<f32>().map_err(|e| Error::Config(format!("{e:?}")))
+    data.try_to_vec::<f32>().map_err(|e| Error::TensorData { what: format!("{e:?}") })
 }
