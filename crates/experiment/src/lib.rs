@@ -10,17 +10,22 @@
 
 mod clip;
 mod config;
+mod context;
 mod error;
 mod inputs;
+mod options;
 mod plan;
 mod presets;
 mod report;
 mod runner;
 mod stages;
+mod sweep;
+mod validate;
 
 pub use config::{
     ArmConfig, AttackSettings, DataConfig, EvalSettings, ExperimentConfig, FileData, SweepConfig,
     SweepValue, SyntheticData, TestsetSettings,
 };
-pub use error::{Error, Result};
-pub use runner::{Observer, RunOptions, run_experiment};
+pub use error::{Error, Invalid, Result};
+pub use options::{Observer, RunOptions};
+pub use runner::run_experiment;
