@@ -5,17 +5,17 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// SGD and learning-rate schedule. Defaults: SPEC section 6.
+/// SGD and learning-rate schedule. Defaults: method.md section 6.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OptimConfig {
-    /// Base learning rate (SPEC 6: 0.06).
+    /// Base learning rate (method.md section 6: 0.06).
     pub lr: f64,
-    /// SGD momentum (SPEC 6: 0.9).
+    /// SGD momentum (method.md section 6: 0.9).
     pub momentum: f64,
-    /// Weight decay (SPEC 6: 1e-4).
+    /// Weight decay (method.md section 6: 1e-4).
     pub weight_decay: f64,
-    /// Epochs of linear warm-up before the cosine (0 in SPEC 6).
+    /// Epochs of linear warm-up before the cosine (0 in method.md section 6).
     pub warmup_epochs: usize,
 }
 
