@@ -39,7 +39,8 @@ impl ExperimentConfig {
     /// <= 10 %. The short demo keeps MoCo-v2: in 30 epochs it forms the backdoor further
     /// (19.6 against 10.2 %) and in half the time (docs/study/backdoor.md, s16).
     pub fn demo_full() -> Self {
-        let mut c = Self::cpu_scale("corruptencoder demo --full (CPU scale, 150 epochs)", 150);
+        let mut c =
+            Self::cpu_scale("corruptencoder demo, full length (CPU scale, 150 epochs)", 150);
         // One object: every poisoned pair pulls the trigger to the same features.
         c.attack.references = 1;
         c.pretrain.method =
