@@ -92,14 +92,14 @@ impl corruptencoder_train::Reporter for StepReporter {
     }
 }
 
-/// ` kNN 61.2% ASR 3.4% (ceiling 40.1%)`: the monitor's latest values beside the bar.
+/// ` kNN 61.2% ASR 3.4% (target patch 40.1%)`: the monitor's latest values beside the bar.
 pub(crate) fn monitor_text(r: &corruptencoder_train::MonitorReport) -> String {
     let mut s = format!(" kNN {:.1}%", r.knn_accuracy);
     if let Some(asr) = r.asr {
         s += &format!(" ASR {asr:.1}%");
     }
     if let Some(c) = r.ceiling {
-        s += &format!(" (ceiling {c:.1}%)");
+        s += &format!(" (target patch {c:.1}%)");
     }
     s
 }

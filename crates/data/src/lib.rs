@@ -14,6 +14,7 @@
 mod dataset;
 mod error;
 mod image_io;
+mod labelled_world;
 mod labelme;
 mod mask;
 mod reference;
@@ -27,6 +28,7 @@ pub use dataset::{
 };
 pub use error::{Error, Result};
 pub use image_io::{ImageLimits, list_images, load_rgb, load_rgba, png_bytes};
+pub use labelled_world::{LabelledWorld, LabelledWorldConfig, class_sizes, write_labelled_world};
 pub use mask::{Mask, PixelBox};
 pub use reference::{MaskSource, Reference, ReferenceSet, load_references};
 pub use resize::{Filter, center_crop, resize_gray, resize_rgb, resize_shorter};

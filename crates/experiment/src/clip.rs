@@ -19,8 +19,9 @@ pub(crate) fn clean_captions(cx: &Context<'_>) -> Result<PathBuf> {
 }
 
 /// `<run>/captions.csv`: the clean pairs, then the poisons' `captions.csv` pairs (as the
-/// image-only runs append poisons to `filelist.txt`). Paths are written resolved, so the
-/// file is valid wherever the clean CSV's relative paths pointed.
+/// image-only runs append poisons to `filelist.txt`). Paths are written resolved and
+/// absolute: the file lives in another folder than the CSVs it gathers, whose relative
+/// paths (and a relative output folder) would point elsewhere from there.
 pub(crate) fn pretraining_captions(
     cx: &Context<'_>,
     p: &Plan,
@@ -38,7 +39,9 @@ pub(crate) fn pretraining_captions(
     for csv in [clean_captions(cx)?, poisons] {
         let ds = CaptionedImages::open_csv(&csv)?;
         pairs.extend((0..ds.len()).map(|i| {
-            (ds.image_path(i).to_path_buf(), ds.caption(i).unwrap_or_default().to_owned())
+            let path = ds.image_path(i);
+            let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            (path, ds.caption(i).unwrap_or_default().to_owned())
         }));
     }
     let tmp = p.dir.join(".captions.csv.tmp");

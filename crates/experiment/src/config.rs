@@ -8,6 +8,7 @@ use corruptencoder_data::SyntheticConfig;
 use corruptencoder_defense::DefenseConfig;
 use corruptencoder_eval::ClassifierConfig;
 use corruptencoder_poison::{AttackConfig, AttackSources, TestImageFormat, TriggerSource};
+use corruptencoder_report::ReportSettings;
 use corruptencoder_train::{EvalTransform, ExtractOptions, PretrainConfig, ZERO_SHOT_TEMPLATES};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,10 @@ pub struct ExperimentConfig {
     pub sweep: Option<SweepConfig>,
     /// The arms.
     pub arms: Vec<ArmConfig>,
+    /// How the report compares arms (`[report]`); report-only, so it is left out of which
+    /// experiment a folder holds, and out of the file when at its defaults.
+    #[serde(default, skip_serializing_if = "ReportSettings::is_default")]
+    pub report: ReportSettings,
 }
 
 fn default_name() -> String {

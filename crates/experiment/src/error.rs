@@ -41,6 +41,16 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+    /// A file a command writes exists, and replacing it was not asked for.
+    #[error("{path} already exists (`force` replaces it)")]
+    OutputExists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A setting of a command other than the experiment file (re-scoring's
+    /// `trigger_sizes`, `targets`) is unusable.
+    #[error(transparent)]
+    Setting(#[from] SettingError),
     /// The experiment gives no trigger for the triggered test set.
     #[error("no trigger for the triggered test set: set data.trigger")]
     NoTrigger,

@@ -40,9 +40,9 @@ pub(crate) struct Inputs {
     pub(crate) triggered: Arc<dyn Dataset>,
     /// Triggered test set with CTRL's frequency trigger, when an arm runs CTRL.
     pub(crate) triggered_ctrl: Option<Arc<dyn Dataset>>,
-    /// The ceiling set: the test images with a patch of the target class's own object
+    /// The target-patch set: the test images with a patch of the target class's own object
     /// where the trigger goes (when there are reference objects to cut it from).
-    pub(crate) ceiling: Option<Arc<dyn Dataset>>,
+    pub(crate) target_patch: Option<Arc<dyn Dataset>>,
     /// Number of downstream classes.
     pub(crate) classes: usize,
     /// Class names, where known.
@@ -119,7 +119,7 @@ pub(crate) fn prepare(
                 train,
                 triggered: test.clone(),
                 triggered_ctrl: None,
-                ceiling: None,
+                target_patch: None,
                 test,
                 classes,
                 sources: f.sources(),
@@ -138,10 +138,12 @@ pub(crate) fn prepare(
         inputs.triggered_ctrl =
             Some(test_set(config, &inputs, out, "testset-ctrl", ctrl, limits, progress)?);
     }
-    if let Some(object) = ceiling_patch(&inputs, size, limits)? {
-        let ceiling = || Ok(TestTrigger::Patch(object.clone()));
-        inputs.ceiling =
-            Some(test_set(config, &inputs, out, "testset-ceiling", ceiling, limits, progress)?);
+    if let Some(object) = target_patch(inputs.sources.references.as_deref(), size, limits)? {
+        let patch = || Ok(TestTrigger::Patch(object.clone()));
+        // Its folder and feature-cache names say `ceiling`, as in every finished experiment
+        // folder (which would otherwise write and extract it again).
+        inputs.target_patch =
+            Some(test_set(config, &inputs, out, "testset-ceiling", patch, limits, progress)?);
     }
     Ok(inputs)
 }
@@ -152,11 +154,15 @@ fn read_class_names(path: &Path) -> Result<Vec<String>> {
     Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
 }
 
-/// The ceiling's patch: the centre square of the first reference's object box, at the
-/// test trigger's size. A perfect backdoor makes the trigger act like the target class's
-/// object, so the ASR this patch reaches bounds what any trigger of that size can show.
-fn ceiling_patch(inputs: &Inputs, size: u32, limits: &ImageLimits) -> Result<Option<RgbImage>> {
-    let Some(dir) = &inputs.sources.references else { return Ok(None) };
+/// The target patch: the centre square of the object box of the first reference in `dir`,
+/// at `size` px. Pasted where the trigger goes, it shows how far a target-looking patch of
+/// the trigger's size moves an encoder's predictions; a backdoor can move them further.
+pub(crate) fn target_patch(
+    dir: Option<&Path>,
+    size: u32,
+    limits: &ImageLimits,
+) -> Result<Option<RgbImage>> {
+    let Some(dir) = dir else { return Ok(None) };
     let set = load_references(dir, limits)?;
     let Some(r) = set.references.first() else { return Ok(None) };
     let b = r.object_box;
@@ -186,26 +192,45 @@ fn test_set(
     progress: &dyn Progress,
 ) -> Result<Arc<dyn Dataset>> {
     let dir = out.join(name);
+    let ts = testset_config(config, config.testset.trigger_size);
+    triggered_set(config, inputs.test.as_ref(), &ts, &dir, trigger, limits, progress)
+}
+
+/// The experiment's triggered test sets' settings, with a trigger of `trigger_size` px.
+pub(crate) fn testset_config(config: &ExperimentConfig, trigger_size: u32) -> TestSetConfig {
     let t = &config.testset;
     let transform = &config.eval.transform;
-    let ts = TestSetConfig {
+    TestSetConfig {
         resize: (transform.resize > 0).then_some(transform.resize),
         crop: transform.crop,
-        trigger_size: t.trigger_size,
+        trigger_size,
         band: t.band,
         format: t.format,
         jpeg_quality: 75,
-    };
+    }
+}
+
+/// The triggered twin of `test` in `dir`, written there first unless it already is (with
+/// the experiment's first seed: every set places its trigger by the same draws).
+pub(crate) fn triggered_set(
+    config: &ExperimentConfig,
+    test: &dyn Dataset,
+    ts: &TestSetConfig,
+    dir: &Path,
+    trigger: impl FnOnce() -> Result<TestTrigger>,
+    limits: &ImageLimits,
+    progress: &dyn Progress,
+) -> Result<Arc<dyn Dataset>> {
     if !dir.exists() {
         let trigger = trigger()?;
         let opts = TestSetOptions {
-            out: dir.clone(),
+            out: dir.to_path_buf(),
             force: false,
             seed: config.seeds[0],
-            config_toml: toml::to_string_pretty(&ts).expect("test-set config serialises"),
+            config_toml: toml::to_string_pretty(ts).expect("test-set config serialises"),
             limits: *limits,
         };
-        write_test_set(inputs.test.as_ref(), &ts, &trigger, &opts, progress)?;
+        write_test_set(test, ts, &trigger, &opts, progress)?;
     }
     Ok(open_dataset(&dir.join("filelist.txt"), None)?.into())
 }
@@ -267,7 +292,7 @@ fn read_synthetic(s: &crate::config::SyntheticData, data: &Path) -> Result<Input
         train,
         triggered: test.clone(),
         triggered_ctrl: None,
-        ceiling: None,
+        target_patch: None,
         test,
         classes: s.world.classes,
         class_names: world.class_names(),

@@ -5,18 +5,22 @@
 //!
 //! The output folder holds `experiment.toml`, `data/` (synthetic data), `testset*/`,
 //! `runs/<arm>[/<parameter>-<value>]/seed-<s>/{poisons,pretrain,features.safetensors,
-//! result.json}`, `figures/`, `results.json`, `report.md` and `report.html`.
+//! result.json}`, `figures/`, `results.json`, `report.md` and `report.html`; [`rescore`]
+//! adds `rescore/`, `runs/.../rescore/`, `rescore.json` and `rescore.md`.
 #![deny(missing_docs)]
 
 mod clip;
 mod config;
 mod context;
 mod error;
+mod identity;
 mod inputs;
 mod options;
 mod plan;
 mod presets;
 mod report;
+mod rescore;
+mod rescore_sets;
 mod runner;
 mod stages;
 mod sweep;
@@ -28,4 +32,5 @@ pub use config::{
 };
 pub use error::{Error, Invalid, Result};
 pub use options::{Observer, RunOptions};
+pub use rescore::{RescoreOptions, rescore};
 pub use runner::run_experiment;

@@ -39,8 +39,7 @@ impl ExperimentConfig {
     /// <= 10 %. The short demo keeps MoCo-v2: in 30 epochs it forms the backdoor further
     /// (19.6 against 10.2 %) and in half the time (docs/study/backdoor.md, s16).
     pub fn demo_full() -> Self {
-        let mut c =
-            Self::cpu_scale("corruptencoder demo, full length (CPU scale, 150 epochs)", 150);
+        let mut c = Self::cpu_scale("corruptencoder demo --full (CPU scale, 150 epochs)", 150);
         // One object: every poisoned pair pulls the trigger to the same features.
         c.attack.references = 1;
         c.pretrain.method =
@@ -108,6 +107,7 @@ impl ExperimentConfig {
                 arm("ssl-backdoor", Some(ssl_backdoor), None),
                 arm("corruptencoder-localized", Some(corruptencoder), Some(localized)),
             ],
+            report: Default::default(),
         }
     }
 }
@@ -122,6 +122,7 @@ fn cpu_pretrain(size: u32, epochs: usize) -> PretrainConfig {
         strict: true,
         prefetch: 2,
         cache_mib: 512,
+        tensorboard: false,
         optim: OptimConfig { lr: 0.06, ..Default::default() },
         encoder: EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 16),
         views: ViewRecipe::moco_v2(size),

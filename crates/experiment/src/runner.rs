@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use corruptencoder_core::{OutputDir, write_atomic};
-use corruptencoder_report::{Results, RunResult, attach_gains, summarize};
+use corruptencoder_report::{Results, RunResult, attach_gains, attach_statistics, summarize};
 
 use crate::config::ExperimentConfig;
 use crate::context::Context;
@@ -73,9 +73,9 @@ pub fn run_experiment(
         settings: settings(config, &inputs, &opts.device),
         summary: summarize(&results),
         runs: results,
-        figures: Vec::new(),
-        notes: Vec::new(),
+        ..Default::default()
     };
+    attach_statistics(&mut report, &config.report);
     report.settings.extend(made_with(&report.runs));
     report.figures = figures(config, &inputs, &out, &report.runs, &opts.limits)?;
     corruptencoder_report::write_report(&report, &out)?;
@@ -107,9 +107,12 @@ fn open_out(config: &ExperimentConfig, out: &Path, force: bool) -> Result<Workdi
     }
     let text = config.to_toml();
     let holds_this = |dir: &Path| {
-        fs_err::read_to_string(dir.join("experiment.toml")).is_ok_and(|old| old == text)
+        fs_err::read_to_string(dir.join("experiment.toml"))
+            .is_ok_and(|old| crate::identity::same_runs(&old, &text))
     };
     if out.exists() && holds_this(out) {
+        // The same runs; the file is rewritten when only its `[report]` table changed.
+        keep_text(out, &text)?;
         return Ok(Workdir::InPlace(out.to_path_buf()));
     }
     if out.exists() && !force {
@@ -121,10 +124,17 @@ fn open_out(config: &ExperimentConfig, out: &Path, force: bool) -> Result<Workdi
         return Err(Error::DifferentExperiment { path: partial });
     }
     let dir = OutputDir::resumable(out, force, resume)?;
-    if !dir.resumed() {
-        write_atomic(&dir.path().join("experiment.toml"), text.as_bytes())?;
-    }
+    keep_text(dir.path(), &text)?;
     Ok(Workdir::Staged(dir))
+}
+
+/// Writes `text` as the folder's `experiment.toml` unless it already says exactly that.
+fn keep_text(dir: &Path, text: &str) -> Result<()> {
+    let path = dir.join("experiment.toml");
+    if fs_err::read_to_string(&path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    Ok(write_atomic(&path, text.as_bytes())?)
 }
 
 fn read_result(path: &Path) -> Result<Option<RunResult>> {

@@ -70,7 +70,7 @@ fn run_result(
     zero_shot: Option<ZeroShotScores>,
     clock: Instant,
 ) -> RunResult {
-    let ceiling = scores.ceiling.as_ref().map(AttackSuccess::percent);
+    let target_patch_asr = scores.target_patch.as_ref().map(AttackSuccess::percent);
     let scores = &scores.downstream;
     let asr = scores.attack.as_ref().expect("a triggered set was given");
     RunResult {
@@ -90,7 +90,7 @@ fn run_result(
         confusion: scores.clean.confusion.counts.clone(),
         epoch_loss: log.epoch_loss,
         monitor: log.monitor,
-        ceiling,
+        target_patch_asr,
         gain: None,
         seconds: clock.elapsed().as_secs_f64(),
         zero_shot,
@@ -223,10 +223,12 @@ fn monitor_sets<'a>(cx: &'a Context<'_>, p: &Plan) -> MonitorSets<'a> {
     }
 }
 
-const SETS: [&str; 4] = ["train", "test", "triggered", "ceiling"];
+/// The feature sets of a run's cache; the target-patch set is cached as `ceiling`, the name
+/// every finished experiment folder holds it under.
+pub(crate) const SETS: [&str; 4] = ["train", "test", "triggered", "ceiling"];
 
 /// The downstream sets under the test transform; the triggered set is CTRL's for CTRL arms;
-/// the ceiling set last, when the experiment has one.
+/// the target-patch set last (cached as `ceiling`), when the experiment has one.
 fn feature_jobs<'a>(cx: &'a Context<'_>, p: &Plan) -> Vec<FeatureJob<'a>> {
     let inputs = cx.inputs;
     let triggered = match &p.attack {
@@ -243,8 +245,8 @@ fn feature_jobs<'a>(cx: &'a Context<'_>, p: &Plan) -> Vec<FeatureJob<'a>> {
         FeatureJob { name: SETS[1], dataset: inputs.test.as_ref(), transform: t },
         FeatureJob { name: SETS[2], dataset: triggered.as_ref(), transform: cropped },
     ];
-    if let Some(ceiling) = &inputs.ceiling {
-        jobs.push(FeatureJob { name: SETS[3], dataset: ceiling.as_ref(), transform: cropped });
+    if let Some(patch) = &inputs.target_patch {
+        jobs.push(FeatureJob { name: SETS[3], dataset: patch.as_ref(), transform: cropped });
     }
     jobs
 }
@@ -252,7 +254,7 @@ fn feature_jobs<'a>(cx: &'a Context<'_>, p: &Plan) -> Vec<FeatureJob<'a>> {
 /// Features of the downstream sets, cached beside the run.
 fn feature_stage(cx: &Context<'_>, p: &Plan, encoder: &Path) -> Result<FeatureSets> {
     let cache = p.dir.join("features.safetensors");
-    let names = &SETS[..if cx.inputs.ceiling.is_some() { 4 } else { 3 }];
+    let names = &SETS[..if cx.inputs.target_patch.is_some() { 4 } else { 3 }];
     if let Some(sets) = FeatureSets::read(&cache, names) {
         return Ok(sets);
     }
@@ -270,14 +272,14 @@ fn feature_stage(cx: &Context<'_>, p: &Plan, encoder: &Path) -> Result<FeatureSe
     Ok(sets)
 }
 
-/// What the probe measured: CA/BA and ASR, and the ASR on the ceiling set.
+/// What the probe measured: CA/BA and ASR, and the ASR on the target-patch set.
 struct Scores {
     downstream: DownstreamResult,
-    ceiling: Option<AttackSuccess>,
+    target_patch: Option<AttackSuccess>,
 }
 
-/// The classifier on the train features; CA/BA and ASR, and the ceiling's ASR under the
-/// same fitted classifier.
+/// The classifier on the train features; CA/BA and ASR, and the target-patch set's ASR
+/// under the same fitted classifier.
 fn score_stage(cx: &Context<'_>, p: &Plan, sets: &FeatureSets) -> Result<Scores> {
     cx.observer.stage(&p.label(), "probe");
     let get = |name: &'static str| -> Result<(Features, Vec<usize>)> {
@@ -297,11 +299,12 @@ fn score_stage(cx: &Context<'_>, p: &Plan, sets: &FeatureSets) -> Result<Scores>
         classes: cx.inputs.classes,
         seed: p.seed,
     };
-    let Some(ceiling) = sets.get("ceiling") else {
+    let Some(patch) = sets.get(SETS[3]) else {
         let downstream = score(&cx.config.eval.classifier, input, cx.observer.progress())?;
-        return Ok(Scores { downstream, ceiling: None });
+        return Ok(Scores { downstream, target_patch: None });
     };
-    // `score`'s two steps, so that the ceiling set meets the very classifier the ASR does.
+    // `score`'s two steps, so that the target-patch set meets the very classifier the ASR
+    // does.
     if p.shared.target >= input.classes {
         return Err(corruptencoder_eval::Error::Label {
             what: "the target class",
@@ -313,10 +316,10 @@ fn score_stage(cx: &Context<'_>, p: &Plan, sets: &FeatureSets) -> Result<Scores>
     let classifier = &cx.config.eval.classifier;
     let fitted = classifier.fit(input.train, input.classes, input.seed, cx.observer.progress())?;
     let downstream = evaluate(fitted.as_ref(), input.test, input.triggered)?;
-    let x = Features::new(ceiling.values.clone(), ceiling.dim)?;
-    let y = class_labels("ceiling", &ceiling.labels)?;
+    let x = Features::new(patch.values.clone(), patch.dim)?;
+    let y = class_labels("target-patch set labels", &patch.labels)?;
     let hits = attack_success_rate(&fitted.predict(&x)?, &y, p.shared.target)?;
-    Ok(Scores { downstream, ceiling: Some(hits) })
+    Ok(Scores { downstream, target_patch: Some(hits) })
 }
 
 struct StepHook<'a>(&'a dyn Observer);

@@ -28,6 +28,8 @@ impl ExperimentConfig {
             self.validate_arm(arm).map_err(Invalid::in_arm(&arm.name))?;
         }
         self.validate_data()?;
+        let names: Vec<&str> = self.arms.iter().map(|a| a.name.as_str()).collect();
+        self.report.validate(&names).map_err(|e| e.within("report"))?;
         self.eval.classifier.validate().map_err(|e| e.within("eval.classifier"))?;
         let templates = &self.eval.zero_shot_templates;
         if templates.is_empty() || templates.iter().any(|t| !t.contains("{class}")) {

@@ -175,24 +175,29 @@ fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-/// Reads the clean list (`path label` per line), checking each line's form.
+/// Reads the clean list (`path label` per line), checking each line's form. Relative
+/// paths are made absolute against the list's folder, as the list's readers resolve them:
+/// the lines move into the poisons' `filelist.txt`, another folder, where a relative path
+/// would point elsewhere. Blank lines and `#` comments are left out, as readers skip them.
 pub fn read_clean_list(path: &Path) -> Result<Vec<String>> {
     let text = fs_err::read_to_string(path)
         .map_err(|source| Error::Io(IoError::new("read clean list", path.to_path_buf(), source)))?;
+    let base = absolute(path.parent().unwrap_or(Path::new(".")));
     let mut lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let line = line.trim_end();
-        if line.trim().is_empty() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let ok = line
+        let entry = line
             .rsplit_once(char::is_whitespace)
-            .is_some_and(|(p, l)| !p.trim().is_empty() && l.parse::<i64>().is_ok());
-        if !ok {
+            .map(|(p, l)| (p.trim_end(), l))
+            .filter(|(p, l)| !p.is_empty() && l.parse::<i64>().is_ok());
+        let Some((file, label)) = entry else {
             let problem = format!("line {}: expected `path label`, got `{line}`", i + 1);
             return Err(SettingError::new("clean_list", path.display(), problem).into());
-        }
-        lines.push(line.to_owned());
+        };
+        lines.push(format!("{} {label}", base.join(file).display()));
     }
     Ok(lines)
 }

@@ -7,6 +7,8 @@ use crate::results::{ArmSummary, RunResult};
 
 const ACCURACY: RGBColor = RGBColor(66, 114, 196);
 const ASR: RGBColor = RGBColor(214, 69, 65);
+/// The per-seed dots over the bars.
+const SEED_DOT: RGBColor = RGBColor(30, 30, 30);
 const PALETTE: [RGBColor; 8] = [
     RGBColor(66, 114, 196),
     RGBColor(214, 69, 65),
@@ -33,9 +35,10 @@ fn svg(
     Ok(out)
 }
 
-/// Grouped bars of CA/BA (blue) and ASR (red) per arm, 0..100 %, with ± std whiskers
-/// where there are several seeds.
-pub fn bar_chart_svg(summary: &[ArmSummary]) -> Result<String> {
+/// Grouped bars of CA/BA (blue) and ASR (red) per arm at the mean over seeds, 0..100 %, a
+/// dot per seed (the values of `runs` at that arm and sweep value) and, where there are
+/// several seeds, a whisker over the 95 % interval of the mean.
+pub fn bar_chart_svg(summary: &[ArmSummary], runs: &[RunResult]) -> Result<String> {
     let n = summary.len().max(1);
     let width = (160 + 110 * n as u32).max(420);
     svg("accuracy and ASR per arm", (width, 380), |root| {
@@ -48,8 +51,12 @@ pub fn bar_chart_svg(summary: &[ArmSummary]) -> Result<String> {
         chart.configure_mesh().disable_x_mesh().x_labels(0).y_desc("%").draw()?;
         for (i, s) in summary.iter().enumerate() {
             let x = i as f64;
-            for (lo, hi, stat, color) in
-                [(0.12, 0.48, s.accuracy, ACCURACY), (0.52, 0.88, s.asr, ASR)]
+            let members: Vec<&RunResult> =
+                runs.iter().filter(|r| r.arm == s.arm && r.sweep == s.sweep).collect();
+            let accuracy: Vec<f64> = members.iter().map(|r| r.accuracy).collect();
+            let asr: Vec<f64> = members.iter().map(|r| r.asr).collect();
+            for (lo, hi, stat, seeds, color) in
+                [(0.12, 0.48, s.accuracy, &accuracy, ACCURACY), (0.52, 0.88, s.asr, &asr, ASR)]
             {
                 let (x0, x1) = (x + lo, x + hi);
                 chart.draw_series(std::iter::once(Rectangle::new(
@@ -63,14 +70,20 @@ pub fn bar_chart_svg(summary: &[ArmSummary]) -> Result<String> {
                     (x0, (stat.mean + 2.0).min(97.0)),
                     ("sans-serif", 12),
                 )))?;
-                if stat.std > 0.0 {
-                    let (a, b) =
-                        ((stat.mean - stat.std).max(0.0), (stat.mean + stat.std).min(100.0));
+                if let Some(interval) = stat.interval {
+                    let (a, b) = (interval.low.max(0.0), interval.high.min(100.0));
                     chart.draw_series(std::iter::once(PathElement::new(
                         vec![(mid, a), (mid, b)],
                         BLACK.stroke_width(1),
                     )))?;
                 }
+                // Seeds spread across the bar, so equal values stay apart.
+                let step = (x1 - x0) / (seeds.len() + 1) as f64;
+                let dots = seeds.iter().enumerate().map(|(k, &v)| {
+                    let at = (x0 + step * (k + 1) as f64, v.clamp(0.0, 100.0));
+                    Circle::new(at, 3, SEED_DOT.filled())
+                });
+                chart.draw_series(dots)?;
             }
             let (px, py) = chart.backend_coord(&(x + 0.5, 0.0));
             let label = s.label();
@@ -246,25 +259,33 @@ fn wrap(label: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::Stat;
 
     #[test]
-    fn bar_chart_is_svg_with_one_bar_per_metric_and_arm() {
-        let arm = |name: &str, acc: f64, asr: f64| ArmSummary {
-            arm: name.into(),
-            accuracy: Stat { mean: acc, std: 0.0 },
-            asr: Stat { mean: asr, std: 2.0 },
-            seeds: 2,
+    fn bar_chart_is_svg_with_one_bar_per_metric_and_arm_and_a_dot_per_seed() {
+        let run = |arm: &str, seed, accuracy, asr| RunResult {
+            arm: arm.into(),
+            seed,
+            accuracy,
+            asr,
             ..Default::default()
         };
-        let svg =
-            bar_chart_svg(&[arm("clean", 80.0, 1.0), arm("corruptencoder", 79.0, 60.0)]).unwrap();
+        let runs = [
+            run("clean", 0, 80.0, 1.0),
+            run("clean", 1, 80.0, 1.0),
+            run("corruptencoder", 0, 79.0, 58.0),
+            run("corruptencoder", 1, 79.0, 62.0),
+            run("corruptencoder", 2, 79.0, 60.0),
+        ];
+        let svg = bar_chart_svg(&crate::results::summarize(&runs), &runs).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
         assert!(svg.contains("corruptencoder") && svg.contains("60.0"));
         // Two bars per arm in the two metric colours (plus the legend swatches).
         let fill = |c: RGBColor| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
         assert_eq!(svg.matches(&fill(ASR)).count(), 3, "{svg}");
         assert_eq!(svg.matches(&fill(ACCURACY)).count(), 3);
+        // Two metrics per run: ten dots.
+        assert_eq!(svg.matches("<circle").count(), 10, "{svg}");
+        assert_eq!(svg.matches(&fill(SEED_DOT)).count(), 10);
     }
 
     #[test]
@@ -275,7 +296,7 @@ mod tests {
             step: 20 * epoch as u64,
             knn_accuracy: 50.0 + epoch as f64,
             asr: Some(asr),
-            ceiling: None,
+            target_patch_asr: None,
         };
         let run = |arm: &str, monitor| RunResult { arm: arm.into(), monitor, ..Default::default() };
         let runs = [

@@ -8,7 +8,9 @@ use corruptencoder_core::IoError;
 
 use crate::charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, run_label, sweep_chart_svg};
 use crate::error::Result;
+use crate::markdown::{DEFINITIONS, PAIRED};
 use crate::results::Results;
+use crate::table::{STAT_LEGEND, optional, passing, threshold_header};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;\
 padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid \
@@ -47,19 +49,23 @@ fn settings(s: &mut String, results: &Results) {
     s.push_str("</table>\n");
 }
 
-/// The table of arms, mean and spread over seeds.
+/// The table of arms, mean and spread over seeds, and the paired comparisons.
 fn summary(s: &mut String, results: &Results) {
-    s.push_str(
-        "<h2>Results</h2>\n<table><tr><th>arm</th><th>attack</th>\
-                <th>defense</th><th>poisons (ratio)</th><th>seeds</th><th>CA/BA %</th>\
-                <th>ASR %</th><th>ASR ceiling %</th><th>gain over random (CA points)</th></tr>\n",
+    let _ = write!(
+        s,
+        "<h2>Results</h2>\n<table><tr><th>arm</th><th>attack</th><th>defense</th>\
+         <th>poisons (ratio)</th><th>seeds</th><th>CA/BA %</th><th>ASR %</th><th>{}</th>\
+         <th>kNN ASR %</th><th>target-patch ASR %</th><th>gain over random (CA points)</th>\
+         </tr>\n",
+        esc(&threshold_header(results))
     );
     for a in &results.summary {
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{} ({:.2}%)</td>\
              <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td></tr>",
             esc(&a.label()),
             esc(&a.attack),
             esc(a.defense.as_deref().unwrap_or("none")),
@@ -68,20 +74,19 @@ fn summary(s: &mut String, results: &Results) {
             a.seeds,
             a.accuracy,
             a.asr,
-            a.ceiling.map_or("-".into(), |c| c.to_string()),
+            passing(a),
+            optional(a.knn_asr),
+            optional(a.target_patch_asr),
             a.gain.map_or("-".into(), |g| format!("{g:+}"))
         );
     }
-    s.push_str(
-        "</table>\n<p class=\"note\">CA/BA: top-1 accuracy on the clean test set (CA for the \
-         clean arm, BA for the others). ASR: share of triggered test images of non-target \
-         classes classified as the target class. ASR ceiling: the same share when a patch of the \
-         target class's own object sits where the trigger goes, scored by the same encoder and \
-         probe: what a perfect backdoor would reach with a trigger of that size. Gain over \
-         random: CA/BA minus the CA of the random-encoder row (the same architecture at its \
-         seeded initial weights, untrained, same probe). Mean ± sample standard deviation over \
-         seeds.</p>\n",
+    let _ = writeln!(
+        s,
+        "</table>\n<p class=\"note\">{} {}</p>",
+        esc(&DEFINITIONS.replace('`', "")),
+        esc(STAT_LEGEND)
     );
+    comparisons(s, results);
     if results.summary.iter().any(|a| a.zero_shot.is_some()) {
         s.push_str(
             "<h3>Zero-shot (image-text encoders)</h3>\n<table><tr><th>arm</th><th>attack</th>\
@@ -108,10 +113,42 @@ fn summary(s: &mut String, results: &Results) {
     }
 }
 
+/// Per-seed paired differences against the clean and the named arm.
+fn comparisons(s: &mut String, results: &Results) {
+    if results.comparisons.is_empty() {
+        return;
+    }
+    s.push_str(
+        "<h3>Paired differences</h3>\n<table><tr><th>arm</th><th>against</th><th>seeds</th>\
+         <th>ASR difference</th><th>CA/BA difference</th><th>kNN ASR difference</th>\
+         <th>ASR difference per seed</th></tr>\n",
+    );
+    for c in &results.comparisons {
+        let knn = c.knn_asr.as_ref().map_or("-".into(), |k| format!("{:+}", k.stat));
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:+}</td>\
+             <td class=\"n\">{:+}</td><td class=\"n\">{knn}</td><td class=\"n\">{}</td></tr>",
+            esc(&c.label()),
+            esc(&c.against),
+            c.asr.seeds.len(),
+            c.asr.stat,
+            c.accuracy.stat,
+            c.asr.per_seed()
+        );
+    }
+    let _ = writeln!(s, "</table>\n<p class=\"note\">{}</p>", esc(PAIRED));
+}
+
 /// The SVG charts, each only when there is something to draw.
 fn charts(s: &mut String, results: &Results) -> Result<()> {
     if !results.summary.is_empty() {
-        figure(s, &bar_chart_svg(&results.summary)?, "CA/BA and ASR per arm.");
+        figure(
+            s,
+            &bar_chart_svg(&results.summary, &results.runs)?,
+            "CA/BA and ASR per arm: bars at the mean over seeds, a dot per seed, whiskers the \
+             95 % Student t interval of the mean (several seeds).",
+        );
     }
     if results.summary.iter().any(|a| a.sweep.is_some()) {
         figure(
@@ -138,16 +175,18 @@ fn charts(s: &mut String, results: &Results) -> Result<()> {
 fn runs(s: &mut String, results: &Results) {
     s.push_str(
         "<h2>Runs</h2>\n<table><tr><th>run</th><th>CA/BA %</th><th>ASR %</th>\
-                <th>hits / eligible</th><th>ASR ceiling %</th><th>final loss</th>\
+                <th>hits / eligible</th><th>kNN ASR %</th><th>target-patch ASR %</th>\
+                <th>final loss</th>\
                 <th>seconds</th></tr>\n",
     );
     for r in &results.runs {
         let loss = r.epoch_loss.last().map_or("-".into(), |l| format!("{l:.4}"));
-        let ceiling = r.ceiling.map_or("-".into(), |c| format!("{c:.1}"));
+        let knn = r.knn_asr().map_or("-".into(), |k| format!("{k:.1}"));
+        let patch = r.target_patch_asr.map_or("-".into(), |c| format!("{c:.1}"));
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td class=\"n\">{:.1}</td><td class=\"n\">{:.1}</td>\
-             <td class=\"n\">{} / {}</td><td class=\"n\">{ceiling}</td>\
+             <td class=\"n\">{} / {}</td><td class=\"n\">{knn}</td><td class=\"n\">{patch}</td>\
              <td class=\"n\">{loss}</td><td class=\"n\">{:.0}</td></tr>",
             esc(&run_label(r)),
             r.accuracy,

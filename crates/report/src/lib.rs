@@ -14,19 +14,32 @@
 #![deny(missing_docs)]
 
 mod charts;
+mod comparison;
 mod error;
 mod html;
 mod markdown;
+mod report_settings;
+mod rescore;
 mod results;
+mod stats;
+mod table;
 
 pub use charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, sweep_chart_svg};
+pub use comparison::{Comparison, Paired, SeedCount, Statistics, attach_statistics};
 pub use error::{DrawError, Error, Result};
 pub use html::render_html;
 pub use markdown::render_markdown;
+pub use report_settings::ReportSettings;
+pub use rescore::{
+    ProbeScores, Rescore, RescoreSummary, RescoredRun, TriggerScores, TriggerSummary,
+    render_rescore, summarize_rescore,
+};
 pub use results::{
     ArmSummary, Figure, MonitorPoint, Provenance, RANDOM_ENCODER, Results, RunResult, Setting,
-    Stat, SweepPoint, ZeroShotScores, attach_gains, summarize,
+    SweepPoint, ZeroShotScores, attach_gains, summarize,
 };
+pub use stats::{INTERVAL_METHOD, Interval, Stat, t_975};
+pub use table::render_table;
 
 use std::path::Path;
 

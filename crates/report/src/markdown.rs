@@ -2,6 +2,27 @@
 use std::fmt::Write as _;
 
 use crate::results::{ArmSummary, Results, RunResult};
+use crate::table::{STAT_LEGEND, comparison_table, optional, passing, threshold_header};
+
+/// What the summary's columns measure.
+pub(crate) const DEFINITIONS: &str = "CA/BA: top-1 accuracy on the clean test set (CA for \
+the clean arm, BA for the others). ASR: share of triggered test images of non-target classes \
+classified as the target class, by the linear probe; the seed column counts the seeds whose \
+ASR reached the report's threshold. kNN ASR: the same share by the training monitor's kNN \
+classifier at its last measurement, after the last epoch. Target-patch ASR: the same share \
+when a patch of the target class's own object (the centre square of the first reference \
+object, at the test trigger's size) sits where the trigger goes, scored by the same encoder \
+and probe: how far a target-looking patch of that size moves this encoder's predictions. It \
+bounds nothing (a backdoor can exceed it); `corruptencoder rescore` measures it over trigger \
+sizes. Gain over random: CA/BA minus the CA of the `random-encoder` row (the same \
+architecture at its seeded initial weights, untrained, same probe), i.e. what pre-training \
+added.";
+
+/// How the paired table is to be read.
+pub(crate) const PAIRED: &str = "Each arm minus the arm it is compared against, seed by seed \
+(and at the same sweep value when both are swept), in percentage points: mean ± sample \
+standard deviation [95 % Student t interval] of the differences over the seeds both arms \
+ran, then the ASR difference of each of those seeds.";
 
 /// The Markdown report of `results`; figures are linked by their relative paths.
 pub fn render_markdown(results: &Results) -> String {
@@ -14,18 +35,13 @@ pub fn render_markdown(results: &Results) -> String {
         let _ = writeln!(s, "| {} | {} |", cell(&setting.key), cell(&setting.value));
     }
     let _ = writeln!(s, "\n## Results\n");
-    s.push_str(&summary_table(&results.summary));
-    let _ = writeln!(
-        s,
-        "\nCA/BA: top-1 accuracy on the clean test set (CA for the clean arm, BA for the \
-         others). ASR: share of triggered test images of non-target classes classified as \
-         the target class. ASR ceiling: the same share when a patch of the target class's own \
-         object sits where the trigger goes, scored by the same encoder and probe: the ASR a \
-         perfect backdoor would reach with a trigger of that size. Gain over random: CA/BA \
-         minus the CA of the `random-encoder` row (the same architecture at its seeded initial \
-         weights, untrained, same probe), i.e. what pre-training added. Mean ± sample standard \
-         deviation over seeds.\n"
-    );
+    s.push_str(&summary_table(results));
+    let _ = writeln!(s, "\n{DEFINITIONS} {STAT_LEGEND}\n");
+    if !results.comparisons.is_empty() {
+        let _ = writeln!(s, "### Paired differences\n");
+        s.push_str(&comparison_table(&results.comparisons));
+        let _ = writeln!(s, "\n{PAIRED}\n");
+    }
     if results.summary.iter().any(|a| a.zero_shot.is_some()) {
         let _ = writeln!(s, "### Zero-shot (image-text encoders)\n");
         s.push_str(&zero_shot_table(&results.summary));
@@ -55,16 +71,18 @@ pub fn render_markdown(results: &Results) -> String {
     s
 }
 
-/// The summary table alone (also printed by the CLI).
-pub(crate) fn summary_table(summary: &[ArmSummary]) -> String {
-    let mut s = String::from(
-        "| arm | attack | defense | poisons (ratio) | seeds | CA/BA % | ASR % | ASR ceiling % | \
-         gain over random (CA points) |\n|---|---|---|---|---|---|---|---|---|\n",
+/// The summary table: one row per arm and sweep value.
+pub(crate) fn summary_table(results: &Results) -> String {
+    let mut s = format!(
+        "| arm | attack | defense | poisons (ratio) | seeds | CA/BA % | ASR % | {} | kNN ASR % \
+         | target-patch ASR % | gain over random (CA points) |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
+        threshold_header(results)
     );
-    for a in summary {
+    for a in &results.summary {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} ({:.2}%) | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} ({:.2}%) | {} | {} | {} | {} | {} | {} | {} |",
             cell(&a.label()),
             a.attack,
             a.defense.as_deref().unwrap_or("none"),
@@ -73,7 +91,9 @@ pub(crate) fn summary_table(summary: &[ArmSummary]) -> String {
             a.seeds,
             a.accuracy,
             a.asr,
-            a.ceiling.map_or("-".into(), |c| c.to_string()),
+            passing(a),
+            optional(a.knn_asr),
+            optional(a.target_patch_asr),
             a.gain.map_or("-".into(), |g| format!("{g:+}"))
         );
     }
@@ -101,8 +121,8 @@ pub(crate) fn zero_shot_table(summary: &[ArmSummary]) -> String {
 
 fn runs_table(runs: &[RunResult]) -> String {
     let mut s = String::from(
-        "| arm | seed | CA/BA % | ASR % (hits / eligible) | ASR ceiling % | final loss | seconds \
-         |\n|---|---|---|---|---|---|---|\n",
+        "| arm | seed | CA/BA % | ASR % (hits / eligible) | kNN ASR % | target-patch ASR % | \
+         final loss | seconds |\n|---|---|---|---|---|---|---|---|\n",
     );
     for r in runs {
         let label = match &r.sweep {
@@ -112,14 +132,15 @@ fn runs_table(runs: &[RunResult]) -> String {
         let loss = r.epoch_loss.last().map_or("-".into(), |l| format!("{l:.4}"));
         let _ = writeln!(
             s,
-            "| {} | {} | {:.1} | {:.1} ({} / {}) | {} | {} | {:.0} |",
+            "| {} | {} | {:.1} | {:.1} ({} / {}) | {} | {} | {} | {:.0} |",
             cell(&label),
             r.seed,
             r.accuracy,
             r.asr,
             r.asr_hits,
             r.asr_eligible,
-            r.ceiling.map_or("-".into(), |c| format!("{c:.1}")),
+            r.knn_asr().map_or("-".into(), |k| format!("{k:.1}")),
+            r.target_patch_asr.map_or("-".into(), |c| format!("{c:.1}")),
             loss,
             r.seconds
         );
@@ -156,29 +177,35 @@ mod tests {
                 asr: 42.0,
                 asr_hits: 378,
                 asr_eligible: 900,
-                ceiling: Some(61.0),
+                target_patch_asr: Some(61.0),
                 gain: Some(5.0),
                 ..Default::default()
             },
         ];
-        let results = Results {
+        let mut results = Results {
             name: "demo".into(),
             settings: vec![Setting::new("epochs", 20), Setting::new("trigger", "a|b")],
             summary: summarize(&runs),
             runs,
             ..Default::default()
         };
+        crate::comparison::attach_statistics(&mut results, &Default::default());
         let md = render_markdown(&results);
         assert!(md.contains("| epochs | 20 |"), "{md}");
         assert!(md.contains("| trigger | a\\|b |"));
         assert!(
             md.contains(
-                "| corruptencoder | corruptencoder | none | 30 (1.00%) | 1 | 80.0 | 42.0 | 61.0 \
-                 | +5.0 |"
+                "| corruptencoder | corruptencoder | none | 30 (1.00%) | 1 | 80.0 | 42.0 | 0 of 1 \
+                 | - | 61.0 | +5.0 |"
             ),
             "{md}"
         );
-        assert!(md.contains("42.0 (378 / 900)"));
+        assert!(md.contains("| seeds with ASR ≥ 50 % | kNN ASR % | target-patch ASR % |"));
+        assert!(md.contains("42.0 (378 / 900) | - | 61.0 |"), "{md}");
+        // One seed each: a difference without an interval, and no word of a ceiling.
+        assert!(md.contains("### Paired differences"));
+        assert!(md.contains("| corruptencoder | clean | 1 | +41.5 | -1.2 | - | +41.5 |"), "{md}");
+        assert!(md.contains("bounds nothing") && !md.contains("ceiling"), "{md}");
     }
 
     #[test]
@@ -197,6 +224,13 @@ mod tests {
         let results = Results { summary: summarize(&[run.clone(), run]), ..Default::default() };
         let md = render_markdown(&results);
         assert!(md.contains("ASR % (all, CLIP script)") && md.contains("non-target"), "{md}");
-        assert!(md.contains("| clip-clean | none | 71.5 | 12.0 | 2.5 |"), "{md}");
+        // Two equal seeds: no spread, and an interval that is the point.
+        assert!(
+            md.contains(
+                "| clip-clean | none | 71.5 ± 0.0 [71.5, 71.5] | 12.0 ± 0.0 [12.0, 12.0] | \
+                 2.5 ± 0.0 [2.5, 2.5] |"
+            ),
+            "{md}"
+        );
     }
 }

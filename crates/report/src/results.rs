@@ -2,6 +2,9 @@
 //! mean and spread over seeds.
 use serde::{Deserialize, Serialize};
 
+use crate::comparison::{Comparison, SeedCount, Statistics};
+use crate::stats::Stat;
+
 /// Everything an experiment measured, with the settings that produced it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -16,6 +19,11 @@ pub struct Results {
     pub runs: Vec<RunResult>,
     /// Runs grouped by arm and sweep value.
     pub summary: Vec<ArmSummary>,
+    /// How intervals, threshold counts and comparisons were made (absent in results
+    /// written before they were kept).
+    pub statistics: Option<Statistics>,
+    /// Per-seed paired differences against the clean arm and the named arm.
+    pub comparisons: Vec<Comparison>,
     /// Images beside the report (paths relative to it).
     pub figures: Vec<Figure>,
     /// Free-form remarks (e.g. what is not comparable to the paper).
@@ -94,9 +102,12 @@ pub struct RunResult {
     pub asr_hits: u64,
     /// Triggered non-target images (the ASR denominator).
     pub asr_eligible: u64,
-    /// The ASR ceiling: the same probe's ASR when a patch of the target class's own object
-    /// sits where the trigger goes (what a perfect backdoor would reach with this encoder).
-    pub ceiling: Option<f64>,
+    /// Target-patch ASR: the same probe's ASR when a patch of the target class's own object
+    /// sits where the trigger goes. It measures how far a target-looking patch of the
+    /// trigger's size moves this encoder's predictions; it bounds nothing (a backdoor can
+    /// exceed it). Files that name it `ceiling` are read too.
+    #[serde(alias = "ceiling")]
+    pub target_patch_asr: Option<f64>,
     /// Top-1 accuracy per class on the clean test set, in percent.
     pub per_class_accuracy: Vec<f64>,
     /// Row-major confusion matrix of the clean test set (truth x prediction).
@@ -115,6 +126,14 @@ pub struct RunResult {
     pub zero_shot: Option<ZeroShotScores>,
     /// The code and machine that made this run (absent in runs made before it was kept).
     pub provenance: Option<Provenance>,
+}
+
+impl RunResult {
+    /// The training monitor's kNN ASR at its last measurement, which is taken after the
+    /// last epoch: the trained encoder's.
+    pub fn knn_asr(&self) -> Option<f64> {
+        self.monitor.last()?.asr
+    }
 }
 
 /// Which code on which machine made a run. Poisons are the same on any machine; trained
@@ -177,47 +196,15 @@ pub struct MonitorPoint {
     pub knn_accuracy: f64,
     /// kNN ASR on the triggered test set.
     pub asr: Option<f64>,
-    /// kNN ASR on the ceiling set (a target-object patch where the trigger goes).
-    pub ceiling: Option<f64>,
-}
-
-/// Mean and sample standard deviation over seeds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Stat {
-    /// Mean.
-    pub mean: f64,
-    /// Sample standard deviation (n - 1 denominator); 0 for a single seed.
-    pub std: f64,
-}
-
-impl Stat {
-    /// The statistic of `values` (empty gives zeros).
-    pub fn of(values: &[f64]) -> Self {
-        let n = values.len();
-        if n == 0 {
-            return Self::default();
-        }
-        let mean = values.iter().sum::<f64>() / n as f64;
-        let std = if n < 2 {
-            0.0
-        } else {
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-        };
-        Self { mean, std }
-    }
-}
-
-impl std::fmt::Display for Stat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `{:+}` signs the mean (gains).
-        let mean =
-            if f.sign_plus() { format!("{:+.1}", self.mean) } else { format!("{:.1}", self.mean) };
-        if self.std > 0.0 { write!(f, "{mean} ± {:.1}", self.std) } else { write!(f, "{mean}") }
-    }
+    /// kNN ASR on the target-patch set (a target-object patch where the trigger goes);
+    /// the pre-training log names it `ceiling`.
+    #[serde(alias = "ceiling")]
+    pub target_patch_asr: Option<f64>,
 }
 
 /// The runs of one arm at one sweep value, over seeds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ArmSummary {
     /// Arm name.
     pub arm: String,
@@ -237,11 +224,18 @@ pub struct ArmSummary {
     pub accuracy: Stat,
     /// ASR in percent.
     pub asr: Stat,
+    /// Seeds whose ASR reached the report's threshold.
+    pub asr_passing: Option<SeedCount>,
+    /// The training monitor's kNN ASR at its last measurement (the trained encoder), over
+    /// the seeds that have one.
+    pub knn_asr: Option<Stat>,
     /// Zero-shot CA/BA, ASR over all triggered images and ASR with the target class left
     /// out, for image-text arms.
     pub zero_shot: Option<[Stat; 3]>,
-    /// The ASR ceiling in percent.
-    pub ceiling: Option<Stat>,
+    /// Target-patch ASR in percent ([`RunResult::target_patch_asr`]); files that name it
+    /// `ceiling` are read too.
+    #[serde(alias = "ceiling")]
+    pub target_patch_asr: Option<Stat>,
     /// CA/BA gain over the random encoder of the same seed, in points.
     pub gain: Option<Stat>,
 }
@@ -295,7 +289,8 @@ pub fn summarize(runs: &[RunResult]) -> Vec<ArmSummary> {
                 [stat(|z| z.accuracy), stat(|z| z.asr_all), stat(|z| z.asr_non_target)]
             });
             let gains: Vec<f64> = members.iter().filter_map(|r| r.gain).collect();
-            let ceilings: Vec<f64> = members.iter().filter_map(|r| r.ceiling).collect();
+            let patches: Vec<f64> = members.iter().filter_map(|r| r.target_patch_asr).collect();
+            let knn: Vec<f64> = members.iter().filter_map(|r| r.knn_asr()).collect();
             ArmSummary {
                 arm: first.arm.clone(),
                 attack: first.attack.clone(),
@@ -306,8 +301,10 @@ pub fn summarize(runs: &[RunResult]) -> Vec<ArmSummary> {
                 poison_ratio: first.poison_ratio,
                 accuracy: Stat::of(&acc),
                 asr: Stat::of(&asr),
+                asr_passing: None,
+                knn_asr: (!knn.is_empty()).then(|| Stat::of(&knn)),
                 zero_shot,
-                ceiling: (!ceilings.is_empty()).then(|| Stat::of(&ceilings)),
+                target_patch_asr: (!patches.is_empty()).then(|| Stat::of(&patches)),
                 gain: (!gains.is_empty()).then(|| Stat::of(&gains)),
             }
         })
@@ -317,16 +314,6 @@ pub fn summarize(runs: &[RunResult]) -> Vec<ArmSummary> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stat_is_mean_and_sample_std() {
-        let s = Stat::of(&[1.0, 2.0, 3.0, 4.0]);
-        assert_eq!(s.mean, 2.5);
-        assert!((s.std - 1.290_994_448_7).abs() < 1e-9);
-        assert_eq!(Stat::of(&[7.0]), Stat { mean: 7.0, std: 0.0 });
-        assert_eq!(format!("{}", Stat { mean: 92.94, std: 1.26 }), "92.9 ± 1.3");
-        assert_eq!(format!("{:+}", Stat { mean: 5.04, std: 0.0 }), "+5.0");
-    }
 
     #[test]
     fn summary_groups_by_arm_and_sweep_value_in_order() {
@@ -372,5 +359,53 @@ mod tests {
         let s = summarize(&runs);
         assert_eq!(s[0].gain, None);
         assert_eq!(s[1].gain.map(|g| g.mean), Some(35.0));
+    }
+
+    #[test]
+    fn the_summary_holds_the_last_knn_asr_and_intervals_over_seeds() {
+        let run = |seed: u64, asr: f64, knn: Option<f64>| RunResult {
+            arm: "ce".into(),
+            seed,
+            asr,
+            monitor: knn
+                .map(|k| {
+                    vec![
+                        MonitorPoint { asr: Some(3.0), ..Default::default() },
+                        MonitorPoint { epoch: 1, asr: Some(k), ..Default::default() },
+                    ]
+                })
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        let s =
+            &summarize(&[run(0, 10.0, Some(20.0)), run(1, 30.0, Some(40.0)), run(2, 20.0, None)])
+                [0];
+        // ASR 10, 30, 20: mean 20, sd 10, half-width t(0.975, 2) · 10 / √3 = 24.841.
+        assert_eq!((s.asr.mean, s.asr.std, s.asr.n), (20.0, 10.0, 3));
+        assert!((s.asr.interval.unwrap().high - 44.841_377_1).abs() < 1e-6);
+        // kNN ASR of the seeds that ran the monitor: 20 and 40.
+        let knn = s.knn_asr.unwrap();
+        assert_eq!((knn.mean, knn.n), (30.0, 2));
+    }
+
+    #[test]
+    fn results_written_before_the_statistics_and_the_target_patch_name_still_read() {
+        let old = r#"{
+            "name": "demo",
+            "runs": [{"arm": "ce", "asr": 42.0, "ceiling": 61.0,
+                      "monitor": [{"epoch": 1, "step": 3, "knn_accuracy": 50.0, "asr": 4.0, "ceiling": 7.0}]}],
+            "summary": [{"arm": "ce", "attack": "corruptencoder", "defense": null, "sweep": null,
+                         "seeds": 1, "poisons": 2, "poison_ratio": 0.01,
+                         "accuracy": {"mean": 80.0, "std": 0.0}, "asr": {"mean": 42.0, "std": 0.0},
+                         "zero_shot": null, "ceiling": {"mean": 61.0, "std": 0.0}, "gain": null}]
+        }"#;
+        let r: Results = serde_json::from_str(old).unwrap();
+        assert_eq!(r.runs[0].target_patch_asr, Some(61.0));
+        assert_eq!(r.runs[0].monitor[0].target_patch_asr, Some(7.0));
+        assert_eq!(r.summary[0].target_patch_asr.map(|s| s.mean), Some(61.0));
+        assert!(r.statistics.is_none() && r.comparisons.is_empty());
+        assert!(r.summary[0].asr_passing.is_none() && r.summary[0].knn_asr.is_none());
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains("\"target_patch_asr\"") && !json.contains("ceiling"), "{json}");
     }
 }

@@ -27,6 +27,11 @@ pub struct PretrainConfig {
     pub prefetch: usize,
     /// Decoded images kept in memory, in MiB; beyond it images are re-read each epoch.
     pub cache_mib: u64,
+    /// Also write a TensorBoard event file (`events.out.tfevents.corruptencoder`) of the
+    /// loss, learning rate and monitor beside `log.jsonl`. Off by default and then left out
+    /// of written configurations, so existing experiment files keep their exact text.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tensorboard: bool,
     /// Optimizer and schedule.
     pub optim: OptimConfig,
     /// Encoder.
@@ -48,6 +53,7 @@ impl Default for PretrainConfig {
             strict: false,
             prefetch: 2,
             cache_mib: 2048,
+            tensorboard: false,
             optim: OptimConfig::default(),
             encoder: EncoderConfig::default(),
             views: ViewRecipe::default(),
@@ -110,6 +116,16 @@ mod tests {
         let back: PretrainConfig = toml::from_str(&c.to_toml()).unwrap();
         assert_eq!(back, c);
         assert!(c.to_toml().contains("name = \"simclr\""));
+    }
+
+    #[test]
+    fn tensorboard_is_written_only_when_on() {
+        let mut c = PretrainConfig::default();
+        assert!(!c.to_toml().contains("tensorboard"));
+        c.tensorboard = true;
+        let text = c.to_toml();
+        assert!(text.contains("tensorboard = true"), "{text}");
+        assert_eq!(toml::from_str::<PretrainConfig>(&text).unwrap(), c);
     }
 
     #[test]

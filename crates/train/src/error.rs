@@ -124,6 +124,17 @@ pub enum Error {
         #[source]
         source: toml::de::Error,
     },
+    /// A TensorBoard event file could not be read or is damaged.
+    #[error("TensorBoard event file {path}: {what}")]
+    Events {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
+        /// The I/O error, when reading failed.
+        #[source]
+        source: Option<std::io::Error>,
+    },
 }
 
 /// Result with the train [`Error`].

@@ -36,7 +36,9 @@ pub use encoder::{
 pub use error::{Error, Result};
 pub use features::extract::{EvalTransform, ExtractedFeatures, extract_features};
 pub use features::sets::{ExtractOptions, FeatureJob, FeatureSets};
+pub use io::export::{ExportFormat, export_pytorch, pytorch_snippet};
 pub use io::import::load_encoder_weights;
+pub use io::tensorboard::{EVENTS_FILE, Scalar, read_scalars};
 pub use io::weights::{export_encoder, torchvision_key, torchvision_state};
 pub use kernels::{Kernels, batch_norm, conv2d};
 pub use loss::{byol_loss, clip_loss, info_nce, l2_normalize, nt_xent};

@@ -10,7 +10,7 @@ use clap::Args;
 use corruptencoder_core::{Progress, write_atomic};
 use corruptencoder_data::ImageLimits;
 use corruptencoder_experiment::{ExperimentConfig, Observer, RunOptions, run_experiment};
-use corruptencoder_report::{Results, RunResult};
+use corruptencoder_report::{RunResult, render_table};
 
 use crate::commands::pretrain::device;
 use crate::reporters::{BarProgress, Ui, monitor_text};
@@ -98,59 +98,16 @@ fn go(
     ui.status(&format!("{}: {} arms into {}", config.name, config.arms.len(), out.display()));
     let results = run_experiment(config, &opts, &observer)
         .with_context(|| format!("running experiment into {}", out.display()))?;
-    print!("{}", table(&results));
+    let table = render_table(&results);
+    print!("{table}");
     ui.status(&format!(
         "{:.0} s; report: {}",
         clock.elapsed().as_secs_f64(),
         out.join("report.html").display()
     ));
     // The table is also kept as text, for scripts that diff runs.
-    write_atomic(&out.join("table.md"), table(&results).as_bytes())?;
+    write_atomic(&out.join("table.md"), table.as_bytes())?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn table(results: &Results) -> String {
-    if results.summary.iter().any(|a| a.zero_shot.is_some()) {
-        return clip_table(results);
-    }
-    let mut s = String::from(
-        "| arm | poisons | CA/BA % | ASR % | ASR ceiling % | gain over random |\n\
-         |---|---|---|---|---|---|\n",
-    );
-    for a in &results.summary {
-        let gain = a.gain.map_or("-".into(), |g| format!("{g:+}"));
-        let ceiling = a.ceiling.map_or("-".into(), |c| c.to_string());
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {ceiling} | {gain} |\n",
-            a.label(),
-            a.poisons,
-            a.accuracy,
-            a.asr
-        ));
-    }
-    s
-}
-
-/// Image-text arms: the linear probe's numbers, then zero-shot's with the ASR both ways.
-fn clip_table(results: &Results) -> String {
-    let mut s = String::from(
-        "| arm | poisons | probe CA/BA % | probe ASR % (non-target) | zero-shot CA/BA % | \
-         zero-shot ASR % (all, CLIP script) | zero-shot ASR % (non-target, image-only script) |\n\
-         |---|---|---|---|---|---|---|\n",
-    );
-    for a in &results.summary {
-        let [acc, all, non_target] = a
-            .zero_shot
-            .map_or(["-".into(), "-".into(), "-".into()], |z| z.map(|stat| stat.to_string()));
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {acc} | {all} | {non_target} |\n",
-            a.label(),
-            a.poisons,
-            a.accuracy,
-            a.asr
-        ));
-    }
-    s
 }
 
 /// Draws the runner's hooks: a line per run and stage, one bar for the long stages.
@@ -171,9 +128,9 @@ impl Observer for Cli {
     }
     fn run_finished(&self, r: &RunResult, reused: bool) {
         let how = if reused { " (finished earlier)" } else { "" };
-        let ceiling = r.ceiling.map_or(String::new(), |c| format!(", ceiling {c:.1}%"));
+        let patch = r.target_patch_asr.map_or(String::new(), |c| format!(", target patch {c:.1}%"));
         self.ui.status(&format!(
-            "      CA/BA {:.1}%  ASR {:.1}% ({}/{}{ceiling}){how}",
+            "      CA/BA {:.1}%  ASR {:.1}% ({}/{}{patch}){how}",
             r.accuracy, r.asr, r.asr_hits, r.asr_eligible
         ));
         if let Some(z) = &r.zero_shot {

@@ -7,10 +7,13 @@ use crate::reporters::Ui;
 
 mod eval;
 mod experiment;
+mod export;
 mod poison;
 mod pretrain;
+mod rescore;
 mod testset;
 mod theory;
+mod world;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -29,11 +32,20 @@ pub(crate) enum Command {
     Pretrain(Box<pretrain::PretrainArgs>),
     /// Score an encoder downstream: linear probe or kNN, CA/BA, ASR, per-class accuracy.
     Eval(Box<eval::EvalArgs>),
+    /// Write an encoder for PyTorch (torchvision key names, strict=True) and print the
+    /// Python lines that load it.
+    Export(export::ExportArgs),
     /// Run an experiment file: arms, seeds, a sweep; poison, pre-train, evaluate, report.
     Experiment(experiment::ExperimentArgs),
+    /// Score every saved encoder of an experiment folder again, without training: other
+    /// test-trigger sizes, target classes and probe seeds; writes rescore.json and rescore.md.
+    Rescore(rescore::RescoreArgs),
     /// The embedded CPU demo: clean, CorruptEncoder, SSL-Backdoor and CorruptEncoder under
     /// localized cropping on generated data; prints the table and writes the report.
     Demo(experiment::DemoArgs),
+    /// Draw a world of real labelled images (e.g. Fashion-MNIST) for experiment files:
+    /// pre-training list, downstream folders, references cut by brightness, scenes.
+    World(Box<world::WorldArgs>),
 }
 
 /// A flag value read by the library type's own serde name (`--arch small-cnn`,
@@ -74,7 +86,10 @@ pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Theory(args) => theory::run(args, ui),
         Command::Pretrain(args) => pretrain::run(*args, ui),
         Command::Eval(args) => eval::run(*args, ui),
+        Command::Export(args) => export::run(args),
         Command::Experiment(args) => experiment::run_file(args, ui),
         Command::Demo(args) => experiment::run_demo(args, ui),
+        Command::Rescore(args) => rescore::run(args, ui),
+        Command::World(args) => world::run(*args, ui),
     }
 }

@@ -80,6 +80,10 @@ pub(crate) struct PretrainArgs {
     /// Fail on the first unreadable image instead of skipping it.
     #[arg(long)]
     strict: bool,
+    /// Also write a TensorBoard event file (loss, learning rate, monitor) beside log.jsonl
+    /// (config key `tensorboard`).
+    #[arg(long)]
+    tensorboard: bool,
     /// Training device: flex (CPU, default), cuda[:N], wgpu[:N], libtorch, libtorch-cuda[:N];
     /// GPU and LibTorch need the cargo features of the same names. A comma-separated list
     /// (cuda:0,cuda:1) trains data-parallel over those devices (docs/gpu.md).
@@ -180,6 +184,7 @@ fn resolve(args: &PretrainArgs) -> anyhow::Result<PretrainConfig> {
     set(&mut c.views.size, args.image_size);
     set(&mut c.seed, args.seed);
     c.strict |= args.strict;
+    c.tensorboard |= args.tensorboard;
     c.validate()?;
     Ok(c)
 }

@@ -2,10 +2,12 @@
 mod bad_input;
 mod baselines;
 mod experiment;
+mod export;
 #[cfg(unix)]
 mod interrupt;
 mod poison;
 mod pretrain;
+mod rescore;
 mod theory;
 
 use std::path::Path;

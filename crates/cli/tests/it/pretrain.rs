@@ -6,7 +6,7 @@ use crate::{TINY_PRETRAIN, run, stderr};
 
 /// `n` CIFAR-10 records (1 label byte + 3072 planar pixel bytes) of blocky random images:
 /// enough texture for crops to differ, written as `data_batch_1.bin`.
-fn cifar_batch(dir: &Path, n: usize) -> std::path::PathBuf {
+pub(crate) fn cifar_batch(dir: &Path, n: usize) -> std::path::PathBuf {
     let mut bytes = Vec::with_capacity(n * 3073);
     let mut state = 0x9e37_79b9_u32;
     let mut next = || {

@@ -24,7 +24,9 @@ pub const SYNTHETIC_CAPTIONS: &str = "captions.csv";
 pub struct WrittenSplit {
     /// The folder holding one sub-folder per class.
     pub root: PathBuf,
-    /// The `path label` file list (the authors' format, absolute paths, in index order).
+    /// The `path label` file list (the authors' format, in index order), its paths relative
+    /// to the list's folder so the tree stays valid when moved (an experiment folder is
+    /// built under a staging name and renamed).
     pub list: PathBuf,
     /// The `image,caption` CSV of the same images in the same order.
     pub captions: PathBuf,
@@ -63,6 +65,7 @@ impl SyntheticSet {
         progress.finish();
         let (mut text, mut csv) = (String::new(), String::from("image,caption\n"));
         for (path, label, caption) in &paths {
+            let path = path.strip_prefix(&root).unwrap_or(path);
             // Infallible: writing to a String.
             let _ = writeln!(text, "{} {label}", path.display());
             let image = csv_field(&path.display().to_string());

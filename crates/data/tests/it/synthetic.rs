@@ -141,7 +141,8 @@ fn written_split_and_references_read_back() {
     let (path, label) = lines[5].rsplit_once(' ').unwrap();
     assert_eq!(label, "1");
     assert!(path.ends_with("c01-checker/000005.png"), "{path}");
-    let back = load_rgb(path.as_ref(), &ImageLimits::default()).unwrap();
+    // Relative to the list's folder, so the tree stays valid when moved.
+    let back = load_rgb(&out.list.parent().unwrap().join(path), &ImageLimits::default()).unwrap();
     assert_eq!(back, s.sample(SyntheticSplit::DownstreamTest, 5).image);
 
     let refs = s.references(2, 3).unwrap();

@@ -108,12 +108,12 @@ fn experiment_writes_reports_and_resumes_skipping_finished_runs() {
     for run in [clean, ce] {
         let at: Vec<(usize, u64)> = run.monitor.iter().map(|m| (m.epoch, m.step)).collect();
         assert_eq!(at, [(0, 0), (1, 3)], "{}", run.arm);
-        assert!(run.monitor.iter().all(|m| m.asr.is_some() && m.ceiling.is_some()));
+        assert!(run.monitor.iter().all(|m| m.asr.is_some() && m.target_patch_asr.is_some()));
     }
     assert!(random.monitor.is_empty());
-    // The ceiling: every run scored with a target-object patch where the trigger goes.
+    // Target-patch ASR: every run scored with a target-object patch where the trigger goes.
     for run in &results.runs {
-        let c = run.ceiling.expect("the synthetic world has reference objects");
+        let c = run.target_patch_asr.expect("the synthetic world has reference objects");
         assert!(
             (0.0..=100.0).contains(&c)
                 && (c * 6.0 / 100.0 - (c * 6.0 / 100.0).round()).abs() < 1e-9
@@ -150,7 +150,7 @@ fn experiment_writes_reports_and_resumes_skipping_finished_runs() {
     assert!(html.contains("<svg") && html.contains("The training monitor"));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("| poisoning ratio | 10.00% (2 poisons per attack arm) |"), "{md}");
-    assert!(md.contains("ASR ceiling %") && md.contains("gain over random"), "{md}");
+    assert!(md.contains("target-patch ASR %") && md.contains("gain over random"), "{md}");
     let json: corruptencoder_report::Results =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     // serde_json's default float parser may miss the last bit of a long number (its
@@ -242,15 +242,15 @@ fn a_fixed_poison_seed_gives_every_run_the_same_poisons_and_its_own_training() {
     // Seed 0 still draws its own weights and views: its training differs from seed 1's,
     // and with seed 1's poisons it no longer trains as seed 0 did with its own.
     let loss = |r: &RunResult| r.epoch_loss.clone();
-    let ce = |runs: &[RunResult], seed| {
+    let ce = |runs: &[RunResult], seed: u64| {
         runs.iter().find(|r| r.arm == "corruptencoder" && r.seed == seed).unwrap().clone()
     };
-    let (ce0, ce1) = (&ce(&runs, 0), &ce(&runs, 1));
+    let (ce0, ce1) = (ce(&runs, 0), ce(&runs, 1));
     let seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
     assert_eq!(seeds, [0, 0, 1, 1], "seed by seed, every arm of a seed together");
-    assert_ne!(loss(ce0), loss(ce1));
-    assert_ne!(loss(ce0), loss(&ce(&by_run.runs, 0)));
-    assert_eq!(loss(ce1), loss(&ce(&by_run.runs, 1)), "seed 1 with its own poisons, as before");
+    assert_ne!(loss(&ce0), loss(&ce1));
+    assert_ne!(loss(&ce0), loss(&ce(&by_run.runs, 0)));
+    assert_eq!(loss(&ce1), loss(&ce(&by_run.runs, 1)), "seed 1 with its own poisons, as before");
     let md = std::fs::read_to_string(fixed.join("report.md")).unwrap();
     assert!(md.contains("| poisons drawn with seed | 1 in every run |"), "{md}");
 }
@@ -453,3 +453,55 @@ fn every_preset_in_configs_parses_and_validates() {
 
 // Property tests of the experiment-file parser.
 mod fuzz;
+// The report's statistics and settings.
+mod report;
+// Re-scoring saved encoders.
+mod rescore;
+
+#[test]
+fn an_attack_arm_trains_from_a_path_label_list_with_relative_paths() {
+    // A generated world's files, then a clean list in the authors' format whose paths are
+    // relative to the list's own folder.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut world = tiny();
+    world.arms.truncate(1);
+    world.pretrain.monitor.every = 0;
+    let generated = tmp.path().join("generated");
+    run_experiment(&world, &opts(&generated), &Record::default()).unwrap();
+    let data = generated.join("data");
+    let files = tmp.path().join("files");
+    std::fs::create_dir_all(files.join("images")).unwrap();
+    let mut list = String::new();
+    let source = std::fs::read_to_string(data.join("pretrain/list.txt")).unwrap();
+    for (i, line) in source.lines().enumerate() {
+        let (path, label) = line.rsplit_once(' ').unwrap();
+        let name = format!("{i:03}.png");
+        std::fs::copy(data.join("pretrain").join(path), files.join("images").join(&name)).unwrap();
+        list += &format!("images/{name} {label}\n");
+    }
+    std::fs::write(files.join("pretrain.txt"), list).unwrap();
+
+    let mut config = tiny();
+    config.arms.remove(0); // corruptencoder only
+    config.pretrain.monitor.every = 0;
+    config.data = DataConfig::Files(FileData {
+        pretrain: files.join("pretrain.txt"),
+        downstream_train: data.join("downstream-train"),
+        downstream_test: data.join("downstream-test"),
+        references: Some(data.join("references")),
+        backgrounds: Some(data.join("backgrounds")),
+        supports: None,
+        target_images: None,
+        trigger: data.join("trigger.png"),
+        class_names: None,
+    });
+    let out = tmp.path().join("exp");
+    let results = run_experiment(&config, &opts(&out), &Record::default()).unwrap();
+    assert_eq!(results.runs.len(), 2);
+    let filelist =
+        std::fs::read_to_string(out.join("runs/corruptencoder/seed-0/poisons/filelist.txt"))
+            .unwrap();
+    let first = filelist.lines().next().unwrap().rsplit_once(' ').unwrap().0;
+    assert!(Path::new(first).is_absolute() && Path::new(first).is_file(), "{first}");
+    assert_eq!(Path::new(first), files.join("images/000.png"));
+}

@@ -150,7 +150,7 @@ fn read_state(path: &Path) -> Result<HashMap<String, HostTensor>> {
 
 /// safetensors files start with an 8-byte header length and then the JSON header's `{`;
 /// PyTorch's zip (`PK`) and legacy pickle (`0x80`) containers cannot have `{` there.
-fn is_safetensors(path: &Path) -> Result<bool> {
+pub(crate) fn is_safetensors(path: &Path) -> Result<bool> {
     let read_err = |source| IoError::new("read", path, source);
     let mut head = Vec::with_capacity(9);
     fs_err::File::open(path).map_err(read_err)?.take(9).read_to_end(&mut head).map_err(read_err)?;

@@ -47,7 +47,7 @@ pub fn torchvision_state(
         .collect()
 }
 
-fn encoder_tensors(encoder: &Encoder, steps: u64) -> BTreeMap<String, HostTensor> {
+pub(crate) fn encoder_tensors(encoder: &Encoder, steps: u64) -> BTreeMap<String, HostTensor> {
     let mut out = BTreeMap::new();
     for (path, tensor) in module_tensors(&encoder.valid()) {
         let key = torchvision_key(&path);

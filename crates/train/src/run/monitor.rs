@@ -49,8 +49,8 @@ pub struct MonitorSets<'a> {
     pub test: FeatureJob<'a>,
     /// Triggered test images (ASR), if any.
     pub triggered: Option<FeatureJob<'a>>,
-    /// Test images with a patch of the target class's object where the trigger goes: the
-    /// ASR a perfect backdoor would reach (the ceiling), if any.
+    /// Test images with a patch of the target class's object where the trigger goes (the
+    /// target-patch set; logged as `ceiling`), if any.
     pub ceiling: Option<FeatureJob<'a>>,
     /// The attack's target class.
     pub target: usize,
@@ -74,7 +74,7 @@ pub struct MonitorReport {
     pub knn_accuracy: f64,
     /// kNN ASR on the triggered test set, in percent.
     pub asr: Option<f64>,
-    /// kNN ASR on the ceiling set, in percent.
+    /// kNN ASR on the target-patch set, in percent.
     pub ceiling: Option<f64>,
     /// Seconds the measurement took.
     pub seconds: f64,

@@ -1,5 +1,6 @@
 //! What a run records: `log.jsonl` (one JSON line per step and per monitor measurement),
-//! the per-step and per-epoch reports, the training monitor and the epoch checkpoints.
+//! the TensorBoard event file when asked for, the per-step and per-epoch reports, the
+//! training monitor and the epoch checkpoints.
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,7 @@ use crate::config::PretrainConfig;
 use crate::encoder::Encoder;
 use crate::error::Result;
 use crate::io::checkpoint::{Position, save_checkpoint};
+use crate::io::tensorboard::EventLog;
 use crate::optim::OptimBuffers;
 use crate::run::monitor::{MonitorSets, measure};
 use crate::run::output::checkpoints_dir;
@@ -57,6 +59,8 @@ pub(crate) struct Bookkeeping<'a, 'r> {
     sets: Option<MonitorSets<'r>>,
     reporter: &'r mut dyn Reporter,
     log: StepLog,
+    /// The TensorBoard event file, when `config.tensorboard` is on.
+    events: Option<EventLog>,
     ckpt_dir: PathBuf,
     steps_per_epoch: u64,
     epoch_loss: f64,
@@ -72,8 +76,10 @@ impl<'a, 'r> Bookkeeping<'a, 'r> {
         steps_per_epoch: u64,
     ) -> Result<Self> {
         let log = StepLog::open(dir.join("log.jsonl"), start_step)?;
+        let events = config.tensorboard.then(|| EventLog::open(dir, start_step)).transpose()?;
         let ckpt_dir = checkpoints_dir(dir);
-        Ok(Self { config, sets, reporter, log, ckpt_dir, steps_per_epoch, epoch_loss: 0.0 })
+        let epoch_loss = 0.0;
+        Ok(Self { config, sets, reporter, log, events, ckpt_dir, steps_per_epoch, epoch_loss })
     }
 
     /// Before the first step of a run (not of a resumed one): the monitor's epoch-0 point.
@@ -84,6 +90,9 @@ impl<'a, 'r> Bookkeeping<'a, 'r> {
     /// After every step: its log line and report.
     pub(crate) fn step(&mut self, report: &StepReport) -> Result<()> {
         self.log.append(report)?;
+        if let Some(events) = &mut self.events {
+            events.step(report)?;
+        }
         self.reporter.on_step(report);
         self.epoch_loss += f64::from(report.loss);
         Ok(())
@@ -120,6 +129,9 @@ impl<'a, 'r> Bookkeeping<'a, 'r> {
         }
         let report = measure(&self.config.monitor, encoder, sets, (epochs_done, step))?;
         self.log.append(&report)?;
+        if let Some(events) = &mut self.events {
+            events.monitor(&report)?;
+        }
         self.reporter.on_monitor(&report);
         Ok(())
     }

@@ -8,22 +8,22 @@ use corruptencoder_train::{
     Arch, EncoderConfig, Error, Stem, export_encoder, load_encoder_weights, torchvision_state,
 };
 
-fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 /// The script's input: `f32(sin(0.37 i + 0.5))` over the row-major index of `[2, 3, s, s]`.
-fn fixed_input(size: usize, device: &Device) -> Tensor<4> {
+pub(crate) fn fixed_input(size: usize, device: &Device) -> Tensor<4> {
     let values: Vec<f32> =
         (0..2 * 3 * size * size).map(|i| (0.37 * i as f64 + 0.5).sin() as f32).collect();
     Tensor::from_data(TensorData::new(values, [2, 3, size, size]), device)
 }
 
-fn to_vec(t: Tensor<2>) -> Vec<f32> {
+pub(crate) fn to_vec(t: Tensor<2>) -> Vec<f32> {
     t.inner().into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
 }
 
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }

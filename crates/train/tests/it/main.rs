@@ -2,11 +2,13 @@
 mod backend_parity;
 mod bad_input;
 mod clip;
+mod export;
 mod fuzz;
 mod import;
 mod monitor;
 mod parallel;
 mod resume;
+mod tensorboard;
 mod training;
 mod util;
 #[cfg(feature = "wgpu")]
