@@ -6,25 +6,21 @@
 //! and plain canvases of its ground colour (`plain/`).
 use std::path::{Path, PathBuf};
 
-use corruptencoder_core::{IoError, OutputDir, Progress, SettingError, item_rng, write_atomic};
-use image::{GrayImage, Luma, Rgb, RgbImage, imageops};
-use rand::seq::{IndexedRandom, SliceRandom};
-use rayon::prelude::*;
+use corruptencoder_core::{IoError, OutputDir, Progress, SettingError, write_atomic};
+use image::{Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, samples_of_class};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::image_io::{ImageLimits, png_bytes};
-use crate::mask::Mask;
-use crate::reference::{MaskSource, Reference};
-use crate::resize::{Filter, resize_gray, resize_rgb};
+use crate::resize::{Filter, resize_rgb};
 use crate::synthetic::write_references;
 
-/// RNG streams of the world's draws (one per split, so a size change in one leaves the
-/// others' images where they were).
-const TRAIN_ORDER: u64 = 0x3f1d_0001;
-const TEST_ORDER: u64 = 0x3f1d_0002;
-const SCENE_STREAM: u64 = 0x3f1d_0003;
+mod draw;
+mod images;
+
+use draw::{Draw, class_count};
+use images::{fit_to, folder_name, most_frequent, reference, scene, write_images};
 
 /// What to draw from the labelled dataset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,7 +129,27 @@ pub fn write_labelled_world(
     let draw = Draw::new(train, test, config)?;
     let dir = OutputDir::create(out, force)?;
     let root = dir.path();
-    let limits = ImageLimits::default();
+    create_folders(root, &names)?;
+    let ground = write_splits(root, (train, test), &draw, &names, config, progress)?;
+    write_attack_inputs(root, train, &draw, config, ground)?;
+    let toml = toml::to_string_pretty(config).expect("world settings serialise");
+    write_atomic(&root.join("world.toml"), toml.as_bytes())?;
+    let final_dir = dir.commit()?;
+    Ok(LabelledWorld {
+        pretrain: final_dir.join("pretrain/list.txt"),
+        downstream_train: final_dir.join("downstream-train"),
+        downstream_test: final_dir.join("downstream-test"),
+        references: final_dir.join("references"),
+        supports: final_dir.join("supports"),
+        targets: final_dir.join("targets"),
+        scenes: final_dir.join("scenes"),
+        plain: final_dir.join("plain"),
+    })
+}
+
+/// The world's folders under `root`, with one class folder per name in each downstream
+/// split.
+fn create_folders(root: &Path, names: &[String]) -> Result<()> {
     let folders = ["pretrain/images", "references", "supports", "targets", "scenes", "plain"];
     for folder in folders.iter().map(|f| root.join(f)).chain(
         ["downstream-train", "downstream-test"]
@@ -142,6 +158,20 @@ pub fn write_labelled_world(
     ) {
         fs_err::create_dir_all(&folder).map_err(IoError::at("create", &folder))?;
     }
+    Ok(())
+}
+
+/// The pre-training list and images and the downstream class folders; returns the ground
+/// colour (the pre-training images' most frequent top-left pixel).
+fn write_splits(
+    root: &Path,
+    (train, test): (&dyn Dataset, &dyn Dataset),
+    draw: &Draw,
+    names: &[String],
+    config: &LabelledWorldConfig,
+    progress: &dyn Progress,
+) -> Result<Rgb<u8>> {
+    let limits = ImageLimits::default();
     let fit = |img: RgbImage| fit_to(img, config.size);
     progress.start("world", (draw.pretrain.len() + draw.train.len() + draw.test.len()) as u64);
     let mut list = String::new();
@@ -164,6 +194,20 @@ pub fn write_labelled_world(
         })?;
     }
     progress.finish();
+    Ok(ground)
+}
+
+/// What the attacks read: references with masks, supports, target-class images, scenes and
+/// plain canvases of the `ground` colour.
+fn write_attack_inputs(
+    root: &Path,
+    train: &dyn Dataset,
+    draw: &Draw,
+    config: &LabelledWorldConfig,
+    ground: Rgb<u8>,
+) -> Result<()> {
+    let limits = ImageLimits::default();
+    let fit = |img: RgbImage| fit_to(img, config.size);
     let scale = |img: &RgbImage| {
         let (w, h) = img.dimensions();
         let s = config.reference_scale;
@@ -195,194 +239,7 @@ pub fn write_labelled_world(
     for k in 0..config.plain {
         write_atomic(&root.join("plain").join(format!("plain-{k:05}.png")), &canvas)?;
     }
-    let toml = toml::to_string_pretty(config).expect("world settings serialise");
-    write_atomic(&root.join("world.toml"), toml.as_bytes())?;
-    let final_dir = dir.commit()?;
-    Ok(LabelledWorld {
-        pretrain: final_dir.join("pretrain/list.txt"),
-        downstream_train: final_dir.join("downstream-train"),
-        downstream_test: final_dir.join("downstream-test"),
-        references: final_dir.join("references"),
-        supports: final_dir.join("supports"),
-        targets: final_dir.join("targets"),
-        scenes: final_dir.join("scenes"),
-        plain: final_dir.join("plain"),
-    })
-}
-
-/// The indices each part of the world takes, all disjoint within the training split.
-struct Draw {
-    pretrain: Vec<usize>,
-    train: Vec<usize>,
-    test: Vec<usize>,
-    references: Vec<usize>,
-    supports: Vec<usize>,
-    targets: Vec<usize>,
-    /// Unused non-target training images: the scenes' tiles.
-    others: Vec<usize>,
-}
-
-impl Draw {
-    fn new(train: &dyn Dataset, test: &dyn Dataset, c: &LabelledWorldConfig) -> Result<Self> {
-        let mut order: Vec<usize> = (0..train.len()).collect();
-        order.shuffle(&mut item_rng(c.seed, TRAIN_ORDER, 0));
-        let (pretrain, rest) = order.split_at(c.pretrain);
-        let (downstream, rest) = rest.split_at(c.downstream_train);
-        let target = c.target as i64;
-        let (mut targets, others): (Vec<usize>, Vec<usize>) =
-            rest.iter().partition(|&&i| train.label(i) == target);
-        let need = c.references + c.supports + c.target_images;
-        if targets.len() < need {
-            return Err(Error::Invalid {
-                path: train.path().to_path_buf(),
-                problem: format!(
-                    "{} unused images of class {target} left after the pre-training and \
-                     downstream draws; references + supports + target_images need {need}",
-                    targets.len()
-                ),
-            });
-        }
-        let rest_targets = targets.split_off(c.references);
-        let (supports, rest_targets) = rest_targets.split_at(c.supports);
-        let mut test_order: Vec<usize> = (0..test.len()).collect();
-        test_order.shuffle(&mut item_rng(c.seed, TEST_ORDER, 0));
-        test_order.truncate(c.downstream_test);
-        Ok(Self {
-            pretrain: pretrain.to_vec(),
-            train: downstream.to_vec(),
-            test: test_order,
-            references: targets,
-            supports: supports.to_vec(),
-            targets: rest_targets[..c.target_images].to_vec(),
-            others,
-        })
-    }
-}
-
-/// Loads `indices` of `set` in parallel and hands each (position, label, image) to `write`.
-fn write_images<T: Send>(
-    set: &dyn Dataset,
-    indices: &[usize],
-    limits: &ImageLimits,
-    progress: &dyn Progress,
-    write: impl Fn(usize, i64, RgbImage) -> Result<T> + Sync,
-) -> Result<Vec<T>> {
-    indices
-        .par_iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            progress.check_cancelled()?;
-            let out = write(k, set.label(i), set.load(i, limits)?);
-            progress.advance(1);
-            out
-        })
-        .collect()
-}
-
-/// Reference `k`: training image `i` enlarged, with the mask of its bright pixels.
-fn reference(
-    set: &dyn Dataset,
-    i: usize,
-    k: usize,
-    c: &LabelledWorldConfig,
-    limits: &ImageLimits,
-) -> Result<Reference> {
-    let img = set.load(i, limits)?;
-    let (w, h) = img.dimensions();
-    let mask = GrayImage::from_fn(w, h, |x, y| {
-        let bright = img.get_pixel(x, y).0.into_iter().max().unwrap_or(0) > c.mask_threshold;
-        Luma([if bright { 255 } else { 0 }])
-    });
-    let s = c.reference_scale;
-    let mask = Mask(resize_gray(&mask, w * s, h * s, Filter::Nearest));
-    let object_box = mask.largest_component_box().ok_or_else(|| Error::Invalid {
-        path: set.path().to_path_buf(),
-        problem: format!(
-            "{}: no pixel brighter than mask_threshold = {}",
-            set.source(i),
-            c.mask_threshold
-        ),
-    })?;
-    Ok(Reference {
-        name: format!("ref-{k:02}"),
-        path: PathBuf::from(set.source(i)),
-        source: MaskSource::MaskImage,
-        image: resize_rgb(&img, w * s, h * s, Filter::Bicubic),
-        mask,
-        object_box,
-    })
-}
-
-/// Scene `k`: a grid of the dataset's own non-target images, each tile enlarged to the
-/// scene's height / 3 (three rows, as many columns as fit, the right edge cropped).
-fn scene(
-    set: &dyn Dataset,
-    others: &[usize],
-    c: &LabelledWorldConfig,
-    k: usize,
-    limits: &ImageLimits,
-) -> Result<RgbImage> {
-    let (w, h) = c.scene_size;
-    let tile = (h / 3).max(1);
-    let mut canvas = RgbImage::new(w, h);
-    let mut rng = item_rng(c.seed, SCENE_STREAM, k as u64);
-    let (cols, rows) = (w.div_ceil(tile), h.div_ceil(tile));
-    for r in 0..rows {
-        for col in 0..cols {
-            let i = *others.choose(&mut rng).ok_or_else(|| Error::Invalid {
-                path: set.path().to_path_buf(),
-                problem: "no unused non-target image left for the scenes".into(),
-            })?;
-            let img = resize_rgb(&set.load(i, limits)?, tile, tile, Filter::Bicubic);
-            imageops::overlay(&mut canvas, &img, (col * tile) as i64, (r * tile) as i64);
-        }
-    }
-    Ok(canvas)
-}
-
-/// `img` at `size x size`: padded around with its top-left pixel's colour when smaller,
-/// resized when larger.
-fn fit_to(img: RgbImage, size: u32) -> RgbImage {
-    let (w, h) = img.dimensions();
-    if w > size || h > size {
-        return resize_rgb(&img, size, size, Filter::Bicubic);
-    }
-    if (w, h) == (size, size) {
-        return img;
-    }
-    let mut canvas = RgbImage::from_pixel(size, size, *img.get_pixel(0, 0));
-    imageops::overlay(&mut canvas, &img, i64::from((size - w) / 2), i64::from((size - h) / 2));
-    canvas
-}
-
-/// The colour seen most often (ties to the smallest), black when there is none.
-fn most_frequent(colours: impl Iterator<Item = Rgb<u8>>) -> Rgb<u8> {
-    let mut counts = std::collections::BTreeMap::new();
-    for c in colours {
-        *counts.entry(c.0).or_insert(0usize) += 1;
-    }
-    let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
-    Rgb(best.map_or([0, 0, 0], |(c, _)| *c))
-}
-
-fn class_count(ds: &dyn Dataset) -> usize {
-    match ds.class_names() {
-        Some(names) => names.len(),
-        None => (0..ds.len()).map(|i| ds.label(i).max(0) as usize + 1).max().unwrap_or(0),
-    }
-}
-
-/// A class name as a folder name: lower case, runs of other characters as one `-`.
-fn folder_name(name: &str) -> String {
-    let mut s = String::new();
-    for ch in name.trim().chars() {
-        if ch.is_ascii_alphanumeric() {
-            s.push(ch.to_ascii_lowercase());
-        } else if !s.ends_with('-') {
-            s.push('-');
-        }
-    }
-    s.trim_matches('-').to_string()
+    Ok(())
 }
 
 fn check(c: &LabelledWorldConfig, classes: usize, train: usize, test: usize) -> Result<()> {
@@ -431,6 +288,10 @@ pub fn class_sizes(ds: &dyn Dataset) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    use image::{GrayImage, Luma};
+
+    use crate::reference::MaskSource;
+
     use super::*;
     use crate::dataset::{Idx, open_dataset, write_idx};
     use corruptencoder_core::NoProgress;
