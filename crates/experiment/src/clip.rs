@@ -39,9 +39,11 @@ pub(crate) fn pretraining_captions(
     for csv in [clean_captions(cx)?, poisons] {
         let ds = CaptionedImages::open_csv(&csv)?;
         pairs.extend((0..ds.len()).map(|i| {
-            let path = ds.image_path(i);
-            let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-            (path, ds.caption(i).unwrap_or_default().to_owned())
+            // Absolute: the CSV's folder may be given relative to the working directory,
+            // and this file is read relative to the run's folder.
+            let image = ds.image_path(i);
+            let image = std::path::absolute(image).unwrap_or_else(|_| image.to_path_buf());
+            (image, ds.caption(i).unwrap_or_default().to_owned())
         }));
     }
     let tmp = p.dir.join(".captions.csv.tmp");

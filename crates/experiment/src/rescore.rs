@@ -173,6 +173,7 @@ fn probe_scores(
         .iter()
         .map(|(size, set)| -> Result<_> { Ok((*size, labelled(set.name.as_str())?)) })
         .collect::<Result<_>>()?;
+    // Keyed by (target class, trigger size).
     let patches: Vec<((usize, u32), Labelled)> = sets
         .patches
         .iter()

@@ -387,8 +387,9 @@ mod tests {
             let scene = std::fs::read(w.scenes.join("scene-00000.png")).unwrap();
             (std::fs::read_to_string(&w.pretrain).unwrap(), scene)
         };
-        assert_eq!(list(0, "a"), list(0, "b"));
-        assert_ne!(list(0, "c").0, list(1, "d").0);
+        let a = list(0, "a");
+        assert_eq!(a, list(0, "b"));
+        assert_ne!(a.0, list(1, "c").0);
     }
 
     #[test]

@@ -100,14 +100,10 @@ mod tests {
     }
 
     #[test]
-    #[expect(clippy::manual_rotate, reason = "spelled as TensorFlow's crc32c::Mask writes it")]
     fn the_mask_is_tensorflows() {
         // TensorFlow's crc32c::Mask: ((crc >> 15) | (crc << 17)) + 0xa282ead8.
         let crc = crc32c(b"123456789");
-        assert_eq!(
-            masked_crc32c(b"123456789"),
-            ((crc >> 15) | (crc << 17)).wrapping_add(0xa282ead8)
-        );
+        assert_eq!(masked_crc32c(b"123456789"), crc.rotate_right(15).wrapping_add(0xa282ead8));
         // An empty record's framing, as TensorFlow writes it.
         let mut out = Vec::new();
         push_record(&mut out, b"");
