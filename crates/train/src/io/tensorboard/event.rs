@@ -10,6 +10,7 @@
 //!
 //! Encoded by hand in field order (as protobuf's own encoders do); the decoder skips fields
 //! it does not know, so it reads files of other writers too.
+use super::Damage;
 
 /// One event: the file's version line or a set of scalars at a step.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +91,7 @@ impl Event {
     }
 
     /// Decodes an event's protobuf bytes.
-    pub(super) fn decode(bytes: &[u8]) -> Result<Self, String> {
+    pub(super) fn decode(bytes: &[u8]) -> Result<Self, Damage> {
         let mut event = Event { wall_time: 0.0, step: 0, what: What::Other };
         for field in Fields(bytes) {
             match field? {
@@ -106,7 +107,7 @@ impl Event {
 }
 
 /// The scalar values of a `Summary`; values of other kinds are skipped.
-fn summary(bytes: &[u8]) -> Result<Vec<(String, f32)>, String> {
+fn summary(bytes: &[u8]) -> Result<Vec<(String, f32)>, Damage> {
     let mut out = Vec::new();
     for field in Fields(bytes) {
         let (1, Value::Len(value)) = field? else { continue };
@@ -125,7 +126,7 @@ fn summary(bytes: &[u8]) -> Result<Vec<(String, f32)>, String> {
     Ok(out)
 }
 
-fn utf8(bytes: &[u8]) -> Result<String, String> {
+fn utf8(bytes: &[u8]) -> Result<String, Damage> {
     String::from_utf8(bytes.to_vec()).map_err(|_| "a string field is not UTF-8".into())
 }
 
@@ -141,16 +142,16 @@ enum Value<'a> {
 struct Fields<'a>(&'a [u8]);
 
 impl<'a> Fields<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Damage> {
         if n > self.0.len() {
-            return Err(format!("a field wants {n} bytes, {} are left", self.0.len()));
+            return Err(format!("a field wants {n} bytes, {} are left", self.0.len()).into());
         }
         let (head, rest) = self.0.split_at(n);
         self.0 = rest;
         Ok(head)
     }
 
-    fn varint(&mut self) -> Result<u64, String> {
+    fn varint(&mut self) -> Result<u64, Damage> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.take(1)?[0];
@@ -162,7 +163,7 @@ impl<'a> Fields<'a> {
         Err("a varint runs past 10 bytes".into())
     }
 
-    fn field(&mut self) -> Result<(u64, Value<'a>), String> {
+    fn field(&mut self) -> Result<(u64, Value<'a>), Damage> {
         let key = self.varint()?;
         let value = match (key & 7) as u8 {
             VARINT => Value::Varint(self.varint()?),
@@ -172,14 +173,14 @@ impl<'a> Fields<'a> {
                 Value::Len(self.take(usize::try_from(n).map_err(|_| "length overflows")?)?)
             }
             FIXED32 => Value::Fixed32(u32::from_le_bytes(self.take(4)?.try_into().expect("4"))),
-            wire => return Err(format!("wire type {wire} is not supported")),
+            wire => return Err(format!("wire type {wire} is not supported").into()),
         };
         Ok((key >> 3, value))
     }
 }
 
 impl<'a> Iterator for Fields<'a> {
-    type Item = Result<(u64, Value<'a>), String>;
+    type Item = Result<(u64, Value<'a>), Damage>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.0.is_empty() {
@@ -237,6 +238,6 @@ mod tests {
         // Cut inside the summary: an error, not a panic.
         let bytes = event.encode();
         let err = Event::decode(&bytes[..bytes.len() - 2]).unwrap_err();
-        assert!(err.contains("are left"), "{err}");
+        assert!(err.0.contains("are left"), "{err}");
     }
 }

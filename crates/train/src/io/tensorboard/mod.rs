@@ -11,4 +11,27 @@ mod event_log;
 mod record;
 
 pub(crate) use event_log::EventLog;
+
+/// What is wrong with a damaged record or event; the reader wraps it in the error that
+/// names the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Damage(String);
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Damage {
+    fn from(what: &str) -> Self {
+        Self(what.to_owned())
+    }
+}
+
+impl From<String> for Damage {
+    fn from(what: String) -> Self {
+        Self(what)
+    }
+}
 pub use event_log::{EVENTS_FILE, Scalar, read_scalars};

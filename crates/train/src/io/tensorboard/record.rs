@@ -8,6 +8,7 @@
 //! CRC32C is the Castagnoli polynomial (iSCSI), masked as TensorFlow's `crc32c::Mask`:
 //! rotated right by 15 bits plus `0xa282ead8`, so that a CRC of data holding CRCs does not
 //! degenerate.
+use super::Damage;
 
 /// The reflected Castagnoli polynomial.
 const POLY: u32 = 0x82f6_3b78;
@@ -51,7 +52,7 @@ pub(super) fn push_record(out: &mut Vec<u8>, data: &[u8]) {
 
 /// The records of `bytes` in order, up to the first that is cut short or fails its CRC;
 /// with that record's byte offset and what is wrong with it, if one does.
-pub(super) fn split_records(bytes: &[u8]) -> (Vec<&[u8]>, Option<(usize, String)>) {
+pub(super) fn split_records(bytes: &[u8]) -> (Vec<&[u8]>, Option<(usize, Damage)>) {
     let mut records = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
@@ -67,7 +68,7 @@ pub(super) fn split_records(bytes: &[u8]) -> (Vec<&[u8]>, Option<(usize, String)
 }
 
 /// The record at the start of `bytes` and the number of bytes it takes.
-fn record_at(bytes: &[u8]) -> Result<(&[u8], usize), String> {
+fn record_at(bytes: &[u8]) -> Result<(&[u8], usize), Damage> {
     let word = |at: usize, n: usize| {
         bytes.get(at..at + n).ok_or_else(|| format!("cut short ({} bytes left)", bytes.len()))
     };
@@ -128,7 +129,7 @@ mod tests {
         assert_eq!(records.len(), 2);
         let (at, what) = problem.unwrap();
         assert_eq!(at, 21 + 16);
-        assert!(what.contains("cut short"), "{what}");
+        assert!(what.0.contains("cut short"), "{what}");
 
         // A flipped data byte fails the data CRC; a flipped length byte the length CRC.
         let mut flipped = out.clone();
