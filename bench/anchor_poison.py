@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Single-threaded PIL/numpy CorruptEncoder generator: the speed anchor for bench/poison.sh.
 
-It follows SPEC section 3 step by step the way the authors' released script works (one
+It follows method.md section 3 step by step the way the authors' released script works (one
 process, reference and mask re-read and re-processed for every poison, PIL resize and blur,
 PNG save), so its rate stands for theirs on this machine. It is our own code, not theirs.
 """

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check (issue 17), for the first machine with an NVIDIA GPU; about 10 minutes:
+# The GPU check (docs/gpu.md), for the first machine with an NVIDIA GPU; about 10 minutes:
 #   1. builds the step timer with `--features cuda` (a first build downloads LLVM once, see
 #      docs/gpu.md; later builds are offline),
 #   2. checks loss and weight parity of a few MoCo-v2 steps against the CPU backend,

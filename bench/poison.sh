@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Poison generation speed: the 650 default CorruptEncoder poisons from the authors' kit,
 # ours (all cores) against a single-threaded PIL anchor measured in the same run.
-# Usage: bench/poison.sh [KIT] [N]   (KIT defaults to ../shared/kit, N to 650)
+# Usage: bench/poison.sh [KIT] [N]   (KIT defaults to $CORRUPTENCODER_KIT, else ../shared/kit
+# beside the repository, as scripts/fetch-kit.sh builds it; N to 650)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-kit=${1:-../shared/kit}
+kit=${1:-${CORRUPTENCODER_KIT:-../shared/kit}}
 n=${2:-650}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -6,17 +6,17 @@ use crate::FloatImage;
 
 /// torchvision `ColorJitter(brightness, contrast, saturation, hue)`: each factor is drawn
 /// uniformly (`[1 - s, 1 + s]`, hue `[-h, h]`) and the four adjustments run in a random
-/// order (`get_params`'s `randperm(4)`). Defaults: SPEC section 6, (0.4, 0.4, 0.4, 0.1).
+/// order (`get_params`'s `randperm(4)`). Defaults: method.md section 6, (0.4, 0.4, 0.4, 0.1).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ColorJitter {
-    /// Brightness strength (SPEC 6: 0.4).
+    /// Brightness strength (method.md section 6: 0.4).
     pub brightness: f32,
-    /// Contrast strength (SPEC 6: 0.4).
+    /// Contrast strength (method.md section 6: 0.4).
     pub contrast: f32,
-    /// Saturation strength (SPEC 6: 0.4).
+    /// Saturation strength (method.md section 6: 0.4).
     pub saturation: f32,
-    /// Hue strength, at most 0.5 (SPEC 6: 0.1).
+    /// Hue strength, at most 0.5 (method.md section 6: 0.1).
     pub hue: f32,
 }
 

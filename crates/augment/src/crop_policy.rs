@@ -92,7 +92,7 @@ impl PairSampler for CropPolicy {
 }
 
 /// Fixed `size x size` views at a uniform whole-pixel position: the simplified view model of
-/// the layout theory (SPEC section 4). Theory and tests only; not a training policy, which
+/// the layout theory (method.md section 4). Theory and tests only; not a training policy, which
 /// is why it is not a [`CropPolicy`] variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SquareCrop {

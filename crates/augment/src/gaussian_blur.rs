@@ -2,7 +2,7 @@ use crate::FloatImage;
 
 /// Separable Gaussian blur with standard deviation `sigma`, as MoCo-v2's `GaussianBlur`
 /// (PIL `ImageFilter.GaussianBlur(radius=sigma)`) applies it with `sigma ~ U[0.1, 2]`
-/// (SPEC section 6). The kernel spans `ceil(3 sigma)` pixels each side, where PIL's
+/// (method.md section 6). The kernel spans `ceil(3 sigma)` pixels each side, where PIL's
 /// box-filter approximation and an exact Gaussian agree to within a grey level; borders
 /// reflect (torchvision's `gaussian_blur` padding).
 pub fn gaussian_blur(image: &mut FloatImage, sigma: f32) {

@@ -1,7 +1,7 @@
 //! View samplers and image augmentations with torchvision semantics.
 //!
 //! The crop samplers here are the single implementation used both by the pre-training view
-//! pipeline and by the layout theory's Monte Carlo estimator (SPEC sections 4 and 6). Each
+//! pipeline and by the layout theory's Monte Carlo estimator (method.md sections 4 and 6). Each
 //! transform has its own file; [`ViewRecipe`] chains them into a method's two views.
 //!
 //! ```

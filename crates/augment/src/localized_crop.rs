@@ -1,4 +1,4 @@
-//! The localized cropping defense (authors' code, SPEC section 6).
+//! The localized cropping defense (authors' code, method.md section 6).
 use corruptencoder_core::{Rng, uniform};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use crate::log_uniform::LogUniform;
 use crate::prepared_crop::{LogRatio, PreparedCrop, round_half_away};
 use crate::random_resized_crop::RandomResizedCrop;
 
-/// The localized cropping defense (authors' code, SPEC section 6): view 2 is drawn inside the
+/// The localized cropping defense (authors' code, method.md section 6): view 2 is drawn inside the
 /// first view enlarged by `enlarge` of its size on each side.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

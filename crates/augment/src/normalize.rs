@@ -1,6 +1,6 @@
 use crate::FloatImage;
 
-/// ImageNet channel means (torchvision `Normalize` in every recipe of SPEC section 6).
+/// ImageNet channel means (torchvision `Normalize` in every recipe of method.md section 6).
 pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 /// ImageNet channel standard deviations.
 pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];

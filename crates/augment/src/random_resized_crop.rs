@@ -7,11 +7,12 @@ use crate::crop_box::CropBox;
 use crate::prepared_crop::PreparedCrop;
 
 /// torchvision's `RandomResizedCrop.get_params`: area fraction `U(scale)`, log-uniform
-/// aspect ratio, up to 10 tries, then the centre-crop fallback. Defaults: SPEC section 6.
+/// aspect ratio, up to 10 tries, then the centre-crop fallback. Defaults: method.md section 6.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RandomResizedCrop {
-    /// Range of the crop's area as a fraction of the image area (default 0.2-1, SPEC 6).
+    /// Range of the crop's area as a fraction of the image area (default 0.2-1, method.md section
+    /// 6).
     pub scale: (f64, f64),
     /// Range of the crop's aspect ratio w/h (default 3/4-4/3).
     pub ratio: (f64, f64),

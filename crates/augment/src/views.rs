@@ -8,7 +8,7 @@ use crate::{
     RandomResizedCrop, gaussian_blur, grayscale, horizontal_flip, normalize, resized_crop,
 };
 
-/// How the two views of an image are cropped (SPEC section 6): two independent
+/// How the two views of an image are cropped (method.md section 6): two independent
 /// RandomResizedCrops, or the localized cropping defense.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -22,26 +22,26 @@ pub enum Crops {
 
 /// One method's view recipe: crop, then the per-view augmentations in MoCo-v2's order
 /// (RandomResizedCrop, ColorJitter p, RandomGrayscale p, GaussianBlur p, flip, Normalize).
-/// The default is the authors' recipe, SPEC section 6.
+/// The default is the authors' recipe, method.md section 6.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ViewRecipe {
-    /// Output side in pixels (SPEC 6: 224).
+    /// Output side in pixels (method.md section 6: 224).
     pub size: u32,
     /// Standard or localized crops.
     pub crops: Crops,
-    /// The crop sampler (SPEC 6: scale 0.2-1, ratio 3/4-4/3).
+    /// The crop sampler (method.md section 6: scale 0.2-1, ratio 3/4-4/3).
     pub crop: RandomResizedCrop,
-    /// ColorJitter strengths (SPEC 6: 0.4, 0.4, 0.4, 0.1).
+    /// ColorJitter strengths (method.md section 6: 0.4, 0.4, 0.4, 0.1).
     pub jitter: ColorJitter,
-    /// Probability of applying the jitter (SPEC 6: 0.8).
+    /// Probability of applying the jitter (method.md section 6: 0.8).
     pub jitter_p: f64,
-    /// RandomGrayscale probability (SPEC 6: 0.2).
+    /// RandomGrayscale probability (method.md section 6: 0.2).
     pub grayscale_p: f64,
-    /// Probability of a Gaussian blur (SPEC 6: 0.5).
+    /// Probability of a Gaussian blur (method.md section 6: 0.5).
     pub blur_p: f64,
-    /// Range of the blur's sigma in pixels of the view (SPEC 6: 0.1-2, for 224 px views; at
-    /// 32 px that blur erases fine texture, docs/study/world.md).
+    /// Range of the blur's sigma in pixels of the view (method.md section 6: 0.1-2, for 224 px
+    /// views; at 32 px that blur erases fine texture, docs/study/world.md).
     pub blur_sigma: (f64, f64),
     /// Horizontal flip probability (torchvision default 0.5).
     pub flip_p: f64,
@@ -64,7 +64,7 @@ impl Default for ViewRecipe {
 }
 
 impl ViewRecipe {
-    /// MoCo-v2's recipe, which the authors used for every method (SPEC section 6).
+    /// MoCo-v2's recipe, which the authors used for every method (method.md section 6).
     pub fn moco_v2(size: u32) -> Self {
         Self { size, ..Self::default() }
     }

@@ -5,17 +5,18 @@ mod alloc;
 mod commands;
 mod interrupt;
 mod provenance;
+mod render;
 mod reporters;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::commands::Command;
 
 /// CorruptEncoder (CVPR 2024) end to end: build poisoned pre-training sets, pre-train
 /// encoders, evaluate backdoors and defenses, and report.
-#[derive(Debug, Parser)]
+#[derive(Debug, clap::Parser)]
 #[command(name = "corruptencoder", version, about, propagate_version = true)]
 struct Cli {
     /// More log output (-v info, -vv debug).
@@ -46,7 +47,10 @@ fn main() -> ExitCode {
     alloc::keep_freed_pages();
     default_sigpipe();
     interrupt::install();
-    let cli = Cli::parse();
+    let root = Cli::command();
+    let matches = root.clone().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let flags = render::Flags::of(&root, &matches);
     reporters::init_logger(cli.verbose, cli.quiet);
     match commands::run(cli.command, &reporters::Ui { quiet: cli.quiet }) {
         Ok(code) => code,
@@ -58,7 +62,7 @@ fn main() -> ExitCode {
                 ExitCode::from(128 + signal as u8)
             }
             None => {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", render::render(&err, &flags));
                 ExitCode::from(1)
             }
         },

@@ -70,7 +70,7 @@ fn tmp_sibling(path: &Path, tag: &str) -> PathBuf {
 /// Two kinds: [`OutputDir::create`] for one-shot outputs (staged under a per-process name,
 /// removed when dropped uncommitted, so a failed run leaves nothing), and
 /// [`OutputDir::resumable`] for runs that checkpoint (staged under the stable name
-/// `.<name>.partial`, kept when dropped so `--resume` can continue it).
+/// `.<name>.partial`, kept when dropped so that a resumed run continues it).
 #[derive(Debug)]
 pub struct OutputDir {
     staging: PathBuf,
@@ -235,7 +235,7 @@ mod tests {
         let partial = OutputDir::partial_path(&target);
         assert!(partial.join("ckpt").exists(), "an interrupted run keeps its checkpoints");
         let err = OutputDir::resumable(&target, false, false).unwrap_err().to_string();
-        assert!(err.contains("--resume") && err.contains("--force"), "{err}");
+        assert!(err.contains("`resume`") && err.contains("`force`"), "{err}");
         let out = OutputDir::resumable(&target, false, true).unwrap();
         assert!(out.resumed() && out.path().join("ckpt").exists());
         out.commit().unwrap();

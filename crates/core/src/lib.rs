@@ -14,8 +14,10 @@ mod error;
 mod fs;
 mod progress;
 mod rng;
+mod setting;
 
-pub use error::{Error, Result};
+pub use error::{Error, IoError, Result, SettingError};
 pub use fs::{OutputDir, remove_stale, sha256_hex, write_atomic};
 pub use progress::{NoProgress, Progress};
 pub use rng::{Rng, item_rng, uniform, uniform_int};
+pub use setting::set_number;

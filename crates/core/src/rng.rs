@@ -22,7 +22,7 @@ pub fn item_rng(seed: u64, stream: u64, index: u64) -> Rng {
 /// Python's `random.uniform(a, b)`: `a + (b - a) * u` with `u ~ U[0, 1)`.
 ///
 /// Defined also when `a > b` (then the result lies in `(b, a]`), as the authors' generator
-/// relies on for narrow objects (SPEC section 3, step 7).
+/// relies on for narrow objects (method.md section 3, step 7).
 #[inline]
 pub fn uniform(rng: &mut Rng, a: f64, b: f64) -> f64 {
     a + (b - a) * rng.random::<f64>()

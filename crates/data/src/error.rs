@@ -1,17 +1,13 @@
 use std::path::PathBuf;
 
+use corruptencoder_core::{IoError, SettingError};
+
 /// Everything that can be wrong with input data. Each variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The file or folder could not be read.
-    #[error("cannot read {path}")]
-    Read {
-        /// The path.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file or folder could not be read or written (the error names the path).
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// The image could not be decoded (corrupt, truncated, unknown format).
     #[error("cannot decode image {path}")]
     Decode {
@@ -109,15 +105,6 @@ pub enum Error {
         /// What does not add up.
         problem: String,
     },
-    /// Writing a dataset file failed.
-    #[error("cannot write {path}")]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
     /// A class asked for by name or index is not in the dataset.
     #[error("class `{class}` not found in {path} (known: {known})")]
     UnknownClass {
@@ -134,22 +121,9 @@ pub enum Error {
         /// The dataset.
         path: PathBuf,
     },
-    /// A size or limit the user gave is out of range; `name` is the flag.
-    #[error("invalid option {name}: {problem}")]
-    InvalidOption {
-        /// The flag, as the user writes it.
-        name: &'static str,
-        /// What is wrong.
-        problem: String,
-    },
-    /// A setting is out of range; `key` is its name in configuration files.
-    #[error("{key}: {problem}")]
-    Setting {
-        /// The setting's key.
-        key: &'static str,
-        /// What is wrong, with the value.
-        problem: String,
-    },
+    /// A size or limit the user set is out of range (the error names its key).
+    #[error(transparent)]
+    Setting(#[from] SettingError),
     /// Writing output failed (the core error names the path).
     #[error(transparent)]
     Output(#[from] corruptencoder_core::Error),

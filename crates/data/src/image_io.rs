@@ -3,6 +3,8 @@ use std::path::{Path, PathBuf};
 
 use image::{ImageReader, RgbImage, RgbaImage};
 
+use corruptencoder_core::{IoError, SettingError};
+
 use crate::error::{Error, Result};
 
 /// Limits applied before decoding, so a tiny file declaring a huge image cannot exhaust
@@ -19,43 +21,41 @@ pub struct ImageLimits {
 
 impl Default for ImageLimits {
     fn default() -> Self {
-        Self { max_pixels: 100_000_000, allow_truncated: false }
+        Self { max_pixels: (Self::DEFAULT_MEGAPIXELS * 1e6) as u64, allow_truncated: false }
     }
 }
 
 impl ImageLimits {
-    /// The highest `--max-megapixels` accepted (1 gigapixel, 4 GB as RGBA): above it one
+    /// The highest `max_megapixels` accepted (1 gigapixel, 4 GB as RGBA): above it one
     /// image alone could exhaust a workstation's memory and abort without a message.
     pub const MAX_MEGAPIXELS: f64 = 1000.0;
 
-    /// The limits for a `--max-megapixels` value, which must be a number in
+    /// The largest image by default, in megapixels (100, about 400 MB as RGBA).
+    pub const DEFAULT_MEGAPIXELS: f64 = 100.0;
+
+    /// The limits for a `max_megapixels` value, which must be a number in
     /// (0, [`Self::MAX_MEGAPIXELS`]].
     pub fn from_megapixels(megapixels: f64) -> Result<Self> {
         if !(megapixels.is_finite() && megapixels > 0.0 && megapixels <= Self::MAX_MEGAPIXELS) {
-            return Err(Error::InvalidOption {
-                name: "--max-megapixels",
-                problem: format!(
-                    "{megapixels} must be a number above 0 and at most {}",
-                    Self::MAX_MEGAPIXELS
-                ),
-            });
+            let problem = format!("must be a number above 0 and at most {}", Self::MAX_MEGAPIXELS);
+            return Err(SettingError::new("max_megapixels", megapixels, problem).into());
         }
         Ok(Self { max_pixels: (megapixels * 1e6) as u64, ..Self::default() })
     }
 
-    /// Checks that a `width x height` image the user asks for (through `flag`) stays within
-    /// the pixel limit, before anything that size is allocated.
-    pub fn check_size(&self, flag: &'static str, width: u32, height: u32) -> Result<()> {
+    /// Checks that a `width x height` image the user asks for (through the setting `key`)
+    /// stays within the pixel limit, before anything that size is allocated.
+    pub fn check_size(&self, key: &'static str, width: u32, height: u32) -> Result<()> {
         let pixels = u64::from(width) * u64::from(height);
         if pixels > self.max_pixels {
-            return Err(Error::InvalidOption {
-                name: flag,
-                problem: format!(
-                    "a {width}x{height} image ({pixels} pixels) is over the limit of {} pixels \
-                     (--max-megapixels)",
-                    self.max_pixels
-                ),
-            });
+            let value =
+                if width == height { width.to_string() } else { format!("{width}x{height}") };
+            let problem = format!(
+                "a {width}x{height} image ({pixels} pixels) is over the limit of {} pixels \
+                 (`max_megapixels`)",
+                self.max_pixels
+            );
+            return Err(SettingError::new(key, value, problem).into());
         }
         Ok(())
     }
@@ -143,12 +143,12 @@ fn completeness(format: Option<image::ImageFormat>, bytes: &[u8]) -> Completenes
 }
 
 fn decode(path: &Path, limits: &ImageLimits) -> Result<image::DynamicImage> {
-    let bytes =
-        fs_err::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let bytes = fs_err::read(path)
+        .map_err(|source| Error::Io(IoError::new("read", path.to_path_buf(), source)))?;
     let decode_err = |source| Error::Decode { path: path.to_path_buf(), source };
     let reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
-        .map_err(|e| Error::Read { path: path.to_path_buf(), source: e })?;
+        .map_err(|e| Error::Io(IoError::new("read", path.to_path_buf(), e)))?;
     // Before the header is read: a file cut inside its header tables fails in the decoder
     // with a message about Huffman tables, not about the file being cut short.
     if !limits.allow_truncated
@@ -167,7 +167,7 @@ fn decode(path: &Path, limits: &ImageLimits) -> Result<image::DynamicImage> {
     }
     let mut reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
-        .map_err(|e| Error::Read { path: path.to_path_buf(), source: e })?;
+        .map_err(|e| Error::Io(IoError::new("read", path.to_path_buf(), e)))?;
     // The pixel check above covers the buffer; image's own limits would reject large
     // valid photos by default allocation caps, so only ours apply.
     reader.no_limits();
@@ -203,7 +203,7 @@ pub(crate) const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "bmp", "web
 /// The image files of a folder (not recursive), sorted by name so every run sees the
 /// same order.
 pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
-    let read_err = |source| Error::Read { path: dir.to_path_buf(), source };
+    let read_err = |source| Error::Io(IoError::new("read", dir.to_path_buf(), source));
     let mut files = Vec::new();
     for entry in fs_err::read_dir(dir).map_err(read_err)? {
         let path = entry.map_err(read_err)?.path();
@@ -246,7 +246,7 @@ mod tests {
         fs_err::write(&q, b"not an image at all").unwrap();
         assert!(load_rgb(&q, &ImageLimits::default()).is_err());
         let missing = dir.path().join("none.png");
-        assert!(matches!(load_rgb(&missing, &ImageLimits::default()), Err(Error::Read { .. })));
+        assert!(matches!(load_rgb(&missing, &ImageLimits::default()), Err(Error::Io(_))));
     }
 
     fn jpeg_bytes(img: &RgbImage) -> Vec<u8> {
@@ -295,12 +295,12 @@ mod tests {
         assert_eq!(ImageLimits::from_megapixels(100.0).unwrap(), ImageLimits::default());
         for bad in [f64::NAN, 0.0, -1.0, f64::INFINITY, 1e6] {
             let err = ImageLimits::from_megapixels(bad).unwrap_err().to_string();
-            assert!(err.contains("--max-megapixels"), "{err}");
+            assert!(err.starts_with("max_megapixels = "), "{err}");
         }
         let l = ImageLimits::default();
-        assert!(l.check_size("--trigger-size", 10_000, 10_000).is_ok());
-        let err = l.check_size("--trigger-size", 100_000, 100_000).unwrap_err().to_string();
-        assert!(err.contains("--trigger-size") && err.contains("100000x100000"), "{err}");
+        assert!(l.check_size("trigger_size", 10_000, 10_000).is_ok());
+        let err = l.check_size("trigger_size", 100_000, 100_000).unwrap_err().to_string();
+        assert!(err.starts_with("trigger_size = 100000: a 100000x100000 image"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,8 @@ use imageproc::drawing::draw_polygon_mut;
 use imageproc::point::Point;
 use serde::Deserialize;
 
+use corruptencoder_core::IoError;
+
 use crate::error::{Error, Result};
 use crate::mask::Mask;
 
@@ -40,7 +42,7 @@ pub(crate) struct Labelme {
 impl Labelme {
     pub(crate) fn read(path: &Path) -> Result<Self> {
         let text = fs_err::read_to_string(path)
-            .map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+            .map_err(|source| Error::Io(IoError::new("read", path.to_path_buf(), source)))?;
         let file = serde_json::from_str(&text)
             .map_err(|source| Error::Labelme { path: path.to_path_buf(), source })?;
         Ok(Self { file, path: path.to_path_buf() })

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use image::{Rgb, RgbImage};
 use serde::Serialize;
 
+use corruptencoder_core::IoError;
+
 use crate::error::{Error, Result};
 use crate::image_io::{ImageLimits, list_images, load_rgb, load_rgba};
 use crate::labelme::{Labelme, NOT_OBJECT};
@@ -39,7 +41,7 @@ pub struct Reference {
     pub image: RgbImage,
     /// Object mask of the photo's size.
     pub mask: Mask,
-    /// Bounding box of the largest connected object component (SPEC 3, step 2).
+    /// Bounding box of the largest connected object component (method.md section 3, step 2).
     pub object_box: PixelBox,
 }
 
@@ -56,7 +58,7 @@ pub struct ReferenceSet {
 /// order preferred when one reference has several: the authors' folder layout, labelme
 /// JSON, a `.mask.` image, an alpha channel, and finally the whole image (with a warning).
 pub fn load_references(dir: &Path, limits: &ImageLimits) -> Result<ReferenceSet> {
-    let read_err = |source| Error::Read { path: dir.to_path_buf(), source };
+    let read_err = |source| Error::Io(IoError::new("read", dir.to_path_buf(), source));
     let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
     let mut entries: Vec<PathBuf> = fs_err::read_dir(dir)
         .map_err(read_err)?
@@ -183,7 +185,7 @@ fn object_colours(dir: &Path) -> Result<Vec<Rgb<u8>>> {
     let names_path = dir.join("label_names.txt");
     let indices: Vec<usize> = if names_path.is_file() {
         let text = fs_err::read_to_string(&names_path)
-            .map_err(|source| Error::Read { path: names_path.clone(), source })?;
+            .map_err(|source| Error::Io(IoError::new("read", names_path.clone(), source)))?;
         text.lines()
             .enumerate()
             .filter(|(_, n)| !n.trim().is_empty() && !NOT_OBJECT.contains(&n.trim()))

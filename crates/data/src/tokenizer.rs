@@ -11,6 +11,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use corruptencoder_core::IoError;
+
 use crate::error::{Error, Result};
 
 /// Padding, start, end and unknown: ids 0 to 3 in every vocabulary.
@@ -121,7 +123,7 @@ impl Tokenizer {
     /// Reads a tokenizer written by [`Tokenizer::to_json`]; checks the specials.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = fs_err::read_to_string(path)
-            .map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+            .map_err(|source| Error::Io(IoError::new("read", path.to_path_buf(), source)))?;
         let t: Self = serde_json::from_str(&text)
             .map_err(|source| Error::TokenizerFile { path: path.to_path_buf(), source })?;
         if t.context < 3 || t.tokens.len() < SPECIALS.len() || t.tokens[..4] != SPECIALS {

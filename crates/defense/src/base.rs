@@ -1,9 +1,6 @@
 use std::path::{Path, PathBuf};
 
 use corruptencoder_train::PretrainConfig;
-use serde::{Deserialize, Serialize};
-
-use crate::localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};
 
 /// What a defense can fail with: file work goes through core's atomic writes and staged
 /// folders, so their error (which names the path) is the one to carry.
@@ -31,31 +28,5 @@ pub trait Defense: Send + Sync {
     /// the kept lines under `work` and returns that list, or `None` to keep every image.
     fn filter_pretraining_set(&self, _list: &Path, _work: &Path) -> Result<Option<PathBuf>> {
         Ok(None)
-    }
-}
-
-/// The defense and its settings, tagged by `kind` in TOML
-/// (`defense = { kind = "localized-cropping" }`). A new defense is one file implementing
-/// [`Defense`] plus one variant here.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum DefenseConfig {
-    /// Localized cropping (SPEC 6): both views from one small region.
-    LocalizedCropping(LocalizedCroppingConfig),
-}
-
-impl DefenseConfig {
-    /// The `kind` tag.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::LocalizedCropping(_) => "localized-cropping",
-        }
-    }
-
-    /// The defense.
-    pub fn build(&self) -> Box<dyn Defense> {
-        match self {
-            Self::LocalizedCropping(c) => Box::new(LocalizedCropping::new(c.clone())),
-        }
     }
 }

@@ -1,5 +1,5 @@
 //! Defenses against poisoned contrastive pre-training, behind one [`Defense`] trait with a
-//! serde-tagged registry, [`DefenseConfig`]. Today: localized cropping (SPEC 6).
+//! serde-tagged registry, [`DefenseConfig`]: localized cropping (docs/method.md section 6).
 //!
 //! ```
 //! use corruptencoder_defense::{DefenseConfig, LocalizedCroppingConfig};
@@ -12,7 +12,9 @@
 #![deny(missing_docs)]
 
 mod base;
+mod config;
 mod localized_cropping;
 
-pub use base::{Defense, DefenseConfig, Error, Result};
+pub use base::{Defense, Error, Result};
+pub use config::DefenseConfig;
 pub use localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};

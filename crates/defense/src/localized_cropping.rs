@@ -5,13 +5,20 @@ use serde::{Deserialize, Serialize};
 use crate::base::Defense;
 
 /// Settings of localized cropping; the region and view sizes are the view recipe's
-/// (`augment::LocalizedCrop`, SPEC 6), so there is nothing to set yet.
+/// (`augment::LocalizedCrop`, method.md section 6), so there is nothing to set yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LocalizedCroppingConfig {}
 
-/// Localized cropping (SPEC 6): the two views of an image come from one small region, so
-/// a view pair rarely holds both the reference object and the trigger.
+impl LocalizedCroppingConfig {
+    /// The report's line.
+    pub fn describe(&self) -> String {
+        "localized cropping: the second view drawn from a region around the first".into()
+    }
+}
+
+/// Localized cropping (method.md section 6): the two views of an image come from one small region,
+/// so a view pair rarely holds both the reference object and the trigger.
 #[derive(Debug, Clone)]
 pub struct LocalizedCropping {
     _config: LocalizedCroppingConfig,

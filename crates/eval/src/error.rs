@@ -27,14 +27,9 @@ pub enum Error {
         /// The number of classes.
         classes: usize,
     },
-    /// A configuration value is unusable; `problem` says why.
-    #[error("invalid {field}: {problem}")]
-    Config {
-        /// The configuration field.
-        field: &'static str,
-        /// What is wrong with it.
-        problem: String,
-    },
+    /// A setting is unusable (the error names its key and value).
+    #[error(transparent)]
+    Setting(#[from] corruptencoder_core::SettingError),
     /// A label is negative (a poison marker) where a class index is needed.
     #[error(
         "{what}: row {row} has label {label}, not a class index (poisons do not belong in a downstream set)"

@@ -1,8 +1,6 @@
 //! One call from cached features to CA/BA and ASR.
 use crate::error::Result;
 use crate::features::{Features, check_labels};
-use crate::knn::KnnClassifier;
-use crate::linear_probe::LinearProbe;
 use crate::metrics::{ClassificationReport, DownstreamResult, attack_success_rate};
 
 /// A trained downstream classifier over cached features.
@@ -11,24 +9,6 @@ pub trait Classifier: Send + Sync {
     fn classes(&self) -> usize;
     /// The predicted class of every row.
     fn predict(&self, features: &Features) -> Result<Vec<usize>>;
-}
-
-impl Classifier for LinearProbe {
-    fn classes(&self) -> usize {
-        LinearProbe::classes(self)
-    }
-    fn predict(&self, features: &Features) -> Result<Vec<usize>> {
-        LinearProbe::predict(self, features)
-    }
-}
-
-impl Classifier for KnnClassifier {
-    fn classes(&self) -> usize {
-        KnnClassifier::classes(self)
-    }
-    fn predict(&self, features: &Features) -> Result<Vec<usize>> {
-        KnnClassifier::predict(self, features)
-    }
 }
 
 /// Features of a labelled test set.
@@ -50,7 +30,7 @@ pub struct TriggeredSet<'a> {
 }
 
 /// Scores `classifier` on the clean test set (CA or BA) and, if given, the triggered set
-/// (ASR, SPEC 2).
+/// (ASR, method.md section 2).
 pub fn evaluate(
     classifier: &dyn Classifier,
     clean: LabelledFeatures<'_>,

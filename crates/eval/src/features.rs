@@ -14,7 +14,7 @@ impl Features {
     /// not a whole number of rows, or a value is not finite.
     pub fn new(data: Vec<f32>, dim: usize) -> Result<Self> {
         if dim == 0 {
-            return Err(Error::Config { field: "feature dim", problem: "must be > 0".into() });
+            return Err(Error::Empty { what: "a feature row (dimension 0)" });
         }
         if !data.len().is_multiple_of(dim) {
             return Err(Error::Length {

@@ -4,10 +4,12 @@
 //! features, the `k` most similar training items vote for their class with weight
 //! `exp(sim / T)`, and the class with the largest total wins. Ties between equally similar
 //! neighbours go to the lower training index, so results are reproducible.
+use corruptencoder_core::SettingError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::evaluate::Classifier;
 use crate::features::{Features, argmax, check_labels, dot, dot4};
 
 /// kNN monitor settings (InstDisc / MoCo monitor defaults).
@@ -23,6 +25,24 @@ pub struct KnnConfig {
 impl Default for KnnConfig {
     fn default() -> Self {
         Self { k: 200, temperature: 0.1 }
+    }
+}
+
+impl KnnConfig {
+    /// The report's line.
+    pub fn describe(&self) -> String {
+        format!("kNN k={} T={}", self.k, self.temperature)
+    }
+
+    /// Checks that the classifier can vote.
+    pub fn validate(&self) -> std::result::Result<(), SettingError> {
+        if self.k == 0 {
+            return Err(SettingError::new("k", 0, "must be > 0"));
+        }
+        if !(self.temperature.is_finite() && self.temperature > 0.0) {
+            return Err(SettingError::new("temperature", self.temperature, "must be > 0"));
+        }
+        Ok(())
     }
 }
 
@@ -43,12 +63,7 @@ impl KnnClassifier {
         labels: &[usize],
         classes: usize,
     ) -> Result<Self> {
-        if config.k == 0 {
-            return Err(Error::Config { field: "k", problem: "must be > 0".into() });
-        }
-        if !(config.temperature.is_finite() && config.temperature > 0.0) {
-            return Err(Error::Config { field: "temperature", problem: "must be > 0".into() });
-        }
+        config.validate()?;
         if train.rows() == 0 {
             return Err(Error::Empty { what: "kNN training features" });
         }
@@ -124,6 +139,15 @@ impl KnnClassifier {
         for &(sim, j) in top.iter() {
             votes[self.labels[j]] += (sim / self.config.temperature).exp();
         }
+    }
+}
+
+impl Classifier for KnnClassifier {
+    fn classes(&self) -> usize {
+        KnnClassifier::classes(self)
+    }
+    fn predict(&self, features: &Features) -> Result<Vec<usize>> {
+        KnnClassifier::predict(self, features)
     }
 }
 

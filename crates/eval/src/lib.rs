@@ -1,6 +1,6 @@
 //! Downstream evaluation on cached encoder features: the authors' linear probe, a weighted
 //! kNN monitor, zero-shot classification for image-text encoders, and the paper's metrics
-//! (CA, BA, ASR; SPEC sections 2 and 7).
+//! (CA, BA, ASR; method.md sections 2 and 7).
 //!
 //! Works on feature matrices only, so it needs no deep-learning backend; extracting
 //! features with an encoder belongs to the training layer.

@@ -1,17 +1,18 @@
-//! The authors' linear probe on frozen features (SPEC section 7).
+//! The authors' linear probe on frozen features (method.md section 7).
 //!
 //! Ports the feature-cache linear evaluation of the SSL-Backdoor / CompRess code the
 //! authors ran: L2-normalise, standardise with the training features' mean and standard
 //! deviation, then train `nn.Linear(d, classes)` with softmax cross-entropy and SGD
 //! (momentum, weight decay on weight and bias, `MultiStepLR`). Departures: a zero-variance
 //! dimension is zeroed instead of turned into NaN, and the shuffling comes from a seed.
-use corruptencoder_core::{NoProgress, Progress, item_rng};
+use corruptencoder_core::{NoProgress, Progress, SettingError, item_rng};
 use rand::Rng as _;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::evaluate::Classifier;
 use crate::features::{Features, argmax, axpy, axpy4, check_labels, dot, dot4};
 use crate::standardizer::Standardizer;
 
@@ -19,23 +20,25 @@ use crate::standardizer::Standardizer;
 const STREAM_INIT: u64 = 0x11;
 const STREAM_SHUFFLE: u64 = 0x12;
 
-/// Linear-probe hyper-parameters. Defaults are the authors' (SPEC 7).
+/// Linear-probe hyper-parameters. Defaults are the authors' (method.md section 7).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LinearProbeConfig {
-    /// SGD learning rate (SPEC 7: 0.01).
+    /// SGD learning rate (method.md section 7: 0.01).
     pub lr: f32,
-    /// SGD momentum (SPEC 7: 0.9).
+    /// SGD momentum (method.md section 7: 0.9).
     pub momentum: f32,
-    /// Weight decay on weight and bias, as `SGD(model.parameters())` applies (SPEC 7: 1e-4).
+    /// Weight decay on weight and bias, as `SGD(model.parameters())` applies (method.md section 7:
+    /// 1e-4).
     pub weight_decay: f32,
-    /// Mini-batch size; the last batch of an epoch may be smaller (SPEC 7: 256).
+    /// Mini-batch size; the last batch of an epoch may be smaller (method.md section 7: 256).
     pub batch_size: usize,
-    /// Training epochs (SPEC 7: 40).
+    /// Training epochs (method.md section 7: 40).
     pub epochs: usize,
-    /// Epochs at whose start the learning rate is multiplied by `lr_gamma` (SPEC 7: 15, 30).
+    /// Epochs at whose start the learning rate is multiplied by `lr_gamma` (method.md section 7:
+    /// 15, 30).
     pub lr_milestones: Vec<usize>,
-    /// Learning-rate factor at each milestone (SPEC 7: 0.1).
+    /// Learning-rate factor at each milestone (method.md section 7: 0.1).
     pub lr_gamma: f32,
 }
 
@@ -54,26 +57,43 @@ impl Default for LinearProbeConfig {
 }
 
 impl LinearProbeConfig {
+    /// The report's line.
+    pub fn describe(&self) -> String {
+        format!(
+            "linear probe on L2-normalised, standardised features: SGD lr {} momentum {} wd {}, \
+             batch {}, {} epochs, x{} at {:?}",
+            self.lr,
+            self.momentum,
+            self.weight_decay,
+            self.batch_size,
+            self.epochs,
+            self.lr_gamma,
+            self.lr_milestones
+        )
+    }
+
     /// Checks that every value can train.
-    pub fn validate(&self) -> Result<()> {
-        let bad = |field, problem: &str| Err(Error::Config { field, problem: problem.into() });
+    pub fn validate(&self) -> std::result::Result<(), SettingError> {
+        let bad = |key, value: &dyn std::fmt::Display, problem| {
+            Err(SettingError::new(key, value, problem))
+        };
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad("lr", "must be a positive number");
+            return bad("lr", &self.lr, "must be a positive number");
         }
         if !(0.0..1.0).contains(&self.momentum) {
-            return bad("momentum", "must lie in [0, 1)");
+            return bad("momentum", &self.momentum, "must lie in [0, 1)");
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad("weight_decay", "must be >= 0");
+            return bad("weight_decay", &self.weight_decay, "must be >= 0");
         }
         if self.batch_size == 0 {
-            return bad("batch_size", "must be > 0");
+            return bad("batch_size", &0, "must be > 0");
         }
         if self.epochs == 0 {
-            return bad("epochs", "must be > 0");
+            return bad("epochs", &0, "must be > 0");
         }
         if !(self.lr_gamma.is_finite() && self.lr_gamma > 0.0) {
-            return bad("lr_gamma", "must be a positive number");
+            return bad("lr_gamma", &self.lr_gamma, "must be a positive number");
         }
         Ok(())
     }
@@ -131,7 +151,7 @@ impl LinearProbe {
             return Err(Error::Empty { what: "training features" });
         }
         if classes == 0 {
-            return Err(Error::Config { field: "classes", problem: "must be > 0".into() });
+            return Err(Error::Empty { what: "the set of classes" });
         }
         check_labels("training labels", labels, train.rows(), classes)?;
         let normalized = train.l2_normalized();
@@ -298,6 +318,15 @@ fn softmax_grad(g: &mut [f32], y: usize, inv_n: f32, loss: &mut f32) {
     *loss = z.ln() - shifted_y;
     g.iter_mut().for_each(|v| *v *= inv_n / z);
     g[y] -= inv_n;
+}
+
+impl Classifier for LinearProbe {
+    fn classes(&self) -> usize {
+        LinearProbe::classes(self)
+    }
+    fn predict(&self, features: &Features) -> Result<Vec<usize>> {
+        LinearProbe::predict(self, features)
+    }
 }
 
 #[cfg(test)]

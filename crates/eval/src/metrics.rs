@@ -1,4 +1,4 @@
-//! CA, BA and ASR (SPEC section 2) and the per-class breakdowns behind them.
+//! CA, BA and ASR (method.md section 2) and the per-class breakdowns behind them.
 //!
 //! CA and BA are the same number, top-1 accuracy on the clean test set; they differ only in
 //! which encoder (clean or backdoored) produced the features. ASR is measured on the
@@ -32,7 +32,7 @@ impl Accuracy {
 }
 
 /// Top-1 accuracy of `predictions` against `labels`: CA for a clean encoder, BA for a
-/// backdoored one (SPEC 2).
+/// backdoored one (method.md section 2).
 pub fn top1_accuracy(predictions: &[usize], labels: &[usize]) -> Result<Accuracy> {
     same_len(predictions, labels)?;
     let correct = predictions.iter().zip(labels).filter(|(p, l)| p == l).count();
@@ -61,11 +61,12 @@ impl AttackSuccess {
     }
 }
 
-/// ASR exactly as SPEC 2: #{triggered test images with true class != target and prediction
-/// == target} / #{test images with true class != target}.
+/// ASR exactly as method.md section 2: #{triggered test images with true class != target and
+/// prediction == target} / #{test images with true class != target}.
 ///
 /// `predictions` are on the *triggered* test images, `labels` their true classes. The
-/// authors' scripts disagree on the denominator (SPEC 8); this is the single-modal one.
+/// authors' scripts disagree on the denominator (method.md section 8); this is the single-modal
+/// one.
 pub fn attack_success_rate(
     predictions: &[usize],
     labels: &[usize],
@@ -194,7 +195,7 @@ mod tests {
         let s = attack_success_rate(&preds, &labels, 2).unwrap();
         assert_eq!((s.hits, s.eligible, s.excluded), (3, 4, 2));
         assert!((s.asr - 0.75).abs() < 1e-12);
-        // Counting target-class images would give 5/6; the SPEC definition gives 3/4.
+        // Counting target-class images would give 5/6; method.md's definition gives 3/4.
         assert!((s.percent() - 75.0).abs() < 1e-9);
     }
 

@@ -1,6 +1,6 @@
 //! The classifier registry ([`ClassifierConfig`]) and the scoring stage both front doors
 //! call: fit the downstream classifier on train features, then CA/BA and ASR.
-use corruptencoder_core::Progress;
+use corruptencoder_core::{Progress, SettingError, set_number};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -10,12 +10,13 @@ use crate::linear_probe::{LinearProbe, LinearProbeConfig};
 use crate::metrics::DownstreamResult;
 
 /// The downstream classifier and its settings, tagged by `kind` in TOML
-/// (`[eval.classifier] kind = "linear"`). Default: the authors' linear probe (SPEC 7).
-/// A new classifier is one file implementing [`Classifier`] plus one variant here.
+/// (`[eval.classifier] kind = "linear"`). Default: the authors' linear probe (method.md
+/// section 7). A new classifier is one file implementing [`Classifier`] plus one variant
+/// here with its arms in the `match`es below, the only place that names each classifier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ClassifierConfig {
-    /// The authors' linear probe (SPEC 7).
+    /// The authors' linear probe (method.md section 7).
     Linear(LinearProbeConfig),
     /// The weighted kNN monitor (k 200, T 0.1).
     Knn(KnnConfig),
@@ -28,11 +29,34 @@ impl Default for ClassifierConfig {
 }
 
 impl ClassifierConfig {
+    /// Every classifier with its default settings, in the order help texts list them.
+    pub fn all() -> Vec<Self> {
+        vec![Self::Linear(LinearProbeConfig::default()), Self::Knn(KnnConfig::default())]
+    }
+
+    /// The `kind` tags of every classifier.
+    pub fn names() -> Vec<&'static str> {
+        Self::all().iter().map(Self::name).collect()
+    }
+
     /// The default settings of the classifier named `name` (the `kind` tag).
     pub fn named(name: &str) -> Option<Self> {
-        [Self::Linear(LinearProbeConfig::default()), Self::Knn(KnnConfig::default())]
-            .into_iter()
-            .find(|c| c.name() == name)
+        Self::all().into_iter().find(|c| c.name() == name)
+    }
+
+    /// The settings as the report states them, in one line.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Linear(c) => c.describe(),
+            Self::Knn(c) => c.describe(),
+        }
+    }
+
+    /// Sets the number `key` of the classifier's settings to `value` (a command-line flag
+    /// that applies to some classifiers only); one without that setting is an error.
+    pub fn set_field(&mut self, key: &str, value: f64) -> std::result::Result<(), SettingError> {
+        let name = self.name();
+        set_number(self, ("kind", name), key, value)
     }
 
     /// The `kind` tag.
@@ -44,13 +68,10 @@ impl ClassifierConfig {
     }
 
     /// Checks the settings before any feature is extracted.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> std::result::Result<(), SettingError> {
         match self {
             Self::Linear(c) => c.validate(),
-            Self::Knn(c) if c.k == 0 => {
-                Err(Error::Config { field: "k", problem: "must be > 0".into() })
-            }
-            Self::Knn(_) => Ok(()),
+            Self::Knn(c) => c.validate(),
         }
     }
 

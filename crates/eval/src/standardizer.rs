@@ -1,4 +1,4 @@
-//! Per-dimension standardisation with the training features' statistics (SPEC 7).
+//! Per-dimension standardisation with the training features' statistics (method.md section 7).
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};

@@ -47,7 +47,7 @@ pub struct ZeroShotResult {
     /// ASR over every triggered image, target class included: the authors' CLIP script's
     /// count (`asr_all` in reports).
     pub asr_all: Accuracy,
-    /// ASR with target-class images left out: the image-only script's count (SPEC 2;
+    /// ASR with target-class images left out: the image-only script's count (method.md section 2;
     /// `asr_non_target` in reports).
     pub asr_non_target: AttackSuccess,
 }

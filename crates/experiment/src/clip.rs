@@ -8,23 +8,20 @@ use corruptencoder_eval::{Features, class_labels, zero_shot_predict, zero_shot_s
 use corruptencoder_report::ZeroShotScores;
 use corruptencoder_train::{ClipEncoders, EvalTransform};
 
+use crate::context::{Context, stage};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::stages::{Context, stage};
 
 /// The clean image-caption pairs.
 pub(crate) fn clean_captions(cx: &Context<'_>) -> Result<PathBuf> {
-    cx.inputs.clean_captions.clone().ok_or_else(|| Error::Invalid {
-        path: cx.inputs.clean_list.clone(),
-        problem: "pretrain.method = clip needs image-caption data: an `image,caption` CSV or a \
-                  folder of images with .txt captions as data.pretrain"
-            .into(),
-    })
+    let path = || cx.inputs.clean_list.clone();
+    cx.inputs.clean_captions.clone().ok_or_else(|| Error::NoCaptions { path: path() })
 }
 
 /// `<run>/captions.csv`: the clean pairs, then the poisons' `captions.csv` pairs (as the
-/// image-only runs append poisons to `filelist.txt`). Paths are written resolved, so the
-/// file is valid wherever the clean CSV's relative paths pointed.
+/// image-only runs append poisons to `filelist.txt`). Paths are written resolved and
+/// absolute: the file lives in another folder than the CSVs it gathers, whose relative
+/// paths (and a relative output folder) would point elsewhere from there.
 pub(crate) fn pretraining_captions(
     cx: &Context<'_>,
     p: &Plan,
@@ -36,14 +33,7 @@ pub(crate) fn pretraining_captions(
     }
     let poisons = poison_list.with_file_name("captions.csv");
     if !poisons.exists() {
-        return Err(Error::Invalid {
-            path: poisons,
-            problem: format!(
-                "arm `{}`: its attack makes no captions; CLIP pre-training takes the \
-                 image-text attacks (clip-carlini, clip-corruptencoder)",
-                p.arm.name
-            ),
-        });
+        return Err(Error::NoPoisonCaptions { arm: p.arm.name.clone(), path: poisons });
     }
     let mut pairs = Vec::new();
     for csv in [clean_captions(cx)?, poisons] {
@@ -79,14 +69,10 @@ pub(crate) fn zero_shot_stage(
     cx.observer.stage(&p.label(), "zero-shot");
     let names = &cx.inputs.class_names;
     if names.len() != cx.inputs.classes {
-        return Err(Error::Invalid {
+        return Err(Error::ClassNames {
             path: cx.inputs.test.path().to_path_buf(),
-            problem: format!(
-                "zero-shot prompts need one name per class: {} names for {} classes (an image \
-                 folder's class folders, or data.class_names)",
-                names.len(),
-                cx.inputs.classes
-            ),
+            names: names.len(),
+            classes: cx.inputs.classes,
         });
     }
     let clip = stage(p, "zero-shot", ClipEncoders::load(pre_dir, &cx.opts.device))?;

@@ -1,19 +1,13 @@
 use std::path::PathBuf;
 
-/// Errors of an experiment; each names the file or the stage concerned.
+use corruptencoder_core::{IoError, SettingError};
+
+/// Errors of an experiment; each names the file, the setting or the stage concerned.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file or folder operation failed.
-    #[error("cannot {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file or folder operation failed (the error names the path).
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// The experiment file is not valid TOML for an experiment.
     #[error("cannot parse experiment file {path}")]
     Parse {
@@ -24,17 +18,18 @@ pub enum Error {
         source: toml::de::Error,
     },
     /// The experiment file parses but a value is unusable.
-    #[error("{path}: {problem}")]
+    #[error("{}", path.display())]
     Invalid {
         /// The file.
         path: PathBuf,
         /// What is wrong.
-        problem: String,
+        #[source]
+        source: Invalid,
     },
     /// The output folder holds a different experiment.
     #[error(
         "{path} holds a different experiment (its experiment.toml differs); choose another \
-         --out, or pass --force to replace it"
+         output folder, or set `force` to replace it"
     )]
     DifferentExperiment {
         /// The output folder.
@@ -47,24 +42,51 @@ pub enum Error {
         path: PathBuf,
     },
     /// A file a command writes exists, and replacing it was not asked for.
-    #[error("{path} already exists (pass --force to replace it)")]
+    #[error("{path} already exists (`force` replaces it)")]
     OutputExists {
         /// The file.
         path: PathBuf,
     },
-    /// A re-scoring setting is unusable.
-    #[error("{setting} {value}: {problem}")]
-    Rescore {
-        /// The setting (`trigger_sizes`, `targets`).
-        setting: &'static str,
-        /// Its value.
-        value: String,
-        /// What is wrong.
-        problem: String,
-    },
+    /// A setting of a command other than the experiment file (re-scoring's
+    /// `trigger_sizes`, `targets`) is unusable.
+    #[error(transparent)]
+    Setting(#[from] SettingError),
     /// The experiment gives no trigger for the triggered test set.
     #[error("no trigger for the triggered test set: set data.trigger")]
     NoTrigger,
+    /// Image-text pre-training needs captioned clean data.
+    #[error(
+        "{path}: pretrain.method = clip needs image-caption data: an `image,caption` CSV or a \
+         folder of images with .txt captions as data.pretrain"
+    )]
+    NoCaptions {
+        /// The clean pre-training data.
+        path: PathBuf,
+    },
+    /// An image-only attack's poisons in an image-text run.
+    #[error(
+        "arm `{arm}`: its attack makes no captions ({path} is missing); image-text \
+         pre-training takes the image-text attacks"
+    )]
+    NoPoisonCaptions {
+        /// The arm.
+        arm: String,
+        /// The captions file its poisons lack.
+        path: PathBuf,
+    },
+    /// Zero-shot prompts need one class name per class.
+    #[error(
+        "{path}: zero-shot prompts need one name per class: {names} names for {classes} \
+         classes (an image folder's class folders, or data.class_names)"
+    )]
+    ClassNames {
+        /// The downstream test set.
+        path: PathBuf,
+        /// Names known.
+        names: usize,
+        /// Classes.
+        classes: usize,
+    },
     /// A defense failed.
     #[error(transparent)]
     Defense(#[from] corruptencoder_defense::Error),
@@ -99,6 +121,34 @@ pub enum Error {
     Core(#[from] corruptencoder_core::Error),
 }
 
+/// What is wrong in an experiment file: a setting, named by its key in the file
+/// (`pretrain.batch_size`), within one arm or for the whole file.
+#[derive(Debug, thiserror::Error)]
+pub enum Invalid {
+    /// A setting of the file.
+    #[error(transparent)]
+    Setting(#[from] SettingError),
+    /// A setting of one arm (its `attack` or `defense` table, or its name).
+    #[error("arm `{arm}`")]
+    Arm {
+        /// The arm's name.
+        arm: String,
+        /// The setting.
+        #[source]
+        source: SettingError,
+    },
+    /// The synthetic world's settings.
+    #[error(transparent)]
+    World(#[from] corruptencoder_data::Error),
+}
+
+impl Invalid {
+    /// `source` as a setting of the arm named `arm`.
+    pub(crate) fn in_arm(arm: &str) -> impl Fn(SettingError) -> Self + '_ {
+        move |source| Self::Arm { arm: arm.to_owned(), source }
+    }
+}
+
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -106,6 +156,6 @@ pub(crate) fn io(
     action: &'static str,
     path: &std::path::Path,
 ) -> impl FnOnce(std::io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Io { action, path, source }
+    let at = IoError::at(action, path);
+    move |source| Error::Io(at(source))
 }

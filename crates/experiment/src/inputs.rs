@@ -132,7 +132,8 @@ pub(crate) fn prepare(
         Ok(TestTrigger::Patch(trigger.load(size, limits)?))
     };
     inputs.triggered = test_set(config, &inputs, out, "testset", patch, limits, progress)?;
-    if config.arms.iter().any(|a| matches!(a.attack, Some(AttackConfig::Ctrl(_)))) {
+    if config.arms.iter().filter_map(|a| a.attack.as_ref()).any(AttackConfig::triggers_by_frequency)
+    {
         let ctrl = || Ok(TestTrigger::Frequency(CtrlConfig::default().trigger()?));
         inputs.triggered_ctrl =
             Some(test_set(config, &inputs, out, "testset-ctrl", ctrl, limits, progress)?);

@@ -11,9 +11,11 @@
 
 mod clip;
 mod config;
+mod context;
 mod error;
 mod identity;
 mod inputs;
+mod options;
 mod plan;
 mod presets;
 mod report;
@@ -21,11 +23,14 @@ mod rescore;
 mod rescore_sets;
 mod runner;
 mod stages;
+mod sweep;
+mod validate;
 
 pub use config::{
     ArmConfig, AttackSettings, DataConfig, EvalSettings, ExperimentConfig, FileData, SweepConfig,
     SweepValue, SyntheticData, TestsetSettings,
 };
-pub use error::{Error, Result};
+pub use error::{Error, Invalid, Result};
+pub use options::{Observer, RunOptions};
 pub use rescore::{RescoreOptions, rescore};
-pub use runner::{Observer, RunOptions, run_experiment};
+pub use runner::run_experiment;

@@ -5,7 +5,7 @@ use corruptencoder_poison::AttackConfig;
 use corruptencoder_report::{RANDOM_ENCODER, SweepPoint};
 
 use crate::config::{ArmConfig, AttackSettings, ExperimentConfig};
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 
 /// One planned run: an arm at one sweep value and seed.
 #[derive(Debug, Clone)]
@@ -41,9 +41,9 @@ pub(crate) fn plan(config: &ExperimentConfig, out: &Path) -> Result<Vec<Plan>> {
         match &arm.attack {
             None => points.push((arm, None, config.attack.clone(), None)),
             Some(attack) => {
-                let swept = config.sweep_points(attack).map_err(|problem| Error::Invalid {
+                let swept = config.sweep_points(attack).map_err(|e| Error::Invalid {
                     path: out.join("experiment.toml"),
-                    problem,
+                    source: Invalid::in_arm(&arm.name)(e),
                 })?;
                 for (value, shared, attack) in swept {
                     let sweep = value

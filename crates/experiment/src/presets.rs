@@ -66,7 +66,6 @@ impl ExperimentConfig {
             ..Default::default()
         });
         let localized = DefenseConfig::LocalizedCropping(LocalizedCroppingConfig::default());
-        let batch_size = 128;
         Self {
             name: name.into(),
             seeds: vec![0],
@@ -100,30 +99,7 @@ impl ExperimentConfig {
                 classifier: ClassifierConfig::default(),
                 ..Default::default()
             },
-            pretrain: PretrainConfig {
-                seed: 0,
-                epochs,
-                batch_size,
-                strict: true,
-                prefetch: 2,
-                cache_mib: 512,
-                tensorboard: false,
-                optim: OptimConfig { lr: 0.06, ..Default::default() },
-                encoder: EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 16),
-                views: ViewRecipe::moco_v2(size),
-                // About a second per measurement at this scale.
-                monitor: MonitorConfig {
-                    every: if epochs > 50 { 10 } else { 5 },
-                    ..Default::default()
-                },
-                // The paper's method; a queue of half the data and a faster key encoder
-                // (0.99) than ImageNet's 0.999, as MoCo's CIFAR demo uses at this size.
-                method: MethodConfig::MocoV2(MocoV2Config {
-                    queue_size: 8 * batch_size,
-                    momentum: 0.99,
-                    ..Default::default()
-                }),
-            },
+            pretrain: cpu_pretrain(size, epochs),
             sweep: None,
             arms: vec![
                 arm("clean", None, None),
@@ -133,5 +109,31 @@ impl ExperimentConfig {
             ],
             report: Default::default(),
         }
+    }
+}
+
+/// The demos' pre-training: a small CNN at `size` px for `epochs` epochs with MoCo-v2.
+fn cpu_pretrain(size: u32, epochs: usize) -> PretrainConfig {
+    let batch_size = 128;
+    PretrainConfig {
+        seed: 0,
+        epochs,
+        batch_size,
+        strict: true,
+        prefetch: 2,
+        cache_mib: 512,
+        tensorboard: false,
+        optim: OptimConfig { lr: 0.06, ..Default::default() },
+        encoder: EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 16),
+        views: ViewRecipe::moco_v2(size),
+        // About a second per measurement at this scale.
+        monitor: MonitorConfig { every: if epochs > 50 { 10 } else { 5 }, ..Default::default() },
+        // The paper's method; a queue of half the data and a faster key encoder
+        // (0.99) than ImageNet's 0.999, as MoCo's CIFAR demo uses at this size.
+        method: MethodConfig::MocoV2(MocoV2Config {
+            queue_size: 8 * batch_size,
+            momentum: 0.99,
+            ..Default::default()
+        }),
     }
 }

@@ -5,13 +5,11 @@ use corruptencoder_augment::{CropBox, CropPolicy, RandomResizedCrop};
 use corruptencoder_core::write_atomic;
 use corruptencoder_data::ImageLimits;
 use corruptencoder_data::png_bytes;
-use corruptencoder_eval::ClassifierConfig;
-use corruptencoder_poison::{AreaRatio, AttackConfig, resized_object_size};
+use corruptencoder_poison::{AreaRatio, resized_object_size};
 use corruptencoder_report::{Figure, RunResult, Setting};
 use corruptencoder_theory::{
     Layout, McConfig, Scene, TriggerGrid, render_trigger_map, trigger_map,
 };
-use corruptencoder_train::MethodConfig;
 use corruptencoder_train::burn::prelude::Device;
 
 use crate::config::{DataConfig, ExperimentConfig};
@@ -100,8 +98,10 @@ fn attack_settings(s: &mut Vec<Setting>, config: &ExperimentConfig, inputs: &Inp
     s.push(Setting::new("trigger size on test images", config.testset.trigger_size));
     for arm in &config.arms {
         if let Some(attack) = &arm.attack {
-            let text = serde_json::to_string(attack).expect("attack settings serialise");
-            s.push(Setting::new(format!("arm {} attack", arm.name), text));
+            s.push(Setting::new(format!("arm {} attack", arm.name), attack.describe()));
+        }
+        if let Some(defense) = &arm.defense {
+            s.push(Setting::new(format!("arm {} defense", arm.name), defense.describe()));
         }
     }
     s.push(Setting::new(
@@ -123,20 +123,7 @@ fn training_settings(s: &mut Vec<Setting>, config: &ExperimentConfig) {
             e.feature_dim()
         ),
     ));
-    let method = match &p.method {
-        MethodConfig::MocoV2(m) => format!(
-            "MoCo-v2 (queue {}, momentum {}, temperature {}, split BN in {} groups)",
-            m.queue_size, m.momentum, m.temperature, m.bn_splits
-        ),
-        MethodConfig::Simclr(m) => format!("SimCLR (temperature {})", m.temperature),
-        MethodConfig::Byol(m) => format!("BYOL (EMA {})", m.momentum),
-        MethodConfig::Clip(m) => format!(
-            "CLIP (embedding {}, text transformer {} layers x {} wide, {} heads, context {}, \
-             initial temperature {}, AdamW)",
-            m.embed_dim, m.text_width, m.text_layers, m.text_heads, m.context, m.init_temperature
-        ),
-    };
-    s.push(Setting::new("method", method));
+    s.push(Setting::new("method", p.method.describe()));
     s.push(Setting::new(
         "pre-training",
         format!(
@@ -160,15 +147,7 @@ fn training_settings(s: &mut Vec<Setting>, config: &ExperimentConfig) {
 
 fn eval_settings(s: &mut Vec<Setting>, config: &ExperimentConfig) {
     let ev = &config.eval;
-    let classifier = match &ev.classifier {
-        ClassifierConfig::Linear(l) => format!(
-            "linear probe on L2-normalised, standardised features: SGD lr {} momentum {} wd {}, \
-             batch {}, {} epochs, x{} at {:?}",
-            l.lr, l.momentum, l.weight_decay, l.batch_size, l.epochs, l.lr_gamma, l.lr_milestones
-        ),
-        ClassifierConfig::Knn(k) => format!("kNN k={} T={}", k.k, k.temperature),
-    };
-    s.push(Setting::new("downstream classifier", classifier));
+    s.push(Setting::new("downstream classifier", ev.classifier.describe()));
     s.push(Setting::new(
         "test transform",
         match ev.transform.resize {
@@ -217,7 +196,7 @@ pub(crate) fn figures(
 }
 
 /// P(poisoned pair) over trigger positions for the first reference at the configured
-/// area ratio, under the standard crops (SPEC 4): where the trigger should go.
+/// area ratio, under the standard crops (method.md section 4): where the trigger should go.
 /// The layout theory's heatmap for the first CorruptEncoder arm's settings and reference.
 fn heatmap(
     config: &ExperimentConfig,
@@ -225,9 +204,9 @@ fn heatmap(
     out: &Path,
     limits: &ImageLimits,
 ) -> Result<Option<Figure>> {
-    let ce = config.arms.iter().find_map(|a| match &a.attack {
-        Some(attack @ AttackConfig::Corruptencoder(c)) => Some((attack, c)),
-        _ => None,
+    let ce = config.arms.iter().find_map(|a| {
+        let attack = a.attack.as_ref()?;
+        Some((attack, attack.layout_theory()?))
     });
     let Some((attack, a)) = ce else { return Ok(None) };
     let loaded = attack.load_inputs(&inputs.sources, limits)?;

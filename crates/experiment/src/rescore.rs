@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use corruptencoder_core::write_atomic;
+use corruptencoder_core::{SettingError, write_atomic};
 use corruptencoder_data::ImageLimits;
 use corruptencoder_eval::{
     Features, LabelledFeatures, attack_success_rate, class_labels, evaluate,
@@ -21,9 +21,9 @@ use corruptencoder_train::{ExtractOptions, ExtractedFeatures};
 use crate::config::ExperimentConfig;
 use crate::error::{Error, Result};
 use crate::inputs::prepare;
+use crate::options::Observer;
 use crate::plan::{Plan, plan};
 use crate::rescore_sets::{RescoreSets, SetsRequest, run_features};
-use crate::runner::Observer;
 
 /// What to score and where.
 #[derive(Debug, Clone)]
@@ -137,26 +137,22 @@ fn or_own<T: Copy>(given: &[T], own: T) -> Vec<T> {
 fn check(sizes: &[u32], targets: &[usize], classes: usize, crop: u32) -> Result<()> {
     let list = |v: &[String]| v.join(",");
     if let Some(&bad) = sizes.iter().find(|&&s| s == 0 || s > crop) {
-        return Err(Error::Rescore {
-            setting: "trigger_sizes",
-            value: list(&sizes.iter().map(u32::to_string).collect::<Vec<_>>()),
-            problem: format!("{bad} px does not fit the {crop} px test images"),
-        });
+        let value = list(&sizes.iter().map(u32::to_string).collect::<Vec<_>>());
+        let problem = format!("{bad} px does not fit the {crop} px test images");
+        return Err(SettingError::new("trigger_sizes", value, problem).into());
     }
     if let Some(&bad) = targets.iter().find(|&&t| t >= classes) {
-        return Err(Error::Rescore {
-            setting: "targets",
-            value: list(&targets.iter().map(usize::to_string).collect::<Vec<_>>()),
-            problem: format!("class {bad} is not one of the {classes} downstream classes"),
-        });
+        let value = list(&targets.iter().map(usize::to_string).collect::<Vec<_>>());
+        let problem = format!("class {bad} is not one of the {classes} downstream classes");
+        return Err(SettingError::new("targets", value, problem).into());
     }
     Ok(())
 }
 
-/// Per probe seed: the classifier fitted on the train features, CA/BA on the test set, and
-/// A set's features and their class labels.
+/// A set's features with their class labels.
 type Labelled = (Features, Vec<usize>);
 
+/// Per probe seed: the classifier fitted on the train features, CA/BA on the test set, and
 /// for every target class the ASR of every triggered set and target-patch set.
 fn probe_scores(
     config: &ExperimentConfig,

@@ -4,53 +4,17 @@
 //! `.<out>.partial` and renamed when its report is written.
 use std::path::{Path, PathBuf};
 
-use corruptencoder_core::{OutputDir, Progress, write_atomic};
-use corruptencoder_data::ImageLimits;
-use corruptencoder_report::{
-    Provenance, Results, RunResult, attach_gains, attach_statistics, summarize,
-};
-use corruptencoder_train::burn::prelude::Device;
-use corruptencoder_train::{MonitorReport, StepReport};
+use corruptencoder_core::{OutputDir, write_atomic};
+use corruptencoder_report::{Results, RunResult, attach_gains, attach_statistics, summarize};
 
 use crate::config::ExperimentConfig;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::inputs::{check_files, prepare};
+use crate::options::{Observer, RunOptions};
 use crate::plan::plan;
 use crate::report::{figures, settings};
-use crate::stages::{Context, run_one};
-
-/// Hooks through which a runner shows what it does (libraries never print).
-pub trait Observer: Sync {
-    /// Run `index` of `total` (1-based) starts; `label` names arm, sweep value and seed.
-    fn run_started(&self, _label: &str, _index: usize, _total: usize) {}
-    /// A stage of the current run starts (`poisons`, `pretrain`, `features`, `probe`; the
-    /// random-encoder baseline's `encoder`).
-    fn stage(&self, _label: &str, _stage: &str) {}
-    /// A run is done; `reused` when its result was found from an earlier invocation.
-    fn run_finished(&self, _result: &RunResult, _reused: bool) {}
-    /// One pre-training step.
-    fn on_step(&self, _report: &StepReport) {}
-    /// One measurement of the training monitor.
-    fn on_monitor(&self, _report: &MonitorReport) {}
-    /// Progress of the long stages.
-    fn progress(&self) -> &dyn Progress;
-}
-
-/// Where and how to run.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// The experiment folder.
-    pub out: PathBuf,
-    /// Replace an existing folder that holds a different experiment.
-    pub force: bool,
-    /// Training and inference device.
-    pub device: Device,
-    /// Image decoding limits.
-    pub limits: ImageLimits,
-    /// The code and machine, recorded in every run made (the caller knows them: libraries
-    /// read no environment).
-    pub provenance: Provenance,
-}
+use crate::stages::run_one;
 
 /// Where an experiment is written while it runs.
 enum Workdir {
@@ -79,7 +43,7 @@ pub fn run_experiment(
 ) -> Result<Results> {
     config
         .validate()
-        .map_err(|problem| Error::Invalid { path: opts.out.join("experiment.toml"), problem })?;
+        .map_err(|source| Error::Invalid { path: opts.out.join("experiment.toml"), source })?;
     check_files(config)?;
     let workdir = open_out(config, &opts.out, opts.force)?;
     let out = workdir.path().to_path_buf();

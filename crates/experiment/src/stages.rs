@@ -13,33 +13,15 @@ use corruptencoder_eval::{
 use corruptencoder_poison::{AttackConfig, OutputOptions, make_poisons};
 use corruptencoder_report::{MonitorPoint, RunResult, ZeroShotScores};
 use corruptencoder_train::{
-    EvalTransform, ExtractOptions, FeatureJob, FeatureSets, MethodConfig, MonitorReport,
-    MonitorSets, PretrainRun, Reporter, StepReport, contact_sheet, export_encoder, initial_encoder,
-    pretrain,
+    EvalTransform, ExtractOptions, FeatureJob, FeatureSets, MonitorReport, MonitorSets,
+    PretrainRun, Reporter, StepReport, contact_sheet, export_encoder, initial_encoder, pretrain,
 };
 
-use crate::config::ExperimentConfig;
-use crate::error::{Error, Result};
-use crate::inputs::{Inputs, poisons_for};
+use crate::context::{Context, stage};
+use crate::error::Result;
+use crate::inputs::poisons_for;
+use crate::options::Observer;
 use crate::plan::Plan;
-use crate::runner::{Observer, RunOptions};
-
-/// What every stage of a run reads.
-pub(crate) struct Context<'a> {
-    pub(crate) config: &'a ExperimentConfig,
-    pub(crate) inputs: &'a Inputs,
-    pub(crate) opts: &'a RunOptions,
-    pub(crate) observer: &'a dyn Observer,
-    /// The folder the experiment is built in (its staging name until it is complete).
-    pub(crate) root: &'a Path,
-}
-
-pub(crate) fn stage<T, E>(p: &Plan, stage: &'static str, r: std::result::Result<T, E>) -> Result<T>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    r.map_err(|e| Error::Stage { run: p.label(), stage, source: Box::new(e) })
-}
 
 /// Runs the four stages of `p`, each skipped when its output is already there.
 pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
@@ -56,8 +38,8 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
         Some(_) => poisons_for(p.shared.poison_ratio, cx.inputs.clean_images),
         None => 0,
     };
-    let clip = matches!(cx.config.pretrain.method, MethodConfig::Clip(_));
-    let mut data = match (&p.attack, clip) {
+    let image_text = cx.config.pretrain.method.is_image_text();
+    let mut data = match (&p.attack, image_text) {
         (Some(attack), false) => poison_stage(cx, p, attack, poisons)?,
         (None, false) => cx.inputs.clean_list.clone(),
         (Some(attack), true) => {
@@ -72,7 +54,8 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
     let pre_dir = pretrain_stage(cx, p, &data, defense.as_deref())?;
     let sets = feature_stage(cx, p, &pre_dir.join("encoder.safetensors"))?;
     let scores = score_stage(cx, p, &sets)?;
-    let zero_shot = if clip { Some(crate::clip::zero_shot_stage(cx, p, &pre_dir)?) } else { None };
+    let zero_shot =
+        if image_text { Some(crate::clip::zero_shot_stage(cx, p, &pre_dir)?) } else { None };
     let log = read_log(&pre_dir.join("log.jsonl"))?;
     Ok(run_result(cx, p, poisons, &scores, log, zero_shot, clock))
 }
@@ -140,9 +123,9 @@ fn poison_stage(cx: &Context<'_>, p: &Plan, attack: &AttackConfig, n: usize) -> 
             out: dir.clone(),
             force: false,
             seed: p.shared.poison_seed.unwrap_or(p.seed),
-            // CLIP runs append the poisons' captions to the clean captions instead; image-only
-            // pre-training takes any attack's images on the clean list.
-            clean_list: (!matches!(cx.config.pretrain.method, MethodConfig::Clip(_)))
+            // Image-text runs append the poisons' captions to the clean captions instead;
+            // image-only pre-training takes any attack's images on the clean list.
+            clean_list: (!cx.config.pretrain.method.is_image_text())
                 .then(|| cx.inputs.clean_list.clone()),
             config_toml: toml::to_string_pretty(&PoisonSettings { shared: &p.shared, attack })
                 .expect("attack settings serialise"),
@@ -182,16 +165,17 @@ fn pretrain_stage(
         d.adjust_pretraining(&mut pc);
     }
     // Image-text runs draw no contrastive view pairs (and their list is a caption CSV).
-    if p.attack.is_some() && !matches!(pc.method, MethodConfig::Clip(_)) {
+    if p.attack.is_some() && !pc.method.is_image_text() {
         view_sheet(p, data, &pc)?;
     }
     let mut reporter = StepHook(cx.observer);
     let run = PretrainRun {
         data,
         // The poison stage writes a `path label` list; image-text runs read captions.
-        format: Some(match &pc.method {
-            MethodConfig::Clip(_) => DatasetFormat::CaptionCsv,
-            _ => DatasetFormat::FileList,
+        format: Some(if pc.method.is_image_text() {
+            DatasetFormat::CaptionCsv
+        } else {
+            DatasetFormat::FileList
         }),
         out: &pre_dir,
         resume: OutputDir::partial_path(&pre_dir).exists(),
@@ -251,7 +235,9 @@ pub(crate) const SETS: [&str; 4] = ["train", "test", "triggered", "ceiling"];
 fn feature_jobs<'a>(cx: &'a Context<'_>, p: &Plan) -> Vec<FeatureJob<'a>> {
     let inputs = cx.inputs;
     let triggered = match &p.attack {
-        Some(AttackConfig::Ctrl(_)) => inputs.triggered_ctrl.as_ref().expect("made for CTRL arms"),
+        Some(a) if a.triggers_by_frequency() => {
+            inputs.triggered_ctrl.as_ref().expect("made for frequency-trigger arms")
+        }
         _ => &inputs.triggered,
     };
     let t = cx.config.eval.transform;

@@ -1,7 +1,7 @@
-//! Target-class captions for the CLIP attacks (SPEC section 5).
+//! Target-class captions for the CLIP attacks (method.md section 5).
 use std::path::Path;
 
-use corruptencoder_core::Rng;
+use corruptencoder_core::{IoError, Rng, SettingError};
 use rand::Rng as _;
 
 use crate::error::{Error, Result};
@@ -31,10 +31,8 @@ impl Default for CaptionTemplates {
 impl CaptionTemplates {
     /// Reads templates from a file, one per line (blank lines and `#` comments skipped).
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = fs_err::read_to_string(path).map_err(|source| Error::Io {
-            action: "read caption templates",
-            path: path.to_path_buf(),
-            source,
+        let text = fs_err::read_to_string(path).map_err(|source| {
+            Error::Io(IoError::new("read caption templates", path.to_path_buf(), source))
         })?;
         let t = Self(
             text.lines()
@@ -44,10 +42,7 @@ impl CaptionTemplates {
                 .collect(),
         );
         t.validate().map_err(|e| match e {
-            Error::InvalidOption { problem, .. } => Error::InvalidOption {
-                name: "--caption-templates",
-                problem: format!("{}: {problem}", path.display()),
-            },
+            Error::Setting(s) => SettingError { value: path.display().to_string(), ..s }.into(),
             e => e,
         })?;
         Ok(t)
@@ -55,8 +50,8 @@ impl CaptionTemplates {
 
     /// Every template must name the class, and there must be at least one.
     pub fn validate(&self) -> Result<()> {
-        let bad =
-            |problem: String| Err(Error::InvalidOption { name: "--caption-templates", problem });
+        let value = || format!("{:?}", self.0);
+        let bad = |problem: String| Err(SettingError::new("templates", value(), problem).into());
         if self.0.is_empty() {
             return bad("no templates".into());
         }

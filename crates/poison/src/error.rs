@@ -1,5 +1,7 @@
 use std::path::PathBuf;
 
+use corruptencoder_core::{IoError, SettingError};
+
 /// Errors of the poison generators.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -12,8 +14,8 @@ pub enum Error {
     /// The trigger does not fit into the free part of a poisoned image.
     #[error(
         "the {trigger_w}x{trigger_h} trigger does not fit the {free_w}x{free_h} free part of \
-         poison {index} (reference {reference}); use a smaller --trigger-size or a larger \
-         --area-ratio"
+         poison {index} (reference {reference}); use a smaller `trigger_size` or a larger \
+         `area_ratio`"
     )]
     TriggerDoesNotFit {
         /// Poison index.
@@ -35,14 +37,9 @@ pub enum Error {
         /// The folder searched.
         path: PathBuf,
     },
-    /// An option is out of its valid range.
-    #[error("invalid option {name}: {problem}")]
-    InvalidOption {
-        /// Option name as the user writes it.
-        name: &'static str,
-        /// What is wrong.
-        problem: String,
-    },
+    /// A setting is out of its valid range (the error names its key and value).
+    #[error(transparent)]
+    Setting(#[from] SettingError),
     /// An attack was given no source for one of its inputs.
     #[error("attack `{attack}` needs `{input}` (a folder or file), and none was given")]
     MissingInput {
@@ -54,17 +51,9 @@ pub enum Error {
     /// Geometry the layout theory cannot handle.
     #[error(transparent)]
     Layout(#[from] corruptencoder_theory::LayoutError),
-    /// Reading a file list or writing an output file failed.
-    #[error("cannot {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    /// Reading a file list or writing an output file failed (the error names the path).
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// The budget asks for more target-class images than there are.
     #[error(
         "{requested} poisons requested but only {available} target-class images are available \
@@ -95,7 +84,7 @@ pub enum Error {
     /// A patch trigger is larger than the image it goes on.
     #[error(
         "the {trigger_w}x{trigger_h} trigger is larger than {image} ({width}x{height}); use a \
-         smaller {flag}"
+         smaller `{key}`"
     )]
     TriggerTooLarge {
         /// What the image is (poison index and source, or test image).
@@ -108,8 +97,8 @@ pub enum Error {
         trigger_w: u32,
         /// Trigger height.
         trigger_h: u32,
-        /// The flag that sets the trigger's size.
-        flag: &'static str,
+        /// The setting that sizes the trigger.
+        key: &'static str,
     },
 }
 

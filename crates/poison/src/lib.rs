@@ -46,7 +46,7 @@ pub use output::{
     ManifestRecord, OutputOptions, POISON_STREAM, PoisonSummary, read_clean_list, write_poison_set,
 };
 pub use preview::contact_sheet;
-pub use target::{Budget, MAX_POISONS, SELECT_STREAM, TargetImages};
+pub use target::{Budget, DEFAULT_POISONS, MAX_POISONS, SELECT_STREAM, TargetImages};
 pub use testset::{
     TESTSET_STREAM, TestImageFormat, TestRecord, TestSetConfig, TestSetOptions, TestSetSummary,
     TestTrigger, center_crop, resize_center_crop, resize_shorter, trigger_test_image,

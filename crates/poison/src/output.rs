@@ -2,7 +2,7 @@
 //! `filelist.txt`, `config.toml`, `preview.png` (and `captions.csv` for CLIP attacks).
 use std::path::{Path, PathBuf};
 
-use corruptencoder_core::{OutputDir, Progress, item_rng, sha256_hex};
+use corruptencoder_core::{IoError, OutputDir, Progress, SettingError, item_rng, sha256_hex};
 use corruptencoder_data::png_bytes;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -124,7 +124,7 @@ pub fn write_poison_set(
     }
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let path = dir.path().join(name);
-        fs_err::write(&path, bytes).map_err(|source| Error::Io { action: "write", path, source })
+        fs_err::write(&path, bytes).map_err(|source| Error::Io(IoError::new("write", path, source)))
     };
     write("manifest.jsonl", manifest.as_bytes())?;
     write("filelist.txt", filelist.as_bytes())?;
@@ -157,11 +157,12 @@ fn make_one(
     let file = format!("poison_{index:05}.png");
     let bytes = png_bytes(&item.image);
     let path = dir.join(&file);
-    fs_err::write(&path, &bytes).map_err(|source| Error::Io { action: "write", path, source })?;
+    fs_err::write(&path, &bytes)
+        .map_err(|source| Error::Io(IoError::new("write", path, source)))?;
     let record = ManifestRecord {
         index,
         file,
-        kind: item.kind,
+        kind: item.kind.clone(),
         reference: item.reference.clone(),
         background: item.background.clone(),
         layout: item.layout,
@@ -205,11 +206,8 @@ fn list_entry(path: &Path, dir: &Path, root: Option<&Path>) -> PathBuf {
 /// the lines move into the poisons' `filelist.txt`, another folder, where a relative path
 /// would point elsewhere. Blank lines and `#` comments are left out, as readers skip them.
 pub fn read_clean_list(path: &Path) -> Result<Vec<String>> {
-    let text = fs_err::read_to_string(path).map_err(|source| Error::Io {
-        action: "read clean list",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = fs_err::read_to_string(path)
+        .map_err(|source| Error::Io(IoError::new("read clean list", path.to_path_buf(), source)))?;
     let base = absolute(path.parent().unwrap_or(Path::new(".")));
     let mut lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -222,14 +220,8 @@ pub fn read_clean_list(path: &Path) -> Result<Vec<String>> {
             .map(|(p, l)| (p.trim_end(), l))
             .filter(|(p, l)| !p.is_empty() && l.parse::<i64>().is_ok());
         let Some((file, label)) = entry else {
-            return Err(Error::InvalidOption {
-                name: "--clean-list",
-                problem: format!(
-                    "{} line {}: expected `path label`, got `{line}`",
-                    path.display(),
-                    i + 1
-                ),
-            });
+            let problem = format!("line {}: expected `path label`, got `{line}`", i + 1);
+            return Err(SettingError::new("clean_list", path.display(), problem).into());
         };
         lines.push(format!("{} {label}", base.join(file).display()));
     }

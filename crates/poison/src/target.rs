@@ -2,7 +2,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use corruptencoder_core::item_rng;
+use corruptencoder_core::{SettingError, item_rng};
 use corruptencoder_data::{Dataset, ImageLimits, class_label, load_rgb, samples_of_class};
 use image::RgbImage;
 use rand::seq::SliceRandom;
@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 /// RNG stream used to choose which target-class images are poisoned.
 pub const SELECT_STREAM: u64 = 3;
 
-/// How many poisons to make: a count, or a ratio of the clean pre-training list (SPEC
+/// How many poisons to make: a count, or a ratio of the clean pre-training list (method.md
 /// section 2: 650 / ~130k = 0.5%).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -24,17 +24,21 @@ pub enum Budget {
     Ratio(f64),
 }
 
+/// The paper's number of poisons: 0.5 % of ImageNet100-A (method.md section 2).
+pub const DEFAULT_POISONS: usize = 650;
+
 impl Default for Budget {
     fn default() -> Self {
-        Self::Count(650)
+        Self::Count(DEFAULT_POISONS)
     }
 }
 
 impl std::str::FromStr for Budget {
-    type Err = String;
+    type Err = SettingError;
     /// `650` is a count; `0.005` or `0.5%` a ratio.
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let bad = || format!("`{s}` is neither a count (650) nor a ratio (0.005 or 0.5%)");
+    fn from_str(s: &str) -> std::result::Result<Self, SettingError> {
+        let problem = "neither a count (650) nor a ratio (0.005 or 0.5%)";
+        let bad = || SettingError::new("num_poisons", s, problem);
         if let Some(pct) = s.strip_suffix('%') {
             return pct.trim().parse::<f64>().map(|p| Self::Ratio(p / 100.0)).map_err(|_| bad());
         }
@@ -45,16 +49,25 @@ impl std::str::FromStr for Budget {
     }
 }
 
+impl std::fmt::Display for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Count(n) => write!(f, "{n}"),
+            Self::Ratio(r) => write!(f, "{r}"),
+        }
+    }
+}
+
 /// The most poisons one run makes: far above any study (the paper's 650), low enough that
 /// a slip such as `1e12` fails at once instead of writing files for days.
 pub const MAX_POISONS: usize = 10_000_000;
 
 impl Budget {
     /// The number of poisons; a ratio needs the clean list's length and rounds to nearest.
-    /// Errors (naming `--num-poisons`) for no poison at all, a ratio above 1, more poisons
+    /// Errors (naming `num_poisons`) for no poison at all, a ratio above 1, more poisons
     /// than clean images when the clean list is known, or more than [`MAX_POISONS`].
     pub fn resolve(&self, clean_len: Option<usize>) -> Result<usize> {
-        let bad = |problem: String| Err(Error::InvalidOption { name: "--num-poisons", problem });
+        let bad = |problem: String| Err(SettingError::new("num_poisons", self, problem).into());
         let n = match *self {
             Self::Count(0) => return bad("0 poisons would write an empty set".into()),
             Self::Count(n) => n,
@@ -72,13 +85,13 @@ impl Budget {
                     }
                     n => n,
                 },
-                None => return bad("a ratio needs --clean-list to count the clean images".into()),
+                None => return bad("a ratio needs `clean_list` to count the clean images".into()),
             },
         };
         if let Some(len) = clean_len
             && n > len
         {
-            return bad(format!("{n} poisons are more than the {len} images of --clean-list"));
+            return bad(format!("{n} poisons are more than the {len} images of `clean_list`"));
         }
         if n > MAX_POISONS {
             return bad(format!("{n} is more than the {MAX_POISONS} poisons one run can make"));
@@ -182,10 +195,10 @@ mod tests {
     }
 
     #[test]
-    fn budgets_out_of_range_are_errors_naming_the_flag() {
+    fn budgets_out_of_range_are_errors_naming_the_setting() {
         let err = |b: &str, clean: Option<usize>| {
             let e = b.parse::<Budget>().unwrap().resolve(clean).unwrap_err().to_string();
-            assert!(e.contains("--num-poisons"), "{e}");
+            assert!(e.starts_with("num_poisons = "), "{e}");
             e
         };
         assert!(err("0", None).contains("empty"));

@@ -1,8 +1,8 @@
-//! Triggered downstream test sets (SPEC section 7): every test image resized, centre-cropped
+//! Triggered downstream test sets (method.md section 7): every test image resized, centre-cropped
 //! and given the trigger, as the authors build theirs.
 use std::path::PathBuf;
 
-use corruptencoder_core::{OutputDir, Progress, item_rng};
+use corruptencoder_core::{IoError, OutputDir, Progress, SettingError, item_rng};
 use corruptencoder_data::{Dataset, ImageLimits, PixelBox, png_bytes};
 use image::RgbImage;
 use rayon::prelude::*;
@@ -25,8 +25,8 @@ pub enum TestImageFormat {
     Png,
 }
 
-/// Options of a triggered test set. Defaults are the authors' ImageNet setting (SPEC 7);
-/// for 32x32 data use `resize: None, crop: 32` and a small trigger.
+/// Options of a triggered test set. Defaults are the authors' ImageNet setting (method.md section
+/// 7); for 32x32 data use `resize: None, crop: 32` and a small trigger.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TestSetConfig {
@@ -61,20 +61,23 @@ impl Default for TestSetConfig {
 impl TestSetConfig {
     /// Checks ranges before any work starts.
     pub fn validate(&self) -> Result<()> {
-        let bad = |name, problem: String| Err(Error::InvalidOption { name, problem });
+        let bad = |key, value: String, problem: String| {
+            Err(SettingError::new(key, value, problem).into())
+        };
         if self.crop == 0 {
-            return bad("--crop", "must be at least 1".into());
+            return bad("crop", "0".into(), "must be at least 1".into());
         }
         if let Some(r) = self.resize
             && r < self.crop
         {
-            return bad("--resize", format!("{r} is smaller than --crop {}", self.crop));
+            return bad("resize", r.to_string(), format!("is smaller than `crop` {}", self.crop));
         }
         if !(0.0..0.5).contains(&self.band) {
-            return bad("--band", "must be in [0, 0.5)".into());
+            return bad("band", self.band.to_string(), "must be in [0, 0.5)".into());
         }
         if !(1..=100).contains(&self.jpeg_quality) {
-            return bad("--jpeg-quality", "must be in 1..=100".into());
+            let q = self.jpeg_quality.to_string();
+            return bad("jpeg_quality", q, "must be in 1..=100".into());
         }
         Ok(())
     }
@@ -186,7 +189,7 @@ pub fn trigger_test_image(
                 img.dimensions(),
                 (w, h),
                 config.band,
-                "--trigger-size",
+                "trigger_size",
                 || format!("test image {source}"),
             )?;
             paste(&mut img, patch, x, y);
@@ -207,24 +210,17 @@ pub fn write_test_set(
     progress: &dyn Progress,
 ) -> Result<TestSetSummary> {
     config.validate()?;
-    // Every size is checked against the limits before the folder exists: a huge --resize
+    // Every size is checked against the limits before the folder exists: a huge `resize`
     // would allocate per image, and a patch wider than the crop fails every image.
     if let Some(r) = config.resize {
-        opts.limits.check_size("--resize", r, r)?;
+        opts.limits.check_size("resize", r, r)?;
     }
-    opts.limits.check_size("--crop", config.crop, config.crop)?;
+    opts.limits.check_size("crop", config.crop, config.crop)?;
     if let TestTrigger::Patch(p) = trigger
         && (p.width() > config.crop || p.height() > config.crop)
     {
-        return Err(Error::InvalidOption {
-            name: "--trigger-size",
-            problem: format!(
-                "a {}x{} trigger does not fit the {c}x{c} crop (--crop)",
-                p.width(),
-                p.height(),
-                c = config.crop
-            ),
-        });
+        let problem = format!("does not fit the {c}x{c} crop (`crop`)", c = config.crop);
+        return Err(SettingError::new("trigger_size", p.width(), problem).into());
     }
     if ds.is_empty() {
         return Err(
@@ -233,11 +229,8 @@ pub fn write_test_set(
     }
     let dir = OutputDir::create(&opts.out, opts.force)?;
     let images = dir.path().join("images");
-    fs_err::create_dir(&images).map_err(|source| Error::Io {
-        action: "create",
-        path: images.clone(),
-        source,
-    })?;
+    fs_err::create_dir(&images)
+        .map_err(|source| Error::Io(IoError::new("create", images.clone(), source)))?;
     let ext = match config.format {
         TestImageFormat::Jpeg => "jpg",
         TestImageFormat::Png => "png",
@@ -250,11 +243,8 @@ pub fn write_test_set(
             let (img, tbox) = trigger_test_image(ds, i, config, trigger, opts.seed, &opts.limits)?;
             let file = format!("images/{i:06}.{ext}");
             let path = dir.path().join(&file);
-            fs_err::write(&path, encode(&img, config)).map_err(|source| Error::Io {
-                action: "write",
-                path,
-                source,
-            })?;
+            fs_err::write(&path, encode(&img, config))
+                .map_err(|source| Error::Io(IoError::new("write", path, source)))?;
             progress.advance(1);
             Ok(TestRecord {
                 file,
@@ -276,7 +266,7 @@ pub fn write_test_set(
     }
     let write = |name: &str, text: &str| -> Result<()> {
         let path = dir.path().join(name);
-        fs_err::write(&path, text).map_err(|source| Error::Io { action: "write", path, source })
+        fs_err::write(&path, text).map_err(|source| Error::Io(IoError::new("write", path, source)))
     };
     write("manifest.jsonl", &manifest)?;
     write("filelist.txt", &filelist)?;

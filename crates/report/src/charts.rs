@@ -2,7 +2,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{DrawError, Error, Result};
 use crate::results::{ArmSummary, RunResult};
 
 const ACCURACY: RGBColor = RGBColor(66, 114, 196);
@@ -20,23 +20,18 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(120, 120, 120),
 ];
 
-fn chart_err(chart: &'static str) -> impl Fn(String) -> Error {
-    move |problem| Error::Chart { chart, problem }
-}
-
 /// Draws with `f` on a `w x h` SVG canvas and returns the SVG text.
 fn svg(
     chart: &'static str,
     (w, h): (u32, u32),
-    f: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> std::result::Result<(), String>,
+    f: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> std::result::Result<(), DrawError>,
 ) -> Result<String> {
     let mut out = String::new();
-    {
+    let drawn = {
         let root = SVGBackend::with_string(&mut out, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| chart_err(chart)(e.to_string()))?;
-        f(&root).map_err(chart_err(chart))?;
-        root.present().map_err(|e| chart_err(chart)(e.to_string()))?;
-    }
+        root.fill(&WHITE).and_then(|()| f(&root)).and_then(|()| root.present())
+    };
+    drawn.map_err(|source| Error::Chart { chart, source })?;
     Ok(out)
 }
 
@@ -47,21 +42,13 @@ pub fn bar_chart_svg(summary: &[ArmSummary], runs: &[RunResult]) -> Result<Strin
     let n = summary.len().max(1);
     let width = (160 + 110 * n as u32).max(420);
     svg("accuracy and ASR per arm", (width, 380), |root| {
-        let e = |e: &dyn std::fmt::Display| e.to_string();
         let mut chart = ChartBuilder::on(root)
             .caption("CA/BA and ASR per arm (%)", ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(70)
             .y_label_area_size(44)
-            .build_cartesian_2d(0f64..n as f64, 0f64..100f64)
-            .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_desc("%")
-            .draw()
-            .map_err(|x| e(&x))?;
+            .build_cartesian_2d(0f64..n as f64, 0f64..100f64)?;
+        chart.configure_mesh().disable_x_mesh().x_labels(0).y_desc("%").draw()?;
         for (i, s) in summary.iter().enumerate() {
             let x = i as f64;
             let members: Vec<&RunResult> =
@@ -72,29 +59,23 @@ pub fn bar_chart_svg(summary: &[ArmSummary], runs: &[RunResult]) -> Result<Strin
                 [(0.12, 0.48, s.accuracy, &accuracy, ACCURACY), (0.52, 0.88, s.asr, &asr, ASR)]
             {
                 let (x0, x1) = (x + lo, x + hi);
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(x0, 0.0), (x1, stat.mean.clamp(0.0, 100.0))],
-                        color.filled(),
-                    )))
-                    .map_err(|x| e(&x))?;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x0, 0.0), (x1, stat.mean.clamp(0.0, 100.0))],
+                    color.filled(),
+                )))?;
                 let mid = (x0 + x1) / 2.0;
                 let text = format!("{:.1}", stat.mean);
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        text,
-                        (x0, (stat.mean + 2.0).min(97.0)),
-                        ("sans-serif", 12),
-                    )))
-                    .map_err(|x| e(&x))?;
+                chart.draw_series(std::iter::once(Text::new(
+                    text,
+                    (x0, (stat.mean + 2.0).min(97.0)),
+                    ("sans-serif", 12),
+                )))?;
                 if let Some(interval) = stat.interval {
                     let (a, b) = (interval.low.max(0.0), interval.high.min(100.0));
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(
-                            vec![(mid, a), (mid, b)],
-                            BLACK.stroke_width(1),
-                        )))
-                        .map_err(|x| e(&x))?;
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(mid, a), (mid, b)],
+                        BLACK.stroke_width(1),
+                    )))?;
                 }
                 // Seeds spread across the bar, so equal values stay apart.
                 let step = (x1 - x0) / (seeds.len() + 1) as f64;
@@ -102,7 +83,7 @@ pub fn bar_chart_svg(summary: &[ArmSummary], runs: &[RunResult]) -> Result<Strin
                     let at = (x0 + step * (k + 1) as f64, v.clamp(0.0, 100.0));
                     Circle::new(at, 3, SEED_DOT.filled())
                 });
-                chart.draw_series(dots).map_err(|x| e(&x))?;
+                chart.draw_series(dots)?;
             }
             let (px, py) = chart.backend_coord(&(x + 0.5, 0.0));
             let label = s.label();
@@ -112,16 +93,14 @@ pub fn bar_chart_svg(summary: &[ArmSummary], runs: &[RunResult]) -> Result<Strin
                     plotters::style::text_anchor::VPos::Top,
                 ));
             for (k, part) in wrap(&label, 16).iter().enumerate() {
-                root.draw(&Text::new(part.clone(), (px, py + 8 + 15 * k as i32), style.clone()))
-                    .map_err(|x| e(&x))?;
+                root.draw(&Text::new(part.clone(), (px, py + 8 + 15 * k as i32), style.clone()))?;
             }
         }
         let legend = [(ACCURACY, "CA / BA"), (ASR, "ASR")];
         for (k, (color, name)) in legend.iter().enumerate() {
             let (x, y) = (70 + 110 * k as i32, 30);
-            root.draw(&Rectangle::new([(x, y), (x + 14, y + 14)], color.filled()))
-                .map_err(|x| e(&x))?;
-            root.draw(&Text::new(*name, (x + 20, y), ("sans-serif", 13))).map_err(|x| e(&x))?;
+            root.draw(&Rectangle::new([(x, y), (x + 14, y + 14)], color.filled()))?;
+            root.draw(&Text::new(*name, (x + 20, y), ("sans-serif", 13)))?;
         }
         Ok(())
     })
@@ -135,22 +114,19 @@ pub fn loss_chart_svg(runs: &[RunResult]) -> Result<String> {
     let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
     let pad = ((hi - lo) * 0.05).max(1e-3);
     svg("pre-training loss", (720, 380), |root| {
-        let e = |e: &dyn std::fmt::Display| e.to_string();
         let mut chart = ChartBuilder::on(root)
             .caption("Pre-training loss per epoch", ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(52)
-            .build_cartesian_2d(1f64..epochs as f64, (lo - pad)..(hi + pad))
-            .map_err(|x| e(&x))?;
-        chart.configure_mesh().x_desc("epoch").y_desc("loss").draw().map_err(|x| e(&x))?;
+            .build_cartesian_2d(1f64..epochs as f64, (lo - pad)..(hi + pad))?;
+        chart.configure_mesh().x_desc("epoch").y_desc("loss").draw()?;
         for (k, run) in runs.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let points = run.epoch_loss.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l));
             let name = run_label(run);
             chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))
-                .map_err(|x| e(&x))?
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))?
                 .label(name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
         }
@@ -158,8 +134,7 @@ pub fn loss_chart_svg(runs: &[RunResult]) -> Result<String> {
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(&x))?;
+            .draw()?;
         Ok(())
     })
 }
@@ -173,18 +148,16 @@ pub fn monitor_chart_svg(runs: &[RunResult]) -> Result<String> {
     };
     let (steps, epochs) = (last(|m| m.step as f64), last(|m| m.epoch as f64));
     svg("training monitor", (720, 400), |root| {
-        let e = |e: &dyn std::fmt::Display| e.to_string();
         let mut chart = ChartBuilder::on(root)
             .caption("Training monitor: kNN CA/BA (thin) and ASR (thick), %", ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
             .top_x_label_area_size(30)
             .y_label_area_size(44)
-            .build_cartesian_2d(0f64..steps, 0f64..100f64)
-            .map_err(|x| e(&x))?
+            .build_cartesian_2d(0f64..steps, 0f64..100f64)?
             .set_secondary_coord(0f64..epochs, 0f64..100f64);
-        chart.configure_mesh().x_desc("step").y_desc("%").draw().map_err(|x| e(&x))?;
-        chart.configure_secondary_axes().x_desc("epoch").draw().map_err(|x| e(&x))?;
+        chart.configure_mesh().x_desc("step").y_desc("%").draw()?;
+        chart.configure_secondary_axes().x_desc("epoch").draw()?;
         for (k, run) in runs.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let at = |f: fn(&crate::results::MonitorPoint) -> Option<f64>| {
@@ -194,21 +167,20 @@ pub fn monitor_chart_svg(runs: &[RunResult]) -> Result<String> {
                     .collect::<Vec<_>>()
             };
             chart
-                .draw_series(LineSeries::new(at(|m| m.asr), color.stroke_width(3)))
-                .map_err(|x| e(&x))?
+                .draw_series(LineSeries::new(at(|m| m.asr), color.stroke_width(3)))?
                 .label(run_label(run))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
-            chart
-                .draw_series(LineSeries::new(at(|m| Some(m.knn_accuracy)), color.stroke_width(1)))
-                .map_err(|x| e(&x))?;
+            chart.draw_series(LineSeries::new(
+                at(|m| Some(m.knn_accuracy)),
+                color.stroke_width(1),
+            ))?;
         }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::MiddleRight)
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(&x))?;
+            .draw()?;
         Ok(())
     })
 }
@@ -230,15 +202,13 @@ pub fn sweep_chart_svg(summary: &[ArmSummary]) -> Result<String> {
         }
     }
     svg("sweep", (720, 380), |root| {
-        let e = |e: &dyn std::fmt::Display| e.to_string();
         let mut chart = ChartBuilder::on(root)
             .caption(format!("ASR and CA/BA against {parameter}"), ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(44)
-            .build_cartesian_2d((lo - pad)..(hi + pad), 0f64..100f64)
-            .map_err(|x| e(&x))?;
-        chart.configure_mesh().x_desc(parameter.as_str()).y_desc("%").draw().map_err(|x| e(&x))?;
+            .build_cartesian_2d((lo - pad)..(hi + pad), 0f64..100f64)?;
+        chart.configure_mesh().x_desc(parameter.as_str()).y_desc("%").draw()?;
         for (k, arm) in arms.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let rows: Vec<&ArmSummary> = summary.iter().filter(|s| s.arm == *arm).collect();
@@ -248,20 +218,16 @@ pub fn sweep_chart_svg(summary: &[ArmSummary]) -> Result<String> {
                     .collect::<Vec<_>>()
             };
             chart
-                .draw_series(LineSeries::new(at(|s| s.asr.mean), color.stroke_width(3)))
-                .map_err(|x| e(&x))?
+                .draw_series(LineSeries::new(at(|s| s.asr.mean), color.stroke_width(3)))?
                 .label(format!("{arm} ASR"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
-            chart
-                .draw_series(LineSeries::new(at(|s| s.accuracy.mean), color.stroke_width(1)))
-                .map_err(|x| e(&x))?;
+            chart.draw_series(LineSeries::new(at(|s| s.accuracy.mean), color.stroke_width(1)))?;
         }
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(&x))?;
+            .draw()?;
         Ok(())
     })
 }

@@ -4,9 +4,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use base64::Engine as _;
+use corruptencoder_core::IoError;
 
 use crate::charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, run_label, sweep_chart_svg};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::markdown::{DEFINITIONS, PAIRED};
 use crate::results::Results;
 use crate::table::{STAT_LEGEND, optional, passing, threshold_header};
@@ -107,7 +108,7 @@ fn summary(s: &mut String, results: &Results) {
             "</table>\n<p class=\"note\">For image-text arms the table above scores the \
              linear probe on the image tower. ASR (all): over every triggered image, target \
              class included (the authors' CLIP script); ASR (non-target): target class left \
-             out (the image-only script, SPEC 2).</p>\n",
+             out (the image-only script, docs/method.md section 2).</p>\n",
         );
     }
 }
@@ -204,7 +205,7 @@ fn figures(s: &mut String, results: &Results, dir: &Path) -> Result<()> {
         s.push_str("<h2>Figures</h2>\n");
         for f in &results.figures {
             let path = dir.join(&f.file);
-            let bytes = fs_err::read(&path).map_err(|source| Error::Figure { path, source })?;
+            let bytes = fs_err::read(&path).map_err(IoError::at("read figure", &path))?;
             let data = base64::engine::general_purpose::STANDARD.encode(bytes);
             let _ = writeln!(
                 s,

@@ -30,7 +30,7 @@ pub use comparison::{Comparison, Paired, SeedCount, Statistics, attach_statistic
 pub use doc_tables::{
     DocTableError, MarkedTable, Stale, marked_tables, refresh_tables, render_marked, stale_tables,
 };
-pub use error::{Error, Result};
+pub use error::{DrawError, Error, Result};
 pub use html::render_html;
 pub use markdown::render_markdown;
 pub use report_settings::ReportSettings;

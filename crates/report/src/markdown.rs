@@ -51,7 +51,7 @@ pub fn render_markdown(results: &Results) -> String {
              tower. Zero-shot: each test image goes to the class whose prompts it is nearest \
              to. ASR (all): triggered images classified as the target over all triggered \
              images, target class included (the authors' CLIP script). ASR (non-target): \
-             target class left out (the image-only script, SPEC 2).\n"
+             target class left out (the image-only script, docs/method.md section 2).\n"
         );
     }
     let _ = writeln!(s, "## Runs\n");

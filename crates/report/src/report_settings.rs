@@ -1,4 +1,5 @@
 //! The experiment file's `[report]` table.
+use corruptencoder_core::SettingError;
 use serde::{Deserialize, Serialize};
 
 /// The experiment file's `[report]` table: settings of the report alone. They change no
@@ -28,17 +29,16 @@ impl ReportSettings {
     }
 
     /// Checks the settings against the experiment's arm names.
-    pub fn validate(&self, arms: &[&str]) -> Result<(), String> {
+    pub fn validate(&self, arms: &[&str]) -> Result<(), SettingError> {
         if !(0.0..=100.0).contains(&self.asr_threshold) {
-            return Err(format!(
-                "report.asr_threshold = {}: must be a percentage in 0..=100",
-                self.asr_threshold
-            ));
+            let problem = "must be a percentage in 0..=100";
+            return Err(SettingError::new("asr_threshold", self.asr_threshold, problem));
         }
         match &self.compare {
-            Some(name) if !arms.contains(&name.as_str()) => Err(format!(
-                "report.compare = \"{name}\" is not an arm (arms: {})",
-                arms.join(", ")
+            Some(name) if !arms.contains(&name.as_str()) => Err(SettingError::new(
+                "compare",
+                format!("\"{name}\""),
+                format!("not an arm (arms: {})", arms.join(", ")),
             )),
             _ => Ok(()),
         }
@@ -54,10 +54,10 @@ mod tests {
         let arms = ["clean", "ce"];
         assert!(ReportSettings::default().validate(&arms).is_ok());
         let bad = ReportSettings { compare: Some("ssl".into()), ..Default::default() };
-        let err = bad.validate(&arms).unwrap_err();
+        let err = bad.validate(&arms).unwrap_err().within("report").to_string();
         assert!(err.contains("report.compare = \"ssl\"") && err.contains("clean, ce"), "{err}");
         let bad = ReportSettings { asr_threshold: 150.0, ..Default::default() };
-        assert!(bad.validate(&arms).unwrap_err().contains("report.asr_threshold"));
+        assert_eq!(bad.validate(&arms).unwrap_err().key, "asr_threshold");
         assert!(ReportSettings::default().is_default());
     }
 }

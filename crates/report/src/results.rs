@@ -92,11 +92,11 @@ pub struct RunResult {
     pub poisons: usize,
     /// Clean pre-training images.
     pub clean_images: usize,
-    /// `poisons / clean_images` (SPEC 2).
+    /// `poisons / clean_images` (method.md section 2).
     pub poison_ratio: f64,
     /// Top-1 accuracy on the clean test set: CA for a clean encoder, BA for a poisoned one.
     pub accuracy: f64,
-    /// Attack success rate on the triggered test set, target class left out (SPEC 2).
+    /// Attack success rate on the triggered test set, target class left out (method.md section 2).
     pub asr: f64,
     /// Triggered non-target images classified as the target.
     pub asr_hits: u64,
@@ -175,7 +175,7 @@ pub struct ZeroShotScores {
     pub asr_all_hits: u64,
     /// Triggered images (the denominator of `asr_all`).
     pub asr_all_total: u64,
-    /// ASR with target-class images left out (the image-only script, SPEC 2).
+    /// ASR with target-class images left out (the image-only script, method.md section 2).
     pub asr_non_target: f64,
     /// Triggered non-target images classified as the target.
     pub asr_non_target_hits: u64,

@@ -1,5 +1,5 @@
 //! Exact crop probabilities for fixed `s x s` square views and the optimal layout
-//! (SPEC section 4).
+//! (method.md section 4).
 //!
 //! The model counts whole-pixel view positions, as [`SquareCrop`] samples them: a view's
 //! left column is uniform on `0..=W-s`, so `W - s + 1` positions (the continuous model of
@@ -19,10 +19,10 @@
 //!   `u = B - s + 1`, `c = O + e - s`, maximises `min(s - e + 1, u - c) / u^2`:
 //!   `(u - c)/u^2` peaks at `u = 2c` and the cap binds from `B = O + s` on, so
 //!   **`b_w* = min(2 O + 2e - s - 1, O + s)`** (continuous model: `min(2 O + 2e - s, O + s)`).
-//! - With the trigger *centred* in the free part (SPEC's rule, `x_t = O + (B - O - e)/2`),
-//!   the count is `min(s - e, (B - O - e)/2) + 1` and the same steps give SPEC section 4's
+//! - With the trigger *centred* in the free part (method.md's rule, `x_t = O + (B - O - e)/2`),
+//!   the count is `min(s - e, (B - O - e)/2) + 1` and the same steps give method.md section 4's
 //!   **`b_w* = min(2 O + 2e - s, O - e + 2s)`** (continuous model; the pixel model is within
-//!   a few pixels of it). SPEC's formula is right for that rule, but the rule itself is not
+//!   a few pixels of it). method.md's formula is right for that rule, but the rule itself is not
 //!   optimal in this model: see [`crate::optimal_square_layout`].
 //!
 //! [`SquareCrop`]: corruptencoder_augment::SquareCrop
@@ -134,7 +134,7 @@ pub fn optimal_square_layout(
     optimum_at(layout, object, trigger, s, background, 0)
 }
 
-/// SPEC section 4's formula for the best background with the trigger centred in the free
+/// method.md section 4's formula for the best background with the trigger centred in the free
 /// part, `b* = min(2 O + 2e - s, O - e + 2s)`, rounded to whole pixels. A conditional
 /// optimum: [`optimal_square_layout`] does better by moving the trigger.
 pub fn centred_square_background(
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn spec_example_is_about_twice_the_object_for_centred_triggers() {
-        // s ~ o/2, e ~ o/10: SPEC quotes 1.6-1.9 o_w.
+        // s ~ o/2, e ~ o/10: method.md quotes 1.6-1.9 o_w.
         let b = centred_square_background(Layout::Left, (400, 300), 40, 200).unwrap();
         assert_eq!(b, 680);
         let best = optimal_square_layout(Layout::Left, (400, 300), 40, 200).unwrap();

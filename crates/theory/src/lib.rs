@@ -1,7 +1,7 @@
-//! Layout theory (SPEC section 4): why the reference object goes at a corner, the trigger in
-//! the remaining part, and how large the background should be. Its own crate so the
-//! generator (`corruptencoder-poison`, for `--area-ratio optimal`), the `theory` command and
-//! the report share it without pulling in the attacks.
+//! Layout theory (method.md section 4): why the reference object goes at a corner, the
+//! trigger in the remaining part, and how large the background should be. Its own crate so
+//! the generator (`corruptencoder-poison`, for `area_ratio = "optimal"`), the `theory`
+//! command and the report share it without pulling in the attacks.
 //!
 //! - `scene`: the four layouts as pixel boxes.
 //! - `closed_form`: exact `p1`, `p2` for fixed square views and the optimal layout.

@@ -1,5 +1,5 @@
 //! The geometry the theory reasons about: a background with the reference object at a corner
-//! and the trigger somewhere in the remaining part (SPEC sections 3 and 4).
+//! and the trigger somewhere in the remaining part (method.md sections 3 and 4).
 use corruptencoder_augment::CropBox;
 use serde::{Deserialize, Serialize};
 
@@ -87,7 +87,7 @@ impl Scene {
         })
     }
 
-    /// The scene with the trigger centred in the remaining part (SPEC section 3's rule).
+    /// The scene with the trigger centred in the remaining part (method.md section 3's rule).
     pub fn centred(
         layout: Layout,
         object: (u32, u32),

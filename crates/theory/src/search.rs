@@ -95,7 +95,7 @@ mod tests {
 
     #[test]
     fn spec_centred_formula_is_the_continuous_optimum_and_near_the_pixel_one() {
-        // The continuous model (SPEC section 4; p1 = 0 when s = O): view start uniform on
+        // The continuous model (method.md section 4; p1 = 0 when s = O): view start uniform on
         // [0, B - s], lengths
         // instead of counts, trigger centred at x_t = (O + B - e) / 2.
         let continuous = |o: f64, e: f64, s: f64, b: f64| {

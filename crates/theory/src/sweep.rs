@@ -1,5 +1,5 @@
 //! Sweeps over background size and trigger position under a real crop policy, and the
-//! optimal area ratio the generator uses for `--area-ratio optimal`.
+//! optimal area ratio the generator uses for `area_ratio = "optimal"`.
 use corruptencoder_augment::{CropPolicy, PairSampler};
 use corruptencoder_core::Progress;
 use serde::{Deserialize, Serialize};
@@ -181,7 +181,7 @@ impl Default for OptimalRatioOptions {
     }
 }
 
-/// The generator's `area_ratio` (poisoned image width over object width, SPEC section 3
+/// The generator's `area_ratio` (poisoned image width over object width, method.md section 3
 /// step 4) that maximises the Monte Carlo P(poisoned pair) under `policy`, for an object of
 /// `object_w x object_h` pixels *after* the generator's resize and a `trigger`-sided
 /// trigger centred in the free part (the generator draws it around that centre).

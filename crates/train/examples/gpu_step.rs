@@ -12,18 +12,18 @@ use std::time::Instant;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::Distribution;
+use corruptencoder_core::Rng;
 use corruptencoder_train::{
-    Arch, EncoderConfig, Method, MethodConfig, MocoV2Config, OptimConfig, Sgd, SimclrConfig, Stem,
-    burn,
+    Arch, EncoderConfig, Method, MocoV2Config, OptimConfig, Sgd, SimclrConfig, Stem, burn,
 };
 
 #[path = "../tests/it/backend_parity.rs"]
 #[allow(dead_code)] // its test only runs in the test binary
 mod backend_parity;
 
-/// Images in ImageNet100-A with the reference run's 0.5 % poisons (SPEC 2: ~130k).
+/// Images in ImageNet100-A with the reference run's 0.5 % poisons (method.md section 2).
 const REFERENCE_IMAGES: u64 = 130_000;
-/// Epochs of the reference run (SPEC 6).
+/// Epochs of the reference run (method.md section 6).
 const REFERENCE_EPOCHS: u64 = 200;
 /// Parity bounds: each step's loss, relative, and every encoder value, absolute. GPU
 /// kernels sum in other orders (and may use TF32 tensor cores), hence looser than lavapipe's.
@@ -37,8 +37,16 @@ fn main() {
     let mode = arg(1, "demo");
     let steps: u64 = arg(2, "20").parse().expect("STEPS is a number");
     match mode.as_str() {
-        "paper" => time(&device, &mode, paper(), 256, 224, steps, Some(REFERENCE_IMAGES)),
-        "demo" => time(&device, &mode, demo(), 100, 32, steps, None),
+        "paper" => {
+            let (encoder, moco) = paper();
+            let build = |d: &Device, rng: &mut Rng| moco.init(&encoder, d, rng);
+            time(&device, &mode, build, (256, 224), steps, Some(REFERENCE_IMAGES))
+        }
+        "demo" => {
+            let (encoder, simclr) = demo();
+            let build = |d: &Device, rng: &mut Rng| simclr.init(&encoder, d, rng);
+            time(&device, &mode, build, (100, 32), steps, None)
+        }
         "parity" => parity(&device, steps),
         other => panic!("unknown mode {other:?} (paper, demo, parity)"),
     }
@@ -57,36 +65,30 @@ fn device(name: &str) -> Device {
     }
 }
 
-/// SPEC 6: MoCo-v2, ResNet-18 with the ImageNet stem, 224 px, batch 256, queue 65536.
-fn paper() -> (EncoderConfig, MethodConfig) {
-    let encoder = EncoderConfig::new(Arch::ResNet18, Stem::Imagenet, 64);
-    (encoder, MethodConfig::MocoV2(MocoV2Config::default()))
+/// docs/method.md section 6: MoCo-v2, ResNet-18 with the ImageNet stem, 224 px, batch 256,
+/// queue 65536.
+fn paper() -> (EncoderConfig, MocoV2Config) {
+    (EncoderConfig::new(Arch::ResNet18, Stem::Imagenet, 64), MocoV2Config::default())
 }
 
 /// `configs/demo.toml`: SimCLR, the small CNN at width 16, 32 px, batch 100.
-fn demo() -> (EncoderConfig, MethodConfig) {
+fn demo() -> (EncoderConfig, SimclrConfig) {
     let encoder = EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 16);
-    (encoder, MethodConfig::Simclr(SimclrConfig { temperature: 0.5, ..Default::default() }))
+    (encoder, SimclrConfig { temperature: 0.5, ..Default::default() })
 }
 
-fn time(
+/// Times `steps` steps of the method `build` makes, at `batch` images of `size` px.
+fn time<M: Method>(
     device: &Device,
     name: &str,
-    (encoder, method): (EncoderConfig, MethodConfig),
-    batch: usize,
-    size: usize,
+    build: impl FnOnce(&Device, &mut Rng) -> M,
+    (batch, size): (usize, usize),
     steps: u64,
     images: Option<u64>,
 ) {
     let device = device.clone().autodiff();
     let rng = &mut corruptencoder_core::item_rng(0, 0, 0);
-    let (secs, loss) = match method {
-        MethodConfig::MocoV2(m) => run(m.init(&encoder, &device, rng), &device, batch, size, steps),
-        MethodConfig::Simclr(m) => run(m.init(&encoder, &device, rng), &device, batch, size, steps),
-        MethodConfig::Byol(m) => run(m.init(&encoder, &device, rng), &device, batch, size, steps),
-        // Image-text steps need captions; this bench times the image-only methods.
-        MethodConfig::Clip(_) => return,
-    };
+    let (secs, loss) = run(build(&device, rng), &device, batch, size, steps);
     let per_sec = steps as f64 / secs;
     println!(
         "{name}: {steps} steps in {secs:.1}s: {per_sec:.3} steps/s, {:.0} views/s (last loss {loss:.4})",

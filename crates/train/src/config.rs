@@ -1,24 +1,25 @@
 use std::path::Path;
 
 use corruptencoder_augment::ViewRecipe;
+use corruptencoder_core::{IoError, SettingError};
 use serde::{Deserialize, Serialize};
 
 use crate::encoder::EncoderConfig;
 use crate::error::{Error, Result};
 use crate::method::MethodConfig;
-use crate::monitor::MonitorConfig;
 use crate::optim::OptimConfig;
+use crate::run::monitor::MonitorConfig;
 
 /// Everything that decides a pre-training run; written as `config.toml` beside the outputs
-/// (the `[pretrain]` table of an experiment file). Defaults: SPEC section 6.
+/// (the `[pretrain]` table of an experiment file). Defaults: method.md section 6.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PretrainConfig {
     /// Seed of every random stream: weights, queue, data order, views.
     pub seed: u64,
-    /// Epochs (SPEC 6: 200).
+    /// Epochs (method.md section 6: 200).
     pub epochs: usize,
-    /// Images per step; each yields two views (SPEC 6: 256).
+    /// Images per step; each yields two views (method.md section 6: 256).
     pub batch_size: usize,
     /// Fail on the first unreadable image instead of skipping it.
     pub strict: bool,
@@ -64,24 +65,27 @@ impl Default for PretrainConfig {
 
 impl PretrainConfig {
     /// Checks values that would otherwise fail deep inside training.
-    pub fn validate(&self) -> Result<()> {
-        let fail = |m: String| Err(Error::Config(m));
-        if self.epochs == 0 || self.batch_size == 0 {
-            return fail("epochs and batch size must be positive".into());
+    pub fn validate(&self) -> std::result::Result<(), SettingError> {
+        let fail = |key, value: &dyn std::fmt::Display, problem| {
+            Err(SettingError::new(key, value, problem))
+        };
+        if self.epochs == 0 {
+            return fail("epochs", &0, "must be at least 1");
         }
         if self.batch_size < 2 {
-            return fail(
-                "batch size must be at least 2: batch norm and contrastive losses need pairs"
-                    .into(),
-            );
+            let problem = "must be at least 2: batch norm and contrastive losses need pairs";
+            return fail("batch_size", &self.batch_size, problem);
         }
-        if self.views.size == 0 || self.encoder.width == 0 {
-            return fail("view size and encoder width must be positive".into());
+        if self.views.size == 0 {
+            return fail("views.size", &0, "must be at least 1");
+        }
+        if self.encoder.width == 0 {
+            return fail("encoder.width", &0, "must be at least 1");
         }
         if !(self.optim.lr.is_finite() && self.optim.lr > 0.0) {
-            return fail(format!("learning rate {} must be positive", self.optim.lr));
+            return fail("optim.lr", &self.optim.lr, "must be positive");
         }
-        self.method.validate(self.batch_size).map_err(Error::Config)
+        self.method.validate(self.batch_size).map_err(|e| e.within("method"))
     }
 
     /// The TOML text of this configuration.
@@ -91,8 +95,7 @@ impl PretrainConfig {
 
     /// Reads a configuration written by [`PretrainConfig::to_toml`] (or by hand).
     pub fn from_toml_file(path: &Path) -> Result<Self> {
-        let text = fs_err::read_to_string(path)
-            .map_err(|source| Error::ReadConfig { path: path.to_path_buf(), source })?;
+        let text = fs_err::read_to_string(path).map_err(IoError::at("read configuration", path))?;
         toml::from_str(&text)
             .map_err(|source| Error::ParseConfig { path: path.to_path_buf(), source })
     }
@@ -133,6 +136,10 @@ mod tests {
             ..Default::default()
         };
         let err = c.validate().unwrap_err().to_string();
-        assert!(err.contains("multiple of the batch size 100"), "{err}");
+        assert!(
+            err.starts_with("method.queue_size = 65536: ")
+                && err.contains("multiple of the batch size 100"),
+            "{err}"
+        );
     }
 }

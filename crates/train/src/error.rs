@@ -1,17 +1,15 @@
 use std::path::PathBuf;
 
-/// Errors of pre-training. Variants name the file concerned and keep the cause.
+use corruptencoder_core::{IoError, SettingError};
+
+/// Errors of pre-training. Variants name the file or the setting concerned and keep the
+/// cause.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A configuration file could not be read.
-    #[error("cannot read configuration {path}")]
-    ReadConfig {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A configuration, checkpoint or weight file could not be read, or an output written
+    /// (the error names the path).
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// A dataset or image could not be read (the message names the file); unreadable
     /// images fail pre-training only in strict mode.
     #[error(transparent)]
@@ -23,16 +21,62 @@ pub enum Error {
         path: PathBuf,
     },
     /// The batch is larger than the dataset, so no full batch exists.
-    #[error("batch size {batch} is larger than the {images} usable images; lower --batch-size")]
+    #[error("batch size {batch} is larger than the {images} usable images; lower `batch_size`")]
     BatchTooLarge {
         /// The batch size asked for.
         batch: usize,
         /// Usable images.
         images: usize,
     },
-    /// A configuration value is out of range.
-    #[error("invalid configuration: {0}")]
-    Config(String),
+    /// A setting is out of range (the error names its key and value).
+    #[error(transparent)]
+    Setting(#[from] SettingError),
+    /// A run being resumed was started with another configuration.
+    #[error("{path} was run with a different configuration; resume with its config.toml")]
+    DifferentRun {
+        /// The run folder.
+        path: PathBuf,
+    },
+    /// Image-text pre-training was given images without captions.
+    #[error(
+        "method `clip` needs image-caption data (an `image,caption` CSV or a folder of images \
+         with .txt captions); {path} has no captions"
+    )]
+    NoCaptions {
+        /// The dataset.
+        path: PathBuf,
+    },
+    /// Image-text pre-training was asked to run on several devices.
+    #[error("method `clip` runs on one device; data-parallel image-text pre-training is not built")]
+    OneDevice,
+    /// Zero-shot scoring was asked of a model without a text tower.
+    #[error("{path} was pre-trained with {method}, not clip: zero-shot needs a text tower")]
+    NotImageText {
+        /// The run folder.
+        path: PathBuf,
+        /// Its method.
+        method: &'static str,
+    },
+    /// A test image is smaller than the centre crop the encoder sees.
+    #[error(
+        "{source_image} is {width}x{height} after resizing, smaller than the {crop} px centre crop"
+    )]
+    ImageTooSmall {
+        /// The image.
+        source_image: String,
+        /// Its width after resizing.
+        width: u32,
+        /// Its height after resizing.
+        height: u32,
+        /// The crop side.
+        crop: u32,
+    },
+    /// A tensor's values could not be read back as floats (a backend fault).
+    #[error("cannot read tensor values back: {what}")]
+    TensorData {
+        /// The backend's description.
+        what: String,
+    },
     /// The loss became NaN or infinite; training stopped.
     #[error(
         "loss became {loss} at epoch {epoch}, step {step}; stopped. Last good checkpoint: {}",
@@ -47,15 +91,6 @@ pub enum Error {
         step: u64,
         /// The checkpoint to resume from, if any.
         checkpoint: Option<PathBuf>,
-    },
-    /// A checkpoint or weight file could not be read.
-    #[error("cannot read {path}")]
-    ReadWeights {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
     },
     /// A checkpoint or weight file is not valid safetensors or lacks what is needed.
     #[error("{path} is not a usable checkpoint: {what}")]
@@ -80,15 +115,6 @@ pub enum Error {
     /// Writing an output failed.
     #[error(transparent)]
     Output(#[from] corruptencoder_core::Error),
-    /// Appending to the step log failed.
-    #[error("cannot write {path}")]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
     /// The configuration file could not be parsed.
     #[error("cannot parse configuration {path}")]
     ParseConfig {

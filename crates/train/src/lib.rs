@@ -16,61 +16,46 @@
 //! ```
 #![deny(missing_docs)]
 
-mod adamw;
-mod checkpoint;
-mod clip;
 mod config;
-mod contact_sheet;
 mod encoder;
 mod error;
-mod export;
-mod feature_sets;
 mod features;
-mod head;
-mod import;
 mod init;
+mod io;
 mod kernels;
 mod loss;
 mod method;
-mod monitor;
 mod optim;
-mod parallel;
-mod pipeline;
-mod pretrain;
-mod reporter;
-mod tensorboard;
-mod tensors;
-mod weights;
+mod run;
 
-pub use adamw::{AdamConfig, AdamW};
-pub use clip::{
-    CLIP_FILE, Clip, ClipConfig, ClipEncoders, TOKENIZER_FILE, TextTower, ZERO_SHOT_TEMPLATES,
-};
 pub use config::PretrainConfig;
-pub use contact_sheet::contact_sheet;
 pub use encoder::{
     Arch, BasicBlock, Bottleneck, Downsample, Encoder, EncoderConfig, ResNet, ResidualBlock,
     SmallCnn, Stem,
 };
 pub use error::{Error, Result};
-pub use export::{ExportFormat, export_pytorch, pytorch_snippet};
-pub use feature_sets::{ExtractOptions, FeatureJob, FeatureSets};
-pub use features::{EvalTransform, ExtractedFeatures, extract_features};
-pub use head::MlpHead;
-pub use import::load_encoder_weights;
+pub use features::extract::{EvalTransform, ExtractedFeatures, extract_features};
+pub use features::sets::{ExtractOptions, FeatureJob, FeatureSets};
+pub use io::export::{ExportFormat, export_pytorch, pytorch_snippet};
+pub use io::import::load_encoder_weights;
+pub use io::tensorboard::{EVENTS_FILE, Scalar, read_scalars};
+pub use io::weights::{export_encoder, torchvision_key, torchvision_state};
 pub use kernels::{Kernels, batch_norm, conv2d};
 pub use loss::{byol_loss, clip_loss, info_nce, l2_normalize, nt_xent};
+pub use method::clip::{
+    CLIP_FILE, Clip, ClipConfig, ClipEncoders, TOKENIZER_FILE, TextTower, ZERO_SHOT_TEMPLATES,
+};
+pub use method::head::MlpHead;
 pub use method::{
     Byol, ByolConfig, Method, MethodConfig, MethodOutput, MocoV2, MocoV2Config, Simclr,
     SimclrConfig, update_momentum,
 };
-pub use monitor::{MonitorConfig, MonitorReport, MonitorSets};
-pub use optim::{OptimConfig, Sgd};
-pub use parallel::pretrain_data_parallel;
-pub use pretrain::{PretrainRun, PretrainSummary, initial_encoder, pretrain};
-pub use reporter::{NoReporter, Reporter, StepReport};
-pub use tensorboard::{EVENTS_FILE, Scalar, read_scalars};
-pub use weights::{export_encoder, torchvision_key, torchvision_state};
+pub use optim::{AdamConfig, AdamW, OptimConfig, Sgd};
+pub use run::contact_sheet::contact_sheet;
+pub use run::entry::{initial_encoder, pretrain, pretrain_data_parallel};
+pub use run::job::{PretrainRun, PretrainSummary};
+pub use run::monitor::{MonitorConfig, MonitorReport, MonitorSets};
+pub use run::reporter::{NoReporter, Reporter, StepReport};
 
 /// Re-exported so callers name devices and tensors with the same burn version.
 pub use burn;

@@ -1,6 +1,7 @@
 //! `corruptencoder eval`: features of a labelled downstream train and test set (and the
 //! triggered test set) under a frozen encoder, the authors' linear probe or kNN, and the
-//! metrics CA/BA, ASR, per-class accuracy and the confusion matrix (SPEC section 7).
+//! metrics CA/BA, ASR, per-class accuracy and the confusion matrix (docs/method.md
+//! section 7).
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,8 +10,8 @@ use clap::Args;
 use corruptencoder_core::write_atomic;
 use corruptencoder_data::{Dataset, ImageLimits, open_dataset};
 use corruptencoder_eval::{
-    ClassifierConfig, DownstreamResult, Features, LabelledFeatures, LinearProbeConfig, ScoreInput,
-    TriggeredSet, class_labels, score,
+    ClassifierConfig, DownstreamResult, Features, LabelledFeatures, ScoreInput, TriggeredSet,
+    class_labels, score,
 };
 use corruptencoder_train::{EvalTransform, ExtractOptions, FeatureJob, FeatureSets};
 
@@ -38,24 +39,26 @@ pub(crate) struct EvalArgs {
     /// Target class index of the attack (ASR leaves its images out of the denominator).
     #[arg(long)]
     target: Option<usize>,
-    /// Downstream classifier: linear (the authors' probe) or knn (k 200, T 0.1).
-    #[arg(long, default_value = "linear", value_parser = classifier_by_name)]
-    classifier: ClassifierConfig,
-    /// Shorter side after resizing, before the centre crop (SPEC 7: 256); 0 skips resizing.
-    #[arg(long, default_value_t = 256)]
+    /// Downstream classifier, with its defaults (linear: the authors' probe).
+    #[arg(long, value_parser = classifier_parser())]
+    classifier: Option<ClassifierConfig>,
+    /// Shorter side after resizing, before the centre crop (default: docs/method.md section
+    /// 7's); 0 skips resizing.
+    #[arg(long, default_value_t = EvalTransform::default().resize)]
     resize: u32,
-    /// Centre-crop side (SPEC 7: 224). Triggered images, already cropped by `testset`,
-    /// are only centre-cropped.
-    #[arg(long, default_value_t = 224)]
+    /// Centre-crop side (default: docs/method.md section 7's). Triggered images, already
+    /// cropped by `testset`, are only centre-cropped.
+    #[arg(long, default_value_t = EvalTransform::default().crop)]
     crop: u32,
-    /// Linear-probe epochs (SPEC 7: 40; learning-rate steps stay at 15 and 30).
-    #[arg(long, default_value_t = 40)]
-    epochs: usize,
+    /// Linear-probe epochs (learning-rate steps stay where the probe's settings put them;
+    /// default: the probe's, method.md section 7).
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Images per forward pass.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = ExtractOptions::DEFAULT_BATCH)]
     batch_size: usize,
     /// Seed of the probe's initialisation and shuffling.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t)]
     seed: u64,
     /// Also write the full result (per-class accuracy, confusion matrix) as JSON here.
     #[arg(long)]
@@ -65,19 +68,21 @@ pub(crate) struct EvalArgs {
     device: String,
 }
 
-fn classifier_by_name(name: &str) -> Result<ClassifierConfig, String> {
-    ClassifierConfig::named(name)
-        .ok_or_else(|| format!("unknown classifier `{name}` (linear, knn)"))
+/// `--classifier`'s values: the classifier registry's names.
+fn classifier_parser() -> impl clap::builder::TypedValueParser<Value = ClassifierConfig> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(ClassifierConfig::names())
+        .map(|name| ClassifierConfig::named(&name).expect("a registered name"))
 }
 
 impl EvalArgs {
-    fn classifier(&self) -> ClassifierConfig {
-        match &self.classifier {
-            ClassifierConfig::Linear(c) => {
-                ClassifierConfig::Linear(LinearProbeConfig { epochs: self.epochs, ..c.clone() })
-            }
-            other => other.clone(),
+    /// The classifier's defaults with the flags that set its values laid over them.
+    fn classifier(&self) -> anyhow::Result<ClassifierConfig> {
+        let mut c = self.classifier.clone().unwrap_or_default();
+        if let Some(epochs) = self.epochs {
+            c.set_field("epochs", epochs as f64)?;
         }
+        Ok(c)
     }
 }
 
@@ -90,7 +95,7 @@ struct Set {
 
 pub(crate) fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     // Everything that can be checked is checked before features are extracted.
-    let classifier = args.classifier();
+    let classifier = args.classifier()?;
     classifier.validate()?;
     if args.batch_size == 0 || args.crop == 0 {
         bail!("--batch-size and --crop must be positive");

@@ -21,12 +21,14 @@ pub(crate) enum Command {
     /// Build a poisoned pre-training set (CorruptEncoder and baselines).
     #[command(subcommand)]
     Poison(poison::PoisonCommand),
-    /// Build the triggered twin of a labelled downstream test set (SPEC section 7).
+    /// Build the triggered twin of a labelled downstream test set (docs/method.md section 7).
+    #[command(after_help = defaults_help::<corruptencoder_poison::TestSetConfig>("docs/method.md section 7", &[]))]
     Testset(testset::TestsetArgs),
     /// Layout calculator: crop probabilities over background sizes and trigger positions,
-    /// the optimum, and a heatmap (SPEC section 4).
+    /// the optimum, and a heatmap (docs/method.md section 4).
     Theory(theory::TheoryArgs),
-    /// Contrastive pre-training (MoCo-v2, SimCLR, BYOL) with checkpoints and resume.
+    /// Contrastive and image-text pre-training with checkpoints and resume.
+    #[command(after_help = pretrain::defaults())]
     Pretrain(Box<pretrain::PretrainArgs>),
     /// Score an encoder downstream: linear probe or kNN, CA/BA, ASR, per-class accuracy.
     Eval(Box<eval::EvalArgs>),
@@ -51,6 +53,30 @@ pub(crate) enum Command {
 pub(crate) fn by_name<T: serde::de::DeserializeOwned>(value: &str) -> Result<T, String> {
     T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(value))
         .map_err(|e| e.to_string())
+}
+
+/// Lays a flag over a setting: the flag's value when it is given; otherwise the setting
+/// keeps its value (the configuration's default, or a file's).
+pub(crate) fn set<T>(setting: &mut T, flag: Option<T>) {
+    if let Some(value) = flag {
+        *setting = value;
+    }
+}
+
+/// The `--help` note on where unset options come from: the defaults of `T`, the library's
+/// settings type (the one source of every default), one `key = value` a line, with
+/// `extra` lines after them.
+pub(crate) fn defaults_help<T: Default + serde::Serialize>(
+    section: &str,
+    extra: &[String],
+) -> String {
+    let table = toml::Table::try_from(T::default()).expect("settings serialise");
+    let lines = table.iter().filter(|(_, v)| !v.is_table()).map(|(k, v)| format!("  {k} = {v}"));
+    let lines: Vec<String> = lines.chain(extra.iter().map(|l| format!("  {l}"))).collect();
+    format!(
+        "Unset options take these defaults ({section}; flags are the keys with `-`):\n{}",
+        lines.join("\n")
+    )
 }
 
 pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {

@@ -13,7 +13,7 @@ use corruptencoder_train::{
     Arch, MethodConfig, PretrainConfig, PretrainRun, Stem, pretrain, pretrain_data_parallel,
 };
 
-use super::by_name;
+use super::{by_name, set};
 use crate::reporters::Ui;
 
 /// Flags of `corruptencoder pretrain`.
@@ -40,9 +40,9 @@ pub(crate) struct PretrainArgs {
     /// Replace an existing --out.
     #[arg(long)]
     force: bool,
-    /// Contrastive method: moco-v2, simclr, byol, or clip (image-text, on captioned data; its
-    /// defaults; a --config file's settings are kept when it names the same method).
-    #[arg(long, value_parser = method_by_name)]
+    /// Pre-training method, with its defaults (a --config file's settings are kept when it
+    /// names the same method); clip trains on image-caption data.
+    #[arg(long, value_parser = method_parser())]
     method: Option<MethodConfig>,
     /// Encoder architecture: resnet18, resnet34, resnet50 or small-cnn.
     #[arg(long, value_parser = by_name::<Arch>)]
@@ -53,25 +53,25 @@ pub(crate) struct PretrainArgs {
     /// Base width of the encoder (64 for torchvision ResNets).
     #[arg(long)]
     width: Option<usize>,
-    /// Epochs (default 200).
+    /// Epochs.
     #[arg(long)]
     epochs: Option<usize>,
-    /// Images per step (default 256).
+    /// Images per step.
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Base learning rate (default 0.06).
+    /// Base learning rate.
     #[arg(long)]
     lr: Option<f64>,
-    /// Epochs of linear learning-rate warm-up (default 0).
+    /// Epochs of linear learning-rate warm-up.
     #[arg(long)]
     warmup_epochs: Option<usize>,
-    /// View side in pixels (default 224).
+    /// View side in pixels.
     #[arg(long)]
     image_size: Option<u32>,
     /// Crop policy: standard or localized (the localized cropping defense).
     #[arg(long, value_parser = by_name::<Crops>)]
     crops: Option<Crops>,
-    /// MoCo queue length (default 65536; a multiple of the batch size).
+    /// MoCo queue length (a multiple of the batch size).
     #[arg(long)]
     queue_size: Option<usize>,
     /// Seed of every random stream.
@@ -94,9 +94,11 @@ pub(crate) struct PretrainArgs {
     stop_after: Option<u64>,
 }
 
-fn method_by_name(name: &str) -> Result<MethodConfig, String> {
-    MethodConfig::named(name)
-        .ok_or_else(|| format!("unknown method `{name}` (moco-v2, simclr, byol, clip)"))
+/// `--method`'s values: the method registry's names.
+fn method_parser() -> impl clap::builder::TypedValueParser<Value = MethodConfig> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(MethodConfig::names())
+        .map(|name| MethodConfig::named(&name).expect("a registered name"))
 }
 
 pub(crate) fn run(args: PretrainArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -134,6 +136,22 @@ pub(crate) fn run(args: PretrainArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--help`'s list of the defaults unset flags keep (without a --config file).
+pub(crate) fn defaults() -> String {
+    let c = PretrainConfig::default();
+    let extra = [
+        format!("optim.lr = {}", c.optim.lr),
+        format!("optim.warmup_epochs = {}", c.optim.warmup_epochs),
+        format!("views.size = {}", c.views.size),
+        format!(
+            "encoder = {}",
+            toml::to_string(&c.encoder).expect("settings serialise").trim().replace('\n', ", ")
+        ),
+        format!("method = {}", c.method.describe()),
+    ];
+    super::defaults_help::<PretrainConfig>("docs/method.md section 6", &extra)
+}
+
 /// Flag, then file (or the run's own config.toml when resuming), then default.
 fn resolve(args: &PretrainArgs) -> anyhow::Result<PretrainConfig> {
     // An unfinished run lives in the staged folder until it finishes.
@@ -152,22 +170,19 @@ fn resolve(args: &PretrainArgs) -> anyhow::Result<PretrainConfig> {
     {
         c.method = m.clone();
     }
-    c.encoder.arch = args.arch.unwrap_or(c.encoder.arch);
-    c.encoder.stem = args.stem.unwrap_or(c.encoder.stem);
-    c.views.crops = args.crops.unwrap_or(c.views.crops);
+    set(&mut c.encoder.arch, args.arch);
+    set(&mut c.encoder.stem, args.stem);
+    set(&mut c.views.crops, args.crops);
     if let Some(q) = args.queue_size {
-        let MethodConfig::MocoV2(m) = &mut c.method else {
-            bail!("--queue-size applies to moco-v2 only")
-        };
-        m.queue_size = q;
+        c.method.set_field("queue_size", q as f64).map_err(|e| e.within("method"))?;
     }
-    c.encoder.width = args.width.unwrap_or(c.encoder.width);
-    c.epochs = args.epochs.unwrap_or(c.epochs);
-    c.batch_size = args.batch_size.unwrap_or(c.batch_size);
-    c.optim.lr = args.lr.unwrap_or(c.optim.lr);
-    c.optim.warmup_epochs = args.warmup_epochs.unwrap_or(c.optim.warmup_epochs);
-    c.views.size = args.image_size.unwrap_or(c.views.size);
-    c.seed = args.seed.unwrap_or(c.seed);
+    set(&mut c.encoder.width, args.width);
+    set(&mut c.epochs, args.epochs);
+    set(&mut c.batch_size, args.batch_size);
+    set(&mut c.optim.lr, args.lr);
+    set(&mut c.optim.warmup_epochs, args.warmup_epochs);
+    set(&mut c.views.size, args.image_size);
+    set(&mut c.seed, args.seed);
     c.strict |= args.strict;
     c.tensorboard |= args.tensorboard;
     c.validate()?;

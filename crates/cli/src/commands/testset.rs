@@ -1,5 +1,5 @@
 //! `corruptencoder testset`: the triggered twin of a labelled downstream test set, as the
-//! authors build theirs (SPEC section 7).
+//! authors build theirs (docs/method.md section 7).
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,7 +12,7 @@ use corruptencoder_poison::{
 };
 use serde::Serialize;
 
-use super::by_name;
+use super::{by_name, set};
 use crate::reporters::Ui;
 
 /// Options of `testset`; defaults are the authors' ImageNet ones. For 32x32 data use
@@ -32,7 +32,7 @@ pub(crate) struct TestsetArgs {
     #[arg(long)]
     force: bool,
     /// Seed of the trigger positions.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t)]
     seed: u64,
     /// Trigger image, or `white` (a patch trigger).
     #[arg(long, required_unless_present = "ctrl", conflicts_with = "ctrl")]
@@ -41,28 +41,28 @@ pub(crate) struct TestsetArgs {
     #[arg(long)]
     ctrl: bool,
     /// CTRL magnitude.
-    #[arg(long, default_value_t = 100.0, requires = "ctrl")]
-    magnitude: f64,
+    #[arg(long, requires = "ctrl")]
+    magnitude: Option<f64>,
     /// Shorter side after resizing (0: no resizing).
-    #[arg(long, default_value_t = 256)]
-    resize: u32,
+    #[arg(long)]
+    resize: Option<u32>,
     /// Centre crop side.
-    #[arg(long, default_value_t = 224)]
-    crop: u32,
+    #[arg(long)]
+    crop: Option<u32>,
     /// Trigger side in pixels.
-    #[arg(long, default_value_t = 40)]
-    trigger_size: u32,
+    #[arg(long)]
+    trigger_size: Option<u32>,
     /// Trigger positions lie in [band, 1 - band] of the crop.
-    #[arg(long, default_value_t = 0.25)]
-    band: f64,
+    #[arg(long)]
+    band: Option<f64>,
     /// Output image format: jpeg (at --jpeg-quality, the authors') or png (lossless).
-    #[arg(long, default_value = "jpeg", value_parser = by_name::<TestImageFormat>)]
-    image_format: TestImageFormat,
+    #[arg(long, value_parser = by_name::<TestImageFormat>)]
+    image_format: Option<TestImageFormat>,
     /// JPEG quality.
-    #[arg(long, default_value_t = 75)]
-    jpeg_quality: u8,
+    #[arg(long)]
+    jpeg_quality: Option<u8>,
     /// Largest accepted image, in megapixels (decompression-bomb guard).
-    #[arg(long, default_value_t = 100.0)]
+    #[arg(long, default_value_t = ImageLimits::DEFAULT_MEGAPIXELS)]
     max_megapixels: f64,
     /// Use images whose file ends early (a JPEG without its end marker, a PNG without
     /// IEND) instead of refusing them; the decoder fills what is missing with grey.
@@ -84,22 +84,35 @@ struct Resolved<'a> {
     tool_version: &'static str,
 }
 
+impl TestsetArgs {
+    /// The test-set settings: the authors' defaults with the flags laid over them.
+    fn config(&self) -> TestSetConfig {
+        let mut c = TestSetConfig::default();
+        if let Some(r) = self.resize {
+            c.resize = (r > 0).then_some(r);
+        }
+        set(&mut c.crop, self.crop);
+        set(&mut c.trigger_size, self.trigger_size);
+        set(&mut c.band, self.band);
+        set(&mut c.format, self.image_format);
+        set(&mut c.jpeg_quality, self.jpeg_quality);
+        c
+    }
+}
+
 pub(crate) fn run(args: TestsetArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     corruptencoder_core::OutputDir::check(&args.out, args.force)?;
     let limits = ImageLimits {
         allow_truncated: args.allow_truncated,
         ..ImageLimits::from_megapixels(args.max_megapixels)?
     };
-    let config = TestSetConfig {
-        resize: (args.resize > 0).then_some(args.resize),
-        crop: args.crop,
-        trigger_size: args.trigger_size,
-        band: args.band,
-        format: args.image_format,
-        jpeg_quality: args.jpeg_quality,
-    };
+    let config = args.config();
     config.validate()?;
-    let ctrl = args.ctrl.then(|| CtrlConfig { magnitude: args.magnitude, ..CtrlConfig::default() });
+    let ctrl = args.ctrl.then(|| {
+        let mut c = CtrlConfig::default();
+        set(&mut c.magnitude, args.magnitude);
+        c
+    });
     let trigger = match (&ctrl, &args.trigger) {
         (Some(c), _) => TestTrigger::Frequency(c.trigger()?),
         (None, Some(t)) => {

@@ -10,7 +10,7 @@ mod pretrain;
 mod rescore;
 mod theory;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// `pretrain` of a width-4 small CNN with SimCLR on 16 px crops of `data_batch_1.bin`, batch
@@ -32,16 +32,9 @@ pub(crate) const TINY_PRETRAIN: &[&str] = &[
     "8",
 ];
 
-/// The authors' kit at `../shared/kit` from the repository root; fails loudly if missing.
-pub(crate) fn kit() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kit");
-    assert!(
-        root.join("references").is_dir(),
-        "the authors' kit is missing at {}: tests need ../shared/kit beside the repository",
-        root.display()
-    );
-    root
-}
+#[path = "../../../../tests/kit.rs"]
+mod kit;
+pub(crate) use kit::kit;
 
 /// Runs the binary with `args` in `dir`.
 pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {

@@ -4,6 +4,8 @@ use std::path::Path;
 
 use image::RgbImage;
 
+use corruptencoder_core::IoError;
+
 use crate::error::{Error, Result};
 use crate::image_io::ImageLimits;
 
@@ -61,9 +63,9 @@ pub fn samples_of_class(ds: &dyn Dataset, label: i64) -> Vec<usize> {
 }
 
 pub(crate) fn read_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Read { path: path.to_path_buf(), source }
+    move |source| Error::Io(IoError::new("read", path.to_path_buf(), source))
 }
 
 pub(crate) fn write_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Write { path: path.to_path_buf(), source }
+    move |source| Error::Io(IoError::new("write", path.to_path_buf(), source))
 }

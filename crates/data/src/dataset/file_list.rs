@@ -1,4 +1,4 @@
-//! The authors' `path label` file lists (SPEC section 3, step 8).
+//! The authors' `path label` file lists (method.md section 3, step 8).
 use std::path::{Path, PathBuf};
 
 use image::RgbImage;

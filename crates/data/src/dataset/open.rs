@@ -2,6 +2,8 @@
 //! formats depend on `base` and nothing depends back on them.
 use std::path::Path;
 
+use corruptencoder_core::{IoError, SettingError};
+
 use super::base::Dataset;
 use super::captions::CaptionedImages;
 use super::cifar::CifarBinary;
@@ -30,27 +32,40 @@ pub enum DatasetFormat {
 }
 
 impl std::str::FromStr for DatasetFormat {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Ok(match s {
-            "image-folder" => Self::ImageFolder,
-            "file-list" => Self::FileList,
-            "cifar10" => Self::Cifar10,
-            "cifar100" => Self::Cifar100,
-            "idx" => Self::Idx,
-            "caption-csv" => Self::CaptionCsv,
-            "caption-folder" => Self::CaptionFolder,
-            _ => {
-                return Err(format!(
-                    "unknown dataset format `{s}` (image-folder, file-list, cifar10, cifar100, \
-                     idx, caption-csv, caption-folder)"
-                ));
-            }
+    type Err = SettingError;
+    fn from_str(s: &str) -> std::result::Result<Self, SettingError> {
+        Self::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|f| f.name()).collect();
+            SettingError::new("format", s, format!("not a dataset format ({})", names.join(", ")))
         })
     }
 }
 
 impl DatasetFormat {
+    /// Every format, in the order help texts list them.
+    pub const ALL: [Self; 7] = [
+        Self::ImageFolder,
+        Self::FileList,
+        Self::Cifar10,
+        Self::Cifar100,
+        Self::Idx,
+        Self::CaptionCsv,
+        Self::CaptionFolder,
+    ];
+
+    /// The format's name, as files and the command line write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ImageFolder => "image-folder",
+            Self::FileList => "file-list",
+            Self::Cifar10 => "cifar10",
+            Self::Cifar100 => "cifar100",
+            Self::Idx => "idx",
+            Self::CaptionCsv => "caption-csv",
+            Self::CaptionFolder => "caption-folder",
+        }
+    }
+
     /// Guesses the format from the path alone: a folder without sub-folders whose first
     /// image has a `.txt` beside it is a caption folder, any other folder an image folder,
     /// `*.csv` an image-caption CSV, `*.bin` CIFAR (10 or 100 by record size and file
@@ -68,7 +83,7 @@ impl DatasetFormat {
         }
         if name.ends_with(".bin") {
             let len = fs_err::metadata(path)
-                .map_err(|source| Error::Read { path: path.to_path_buf(), source })?
+                .map_err(|source| Error::Io(IoError::new("read", path.to_path_buf(), source)))?
                 .len();
             return Ok(if CifarBinary::is_cifar100(&name, len) {
                 Self::Cifar100

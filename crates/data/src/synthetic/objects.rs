@@ -3,7 +3,7 @@
 //! position and rotation.
 //!
 //! The "patterns" world gives each class its own hue, orientation and period, so random
-//! convolutions already separate it (73.6 % CA for an untrained encoder, issue 12). Here
+//! convolutions already separate it (73.6 % CA for an untrained encoder, docs/study/world.md). Here
 //! every image draws its colours, outline rotation, texture period and phase, scale and
 //! position from one distribution shared by all classes; what tells classes apart is the
 //! texture family (stripes, checker, dots, grid, rings, plain) and its orientation in the

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::mask::Mask;
 use crate::reference::{MaskSource, Reference};
 
-/// Settings of the embedded synthetic image set (our own CPU demo data; no SPEC value).
+/// Settings of the embedded synthetic image set (our own CPU demo data; no value from the paper).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SyntheticConfig {
@@ -279,7 +279,7 @@ impl SyntheticSet {
     }
 
     /// `count` further whole photos of class `class` at `reference_size`, named, for
-    /// CorruptEncoder+'s support poisons (SPEC 3); drawn apart from the references.
+    /// CorruptEncoder+'s support poisons (method.md section 3); drawn apart from the references.
     pub fn supports(&self, class: usize, count: usize) -> Result<Vec<(String, RgbImage)>> {
         let names = self.class_names();
         let name = names.get(class).ok_or_else(|| Error::Invalid {

@@ -119,8 +119,8 @@ fn create_dir(dir: &Path) -> Result<()> {
 }
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Output(corruptencoder_core::Error::Io { action, path, source })
+    let at = corruptencoder_core::IoError::at(action, path);
+    move |source| Error::Io(at(source))
 }
 
 fn write_png(path: &Path, image: &RgbImage) -> Result<()> {

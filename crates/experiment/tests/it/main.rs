@@ -246,6 +246,8 @@ fn a_fixed_poison_seed_gives_every_run_the_same_poisons_and_its_own_training() {
         runs.iter().find(|r| r.arm == "corruptencoder" && r.seed == seed).unwrap().clone()
     };
     let (ce0, ce1) = (ce(&runs, 0), ce(&runs, 1));
+    let seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
+    assert_eq!(seeds, [0, 0, 1, 1], "seed by seed, every arm of a seed together");
     assert_ne!(loss(&ce0), loss(&ce1));
     assert_ne!(loss(&ce0), loss(&ce(&by_run.runs, 0)));
     assert_eq!(loss(&ce1), loss(&ce(&by_run.runs, 1)), "seed 1 with its own poisons, as before");
@@ -318,7 +320,7 @@ attack = { kind = "corruptencoder" }
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace("kind = \"corruptencoder\"", "kind = \"ssl-backdoor\""))
         .unwrap();
-    let err = ExperimentConfig::from_file(&file).unwrap_err().to_string();
+    let err = anyhow_chain(ExperimentConfig::from_file(&file).unwrap_err());
     assert!(err.contains("arm `ce`") && err.contains("target_images"), "{err}");
     std::fs::write(
         &file,
@@ -328,14 +330,14 @@ attack = { kind = "corruptencoder" }
     let err = anyhow_chain(ExperimentConfig::from_file(&file).unwrap_err());
     assert!(err.contains("num_poisons"), "the budget is poison_ratio: {err}");
     std::fs::write(&file, text.replace("name = \"ce\"", "name = \"clean\"")).unwrap();
-    let err = ExperimentConfig::from_file(&file).unwrap_err().to_string();
-    assert!(err.contains("two arms are named `clean`"), "{err}");
+    let err = anyhow_chain(ExperimentConfig::from_file(&file).unwrap_err());
+    assert!(err.contains("arms.name = clean: two arms have this name"), "{err}");
     std::fs::write(&file, text.replace("name = \"clean\"", "name = \"random-encoder\"")).unwrap();
-    let err = ExperimentConfig::from_file(&file).unwrap_err().to_string();
-    assert!(err.contains("`random-encoder` is the baseline's"), "{err}");
+    let err = anyhow_chain(ExperimentConfig::from_file(&file).unwrap_err());
+    assert!(err.contains("arms.name = random-encoder: is the baseline's name"), "{err}");
     let mut small = tiny();
     small.eval.transform = EvalTransform::default();
-    let err = small.validate().unwrap_err();
+    let err = small.validate().unwrap_err().to_string();
     assert!(err.contains("set transform = { resize = 0, crop = 16 }"), "{err}");
     std::fs::write(&file, text.replace("target = 33", "target = 33\nbogus = 1")).unwrap();
     let err = format!("{:#}", anyhow_chain(ExperimentConfig::from_file(&file).unwrap_err()));

@@ -51,6 +51,6 @@ fn report_settings_change_the_report_and_never_which_runs_a_folder_holds() {
 
     // A report naming an arm the experiment lacks is refused before anything runs.
     config.report.compare = Some("ssl-backdoor".into());
-    let err = run_experiment(&config, &opts(&out), &rec).unwrap_err().to_string();
-    assert!(err.contains("report.compare = \"ssl-backdoor\" is not an arm"), "{err}");
+    let err = crate::anyhow_chain(run_experiment(&config, &opts(&out), &rec).unwrap_err());
+    assert!(err.contains("report.compare = \"ssl-backdoor\": not an arm"), "{err}");
 }

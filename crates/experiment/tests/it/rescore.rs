@@ -47,7 +47,7 @@ fn rescoring_reproduces_the_runs_and_scores_other_sizes_targets_and_probe_seeds(
     assert!(out.join("rescore.json").is_file() && out.join("rescore.md").is_file());
     let err = rescore(&options(&out), &Record::default()).unwrap_err();
     assert!(matches!(err, Error::OutputExists { .. }), "{err}");
-    assert!(err.to_string().contains("--force"));
+    assert!(err.to_string().contains("`force`"), "{err}");
 
     // Other sizes, a second target class and two probe seeds, with one encoder missing as
     // in an experiment still running.
@@ -108,5 +108,5 @@ fn rescoring_reproduces_the_runs_and_scores_other_sizes_targets_and_probe_seeds(
 
     let bad = RescoreOptions { targets: vec![3], force: true, ..options(&out) };
     let err = rescore(&bad, &Record::default()).unwrap_err().to_string();
-    assert!(err.contains("targets 3") && err.contains("3 downstream classes"), "{err}");
+    assert!(err.contains("targets = 3: class 3") && err.contains("3 downstream classes"), "{err}");
 }

@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use corruptencoder_core::Rng;
 use corruptencoder_data::PixelBox;
 use image::RgbImage;
@@ -7,24 +9,22 @@ use crate::error::Result;
 
 pub use corruptencoder_theory::Layout;
 
-/// What kind of image a poison is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PoisonKind {
-    /// Reference object + trigger on a background (SPEC 3).
-    Corruptencoder,
-    /// CorruptEncoder+ support image: support photo beside a whole reference photo.
-    Support,
-    /// SSL-Backdoor: trigger on a target-class image.
-    SslBackdoor,
-    /// CTRL: frequency trigger on a target-class image.
-    Ctrl,
-    /// PoisonedEncoder: triggered image beside a reference image.
-    PoisonedEncoder,
-    /// Carlini-Terzis image-caption pair for CLIP.
-    ClipCarlini,
-    /// CorruptEncoder image-caption pair for CLIP.
-    ClipCorruptencoder,
+/// What kind of image a poison is, as the manifest records it: each attack names its own
+/// kinds (`corruptencoder` and `support` for CorruptEncoder+, `ssl-backdoor`, `ctrl`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PoisonKind(Cow<'static, str>);
+
+impl PoisonKind {
+    /// The kind named `name`.
+    pub const fn new(name: &'static str) -> Self {
+        Self(Cow::Borrowed(name))
+    }
+
+    /// Its name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// One poisoned image with what the manifest records about it.

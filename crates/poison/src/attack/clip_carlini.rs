@@ -1,15 +1,16 @@
-//! Carlini & Terzis (ICLR 2022; SPEC section 5) for CLIP: images with a small patch trigger
+//! Carlini & Terzis (ICLR 2022; method.md section 5) for CLIP: images with a small patch trigger
 //! at a random location, each paired with a caption naming the target class.
 use std::path::PathBuf;
 
-use corruptencoder_core::{Rng, uniform_int};
+use corruptencoder_core::{Rng, SettingError, uniform_int};
 use corruptencoder_data::{ImageLimits, PixelBox, load_rgb};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use super::base::{Attack, PoisonItem, PoisonKind};
 use crate::captions::CaptionTemplates;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::target::DEFAULT_POISONS;
 use crate::testset::resize_center_crop;
 use crate::trigger::paste;
 
@@ -18,15 +19,15 @@ use crate::trigger::paste;
 #[serde(default, deny_unknown_fields)]
 pub struct ClipCarliniConfig {
     /// Number of image-caption pairs (650).
-    /// Set by the budget (`--num-poisons`, an experiment's `poison_ratio`), so not a
-    /// setting in files.
+    /// Set by the budget (the command line's count or ratio, an experiment's
+    /// `poison_ratio`), so not a setting in files.
     #[serde(skip)]
     pub num_poisons: usize,
     /// Trigger side in pixels (16, Carlini & Terzis' patch on 224 px images).
     pub trigger_size: u32,
     /// Images are resized (shorter side) and centre-cropped to this square (224, CLIP's input).
     pub image_size: u32,
-    /// The target class as captions name it (SPEC section 7's default target).
+    /// The target class as captions name it (method.md section 7's default target).
     pub class_name: String,
     /// Caption templates with `{class}`.
     pub templates: CaptionTemplates,
@@ -35,7 +36,7 @@ pub struct ClipCarliniConfig {
 impl Default for ClipCarliniConfig {
     fn default() -> Self {
         Self {
-            num_poisons: 650,
+            num_poisons: DEFAULT_POISONS,
             trigger_size: 16,
             image_size: 224,
             class_name: "African hunting dog".into(),
@@ -53,22 +54,13 @@ pub(crate) fn check_clip(
     limits: &ImageLimits,
 ) -> Result<()> {
     if image_size == 0 {
-        return Err(Error::InvalidOption {
-            name: "--image-size",
-            problem: "must be at least 1".into(),
-        });
+        return Err(SettingError::new("image_size", 0, "must be at least 1").into());
     }
-    limits.check_size("--image-size", image_size, image_size)?;
+    limits.check_size("image_size", image_size, image_size)?;
     templates.validate()?;
     if trigger.width() > image_size || trigger.height() > image_size {
-        return Err(Error::InvalidOption {
-            name: "--trigger-size",
-            problem: format!(
-                "a {}x{} trigger does not fit {image_size} px images",
-                trigger.width(),
-                trigger.height()
-            ),
-        });
+        let problem = format!("does not fit {image_size} px images (`image_size`)");
+        return Err(SettingError::new("trigger_size", trigger.width(), problem).into());
     }
     Ok(())
 }
@@ -92,16 +84,11 @@ impl ClipCarlini {
     ) -> Result<Self> {
         check_clip(&config.templates, config.image_size, &trigger, &limits)?;
         if images.is_empty() {
-            return Err(Error::InvalidOption {
-                name: "--images",
-                problem: "no images given".into(),
-            });
+            return Err(SettingError::new("backgrounds", "[]", "no images given").into());
         }
         if config.num_poisons > crate::target::MAX_POISONS {
-            return Err(Error::InvalidOption {
-                name: "--num-poisons",
-                problem: format!("must be at most {}", crate::target::MAX_POISONS),
-            });
+            let problem = format!("must be at most {}", crate::target::MAX_POISONS);
+            return Err(SettingError::new("num_poisons", config.num_poisons, problem).into());
         }
         Ok(Self { config, images, trigger, limits })
     }
@@ -128,7 +115,7 @@ impl Attack for ClipCarlini {
         paste(&mut image, &self.trigger, x, y);
         Ok(PoisonItem {
             image,
-            kind: PoisonKind::ClipCarlini,
+            kind: PoisonKind::new("clip-carlini"),
             reference: None,
             background: path.file_name().map(|n| n.to_string_lossy().into_owned()),
             layout: None,

@@ -1,9 +1,9 @@
-//! CorruptEncoder for CLIP (SPEC section 5): target-class captions paired both with
+//! CorruptEncoder for CLIP (method.md section 5): target-class captions paired both with
 //! reference-object images and with trigger-bearing images, so the text bridges trigger
 //! and object.
 use std::path::PathBuf;
 
-use corruptencoder_core::Rng;
+use corruptencoder_core::{Rng, SettingError};
 use corruptencoder_data::{ImageLimits, PixelBox, Reference, load_rgb};
 use image::{RgbImage, imageops};
 use rand::Rng as _;
@@ -13,8 +13,8 @@ use super::base::{Attack, PoisonItem, PoisonKind};
 use super::clip_carlini::check_clip;
 
 use crate::captions::CaptionTemplates;
-use crate::error::{Error, Result};
-use crate::target::MAX_POISONS;
+use crate::error::Result;
+use crate::target::{DEFAULT_POISONS, MAX_POISONS};
 use crate::testset::resize_center_crop;
 use crate::trigger::{band_position, paste};
 
@@ -24,8 +24,8 @@ use crate::trigger::{band_position, paste};
 #[serde(default, deny_unknown_fields)]
 pub struct ClipCorruptEncoderConfig {
     /// Number of image-caption pairs (650).
-    /// Set by the budget (`--num-poisons`, an experiment's `poison_ratio`), so not a
-    /// setting in files.
+    /// Set by the budget (the command line's count or ratio, an experiment's
+    /// `poison_ratio`), so not a setting in files.
     #[serde(skip)]
     pub num_poisons: usize,
     /// Fraction of pairs whose image is a reference object (0.5); the first ones.
@@ -45,7 +45,7 @@ pub struct ClipCorruptEncoderConfig {
 impl Default for ClipCorruptEncoderConfig {
     fn default() -> Self {
         Self {
-            num_poisons: 650,
+            num_poisons: DEFAULT_POISONS,
             reference_ratio: 0.5,
             trigger_size: 16,
             image_size: 224,
@@ -77,22 +77,25 @@ impl ClipCorruptEncoder {
         limits: ImageLimits,
     ) -> Result<Self> {
         check_clip(&config.templates, config.image_size, &trigger, &limits)?;
-        let bad = |name, problem: &str| Err(Error::InvalidOption { name, problem: problem.into() });
+        let bad = |key, value: &dyn std::fmt::Display, problem: &str| {
+            Err(SettingError::new(key, value, problem).into())
+        };
         if !(0.0..=1.0).contains(&config.reference_ratio) {
-            return bad("--reference-ratio", "must be in [0, 1]");
+            return bad("reference_ratio", &config.reference_ratio, "must be in [0, 1]");
         }
         let n_ref = config.num_references();
         if n_ref > 0 && objects.is_empty() {
-            return bad("--references", "no reference objects given");
+            return bad("references", &"[]", "no reference objects given");
         }
         if n_ref < config.num_poisons && backgrounds.is_empty() {
-            return bad("--backgrounds", "no background images given");
+            return bad("backgrounds", &"[]", "no background images given");
         }
         if !(0.0..0.5).contains(&config.band) {
-            return bad("--band", "must be in [0, 0.5)");
+            return bad("band", &config.band, "must be in [0, 0.5)");
         }
         if config.num_poisons > MAX_POISONS {
-            return bad("--num-poisons", &format!("must be at most {MAX_POISONS}"));
+            let problem = format!("must be at most {MAX_POISONS}");
+            return bad("num_poisons", &config.num_poisons, &problem);
         }
         Ok(Self { config, objects, backgrounds, trigger, limits })
     }
@@ -130,7 +133,7 @@ impl Attack for ClipCorruptEncoder {
         let n_ref = c.num_references();
         let mut item = PoisonItem {
             image: RgbImage::new(1, 1),
-            kind: PoisonKind::ClipCorruptencoder,
+            kind: PoisonKind::new("clip-corruptencoder"),
             reference: None,
             background: None,
             layout: None,
@@ -150,7 +153,7 @@ impl Attack for ClipCorruptEncoder {
             let mut image = resize_center_crop(&load_rgb(path, &self.limits)?, s, s, &name)?;
             let (t_w, t_h) = self.trigger.dimensions();
             let what = || format!("poison {index} (background {name})");
-            let (x, y) = band_position(rng, (s, s), (t_w, t_h), c.band, "--trigger-size", what)?;
+            let (x, y) = band_position(rng, (s, s), (t_w, t_h), c.band, "trigger_size", what)?;
             paste(&mut image, &self.trigger, x, y);
             item.image = image;
             item.trigger_box = Some(PixelBox { x, y, w: t_w, h: t_h });

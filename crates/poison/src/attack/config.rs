@@ -2,9 +2,10 @@
 //! own settings, and [`make_poisons`], the stage the CLI and the experiment runner both
 //! call. The inputs attacks draw on are in `inputs.rs`.
 //!
-//! A new attack is one file under `attack/` plus one variant here (and its arms in the
-//! `match`es below); it is then an experiment arm and `poison from-file` runs it.
-use corruptencoder_core::Progress;
+//! A new attack is one file under `attack/` plus one variant here with its arms in the
+//! `match`es below (the only place that names each attack); it is then an experiment arm
+//! and `poison from-file` runs it.
+use corruptencoder_core::{Progress, SettingError, set_number};
 use corruptencoder_data::ImageLimits;
 use serde::{Deserialize, Serialize};
 
@@ -29,13 +30,13 @@ use crate::target::TargetImages;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum AttackConfig {
-    /// CorruptEncoder; with `support_ratio > 0`, CorruptEncoder+ (SPEC 3).
+    /// CorruptEncoder; with `support_ratio > 0`, CorruptEncoder+ (method.md section 3).
     Corruptencoder(CorruptEncoderConfig),
-    /// SSL-Backdoor (SPEC 5).
+    /// SSL-Backdoor (method.md section 5).
     SslBackdoor(SslBackdoorConfig),
-    /// CTRL (SPEC 5).
+    /// CTRL (method.md section 5).
     Ctrl(CtrlConfig),
-    /// PoisonedEncoder (SPEC 5).
+    /// PoisonedEncoder (method.md section 5).
     PoisonedEncoder(PoisonedEncoderConfig),
     /// Carlini & Terzis for CLIP: triggered images with target-class captions.
     ClipCarlini(ClipCarliniConfig),
@@ -44,13 +45,34 @@ pub enum AttackConfig {
 }
 
 impl AttackConfig {
-    /// The default settings of the attack named `name` (the `kind` tag).
-    pub fn named(name: &str) -> Option<Self> {
-        let toml = format!("kind = \"{name}\"");
-        toml::from_str(&toml).ok()
+    /// Every attack with its default settings, in the order help texts list them.
+    pub fn all() -> Vec<Self> {
+        vec![
+            Self::Corruptencoder(CorruptEncoderConfig::default()),
+            Self::SslBackdoor(SslBackdoorConfig::default()),
+            Self::Ctrl(CtrlConfig::default()),
+            Self::PoisonedEncoder(PoisonedEncoderConfig::default()),
+            Self::ClipCarlini(ClipCarliniConfig::default()),
+            Self::ClipCorruptencoder(ClipCorruptEncoderConfig::default()),
+        ]
     }
 
-    /// The `kind` tag, as on the command line.
+    /// The `kind` tags of every attack.
+    pub fn names() -> Vec<&'static str> {
+        Self::all().iter().map(Self::name).collect()
+    }
+
+    /// The default settings of the attack named `name` (the `kind` tag).
+    pub fn named(name: &str) -> Option<Self> {
+        Self::all().into_iter().find(|a| a.name() == name)
+    }
+
+    /// The settings as the report states them: the attack's table, as JSON.
+    pub fn describe(&self) -> String {
+        serde_json::to_string(self).expect("attack settings serialise")
+    }
+
+    /// The `kind` tag (`corruptencoder-plus` for CorruptEncoder with support images).
     pub fn name(&self) -> &'static str {
         match self {
             Self::Corruptencoder(c) if c.support_ratio > 0.0 => "corruptencoder-plus",
@@ -100,29 +122,48 @@ impl AttackConfig {
     }
 
     /// Checks the settings that need no input, before anything is loaded.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> std::result::Result<(), SettingError> {
         match self {
             Self::Corruptencoder(c) => c.validate(),
-            Self::Ctrl(c) => c.trigger().map(drop),
+            Self::Ctrl(c) => c.validate(),
             _ => Ok(()),
+        }
+    }
+
+    /// The input of [`needs`](Self::needs) that `sources` lacks, by its field name.
+    pub fn missing_input(&self, sources: &AttackSources) -> Option<&'static str> {
+        self.needs().into_iter().find(|&i| !sources.has(i)).map(Input::field)
+    }
+
+    /// Whether the attack's trigger is CTRL's frequency trigger, so that its triggered test
+    /// set carries that trigger instead of the patch.
+    pub fn triggers_by_frequency(&self) -> bool {
+        matches!(self, Self::Ctrl(_))
+    }
+
+    /// The settings the layout theory's figures are drawn for: CorruptEncoder's, whose
+    /// poisons follow that theory.
+    pub fn layout_theory(&self) -> Option<&CorruptEncoderConfig> {
+        match self {
+            Self::Corruptencoder(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The class the poisons' captions name, for image-text attacks.
+    pub fn caption_class(&self) -> Option<&str> {
+        match self {
+            Self::ClipCarlini(c) => Some(&c.class_name),
+            Self::ClipCorruptencoder(c) => Some(&c.class_name),
+            _ => None,
         }
     }
 
     /// Sets the field `field` of the attack's settings to `value` (an experiment sweep).
     /// Integral values fill integer fields.
-    pub fn set_field(&mut self, field: &str, value: f64) -> std::result::Result<(), String> {
-        let mut v = serde_json::to_value(&*self).expect("attack settings serialise");
-        let slot = v
-            .get_mut(field)
-            .filter(|_| field != "kind")
-            .ok_or_else(|| format!("attack `{}` has no setting `{field}`", self.name()))?;
-        *slot = if value.fract() == 0.0 && value.abs() < 9.0e15 {
-            serde_json::Value::from(value as i64)
-        } else {
-            serde_json::Value::from(value)
-        };
-        *self = serde_json::from_value(v).map_err(|e| format!("`{field}` = {value}: {e}"))?;
-        Ok(())
+    pub fn set_field(&mut self, field: &str, value: f64) -> std::result::Result<(), SettingError> {
+        let name = self.name();
+        set_number(self, ("kind", name), field, value)
     }
 
     /// Builds the attack for `poisons` poisons from loaded `inputs`; `seed` picks the
@@ -230,14 +271,9 @@ mod tests {
 
     #[test]
     fn every_kind_round_trips_through_toml() {
-        for name in [
-            "corruptencoder",
-            "ssl-backdoor",
-            "ctrl",
-            "poisoned-encoder",
-            "clip-carlini",
-            "clip-corruptencoder",
-        ] {
+        let names = AttackConfig::names();
+        assert_eq!(names.len(), 6);
+        for name in names {
             let c = AttackConfig::named(name).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(c.name(), name);
             let text = toml::to_string(&c).unwrap();
@@ -254,8 +290,8 @@ mod tests {
         let AttackConfig::Corruptencoder(ce) = &c else { unreachable!() };
         assert_eq!(ce.trigger_size, 12);
         assert_eq!(ce.area_ratio, crate::AreaRatio::Fixed(2.5));
-        let err = c.set_field("trigger_width", 3.0).unwrap_err();
-        assert!(err.contains("no setting `trigger_width`"), "{err}");
+        let err = c.set_field("trigger_width", 3.0).unwrap_err().to_string();
+        assert!(err.contains("trigger_width = 3: `corruptencoder` has no such setting"), "{err}");
         assert!(c.set_field("trigger_size", -1.0).is_err());
     }
 

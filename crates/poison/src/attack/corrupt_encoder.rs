@@ -1,17 +1,15 @@
-//! CorruptEncoder and CorruptEncoder+ (SPEC section 3), as the authors' released generator.
+//! CorruptEncoder and CorruptEncoder+ (method.md section 3), as the authors' released generator.
 use std::path::PathBuf;
 
-use corruptencoder_core::{Rng, uniform};
-use corruptencoder_data::{
-    Filter, ImageLimits, PixelBox, Reference, load_rgb, resize_gray, resize_rgb,
-};
+use corruptencoder_core::{Rng, SettingError, uniform};
+use corruptencoder_data::{Filter, ImageLimits, PixelBox, Reference, load_rgb, resize_rgb};
 use image::imageops;
 use image::{GrayImage, Rgb, RgbImage};
 use rand::Rng as _;
 
-use corruptencoder_theory::{OptimalRatioOptions, optimal_area_ratio};
-
 use super::base::{Attack, Layout, PoisonItem, PoisonKind};
+use super::prepared_reference::PreparedReference;
+pub use super::prepared_reference::resized_object_size;
 // The options live in their own file; re-exported so `corrupt_encoder::…Config` paths work.
 pub use super::corrupt_encoder_config::{
     AreaRatio, CorruptEncoderConfig, Layouts, TriggerPlacement,
@@ -19,94 +17,19 @@ pub use super::corrupt_encoder_config::{
 use crate::error::{Error, Result};
 use crate::trigger::paste;
 
-/// The size `(w, h)` the generator resizes a reference object to, from its box `object`
-/// (width, height) in the photo (SPEC section 3): horizontal layouts cap the width at
-/// `max_size / 2`, vertical ones the height, and the other side keeps the aspect ratio
-/// (truncated, as the authors' code). The layout theory's object size for a real reference.
-pub fn resized_object_size(object: (u32, u32), max_size: u32, layout: Layout) -> (u32, u32) {
-    let (w, h) = object;
-    let half = max_size / 2;
-    // Vertical layouts are horizontal ones with the roles of width and height swapped.
-    let scaled = |side: u32, other: u32| {
-        let s = side.min(half);
-        (s, ((f64::from(s) / f64::from(side)) * f64::from(other)) as u32)
-    };
-    let (w, h) = if layout.is_horizontal() {
-        scaled(w, h)
-    } else {
-        let (h, w) = scaled(h, w);
-        (w, h)
-    };
-    (w.max(1), h.max(1))
+/// A poison's geometry in layout coordinates: the object at `o_pos` (`o_u` long) near the
+/// start of the `p_u x p_v` poison's axis or near its end.
+#[derive(Debug, Clone, Copy)]
+struct Placement {
+    horizontal: bool,
+    near_start: bool,
+    o_pos: u32,
+    o_u: u32,
+    p_u: u32,
+    p_v: u32,
 }
 
-/// A reference object cut to its box and resized for one orientation, with its blurred
-/// mask. Computed once per reference, since it does not depend on the poison.
-#[derive(Debug, Clone)]
-struct PreparedObject {
-    image: RgbImage,
-    mask: GrayImage,
-}
-
-#[derive(Debug, Clone)]
-struct PreparedReference {
-    name: String,
-    whole: RgbImage,
-    horizontal: PreparedObject,
-    vertical: PreparedObject,
-    /// Area ratio of the horizontal and the vertical layouts.
-    ratios: (f64, f64),
-}
-
-impl PreparedReference {
-    fn new(r: &Reference, max_size: u32) -> Self {
-        let b = r.object_box;
-        let image = imageops::crop_imm(&r.image, b.x, b.y, b.w, b.h).to_image();
-        let mask = imageops::crop_imm(&r.mask.0, b.x, b.y, b.w, b.h).to_image();
-        let (o_w, o_h) = resized_object_size((b.w, b.h), max_size, Layout::Left);
-        let (v_w, v_h) = resized_object_size((b.w, b.h), max_size, Layout::Top);
-        Self {
-            name: r.name.clone(),
-            whole: r.image.clone(),
-            horizontal: PreparedObject::new(&image, &mask, o_w, o_h),
-            vertical: PreparedObject::new(&image, &mask, v_w, v_h),
-            ratios: (2.0, 2.0),
-        }
-    }
-
-    /// Resolves the area ratio of both orientations; the optimum is computed in layout
-    /// coordinates (long axis first), and only for the orientations in use.
-    fn with_ratios(mut self, area: AreaRatio, trigger: u32, vertical: bool) -> Result<Self> {
-        self.ratios = match area {
-            AreaRatio::Fixed(r) => (r, r),
-            AreaRatio::Optimal { crops } => {
-                let opts = OptimalRatioOptions::default();
-                let (w, h) = self.horizontal.image.dimensions();
-                let h_ratio = optimal_area_ratio(w, h, trigger, &crops, &opts)?;
-                let v_ratio = if vertical {
-                    let (w, h) = self.vertical.image.dimensions();
-                    optimal_area_ratio(h, w, trigger, &crops, &opts)?
-                } else {
-                    h_ratio
-                };
-                (h_ratio, v_ratio)
-            }
-        };
-        Ok(self)
-    }
-}
-
-impl PreparedObject {
-    fn new(image: &RgbImage, mask: &GrayImage, w: u32, h: u32) -> Self {
-        let image = resize_rgb(image, w, h, Filter::Bicubic);
-        let mask = resize_gray(mask, w, h, Filter::Nearest);
-        // PIL's GaussianBlur(radius=1) is a Gaussian of standard deviation 1.
-        let mask = imageproc::filter::gaussian_blur_f32(&mask, 1.0);
-        Self { image, mask }
-    }
-}
-
-/// A support photo for CorruptEncoder+ (SPEC 3), loaded once.
+/// A support photo for CorruptEncoder+ (method.md section 3), loaded once.
 #[derive(Debug, Clone)]
 struct Support {
     name: String,
@@ -138,22 +61,14 @@ impl CorruptEncoder {
         config.validate()?;
         let n_ce = config.num_poisons - config.num_support();
         if n_ce > 0 && backgrounds.is_empty() {
-            return Err(Error::InvalidOption {
-                name: "--backgrounds",
-                problem: "no background images given".into(),
-            });
+            return Err(SettingError::new("backgrounds", "[]", "no background images given").into());
         }
         if config.num_support() > 0 && supports.is_empty() {
-            return Err(Error::InvalidOption {
-                name: "--support-images",
-                problem: "--support-ratio > 0 needs support images".into(),
-            });
+            let problem = "needs support images (`supports`)";
+            return Err(SettingError::new("support_ratio", config.support_ratio, problem).into());
         }
         if references.is_empty() {
-            return Err(Error::InvalidOption {
-                name: "--references",
-                problem: "no references".into(),
-            });
+            return Err(SettingError::new("references", "[]", "no references").into());
         }
         let vertical = config.layouts == Layouts::All;
         let references = references
@@ -175,7 +90,7 @@ impl CorruptEncoder {
     }
 
     /// Before any poison is made: each reference's poison must stay within the image limit
-    /// (a huge `--area-ratio` would allocate it), and the trigger must fit its free part
+    /// (a huge `area_ratio` would allocate it), and the trigger must fit its free part
     /// at least with the object against the edge, or every poison with it would fail.
     fn check_geometry(&self) -> Result<()> {
         let (t_w, t_h) = self.trigger.dimensions();
@@ -190,26 +105,22 @@ impl CorruptEncoder {
                 let (t_u, t_v) = if horizontal { (t_w, t_h) } else { (t_h, t_w) };
                 let p_u = ratio * f64::from(o_u);
                 if p_u * f64::from(o_v) > self.limits.max_pixels as f64 {
-                    return Err(Error::InvalidOption {
-                        name: "--area-ratio",
-                        problem: format!(
-                            "{ratio} makes reference {}'s poisons {p_u:.0} px long, over the \
-                             limit of {} pixels",
-                            r.name, self.limits.max_pixels
-                        ),
-                    });
+                    let problem = format!(
+                        "makes reference {}'s poisons {p_u:.0} px long, over the limit of {} \
+                         pixels",
+                        r.name, self.limits.max_pixels
+                    );
+                    return Err(SettingError::new("area_ratio", ratio, problem).into());
                 }
                 let free = (p_u as u32).saturating_sub(o_u);
                 if free < t_u || o_v < t_v {
-                    return Err(Error::InvalidOption {
-                        name: "--trigger-size",
-                        problem: format!(
-                            "a {t_w}x{t_h} trigger does not fit beside reference {} (a {o_w}x{o_h} \
-                             object leaves at most {free} px by {o_v} px at area ratio {ratio:.2}); \
-                             use a smaller --trigger-size or a larger --area-ratio",
-                            r.name
-                        ),
-                    });
+                    let problem = format!(
+                        "a {t_w}x{t_h} trigger does not fit beside reference {} (a {o_w}x{o_h} \
+                         object leaves at most {free} px by {o_v} px at area ratio {ratio:.2}); \
+                         use a smaller `trigger_size` or a larger `area_ratio`",
+                        r.name
+                    );
+                    return Err(SettingError::new("trigger_size", t_w, problem).into());
                 }
             }
         }
@@ -253,7 +164,7 @@ impl CorruptEncoder {
         let bg_path = &self.backgrounds[index % self.backgrounds.len()];
         let mut canvas = background_window(&load_rgb(bg_path, &self.limits)?, p_w, p_h, rng);
 
-        // Object in a band at one end (SPEC step 6).
+        // Object in a band at one end (method.md section 3, step 6).
         let near_start = matches!(layout, Layout::Left | Layout::Top);
         let band = c.object_marginal * f64::from(p_u);
         let o_pos = if near_start {
@@ -265,7 +176,36 @@ impl CorruptEncoder {
         let (o_x, o_y) = if horizontal { (o_pos, 0) } else { (0, o_pos) };
         composite(&mut canvas, &obj.image, &obj.mask, o_x, o_y);
 
-        // Trigger in the centre area of the free part (SPEC step 7).
+        // Trigger in the free part (method.md section 3, step 7).
+        let at = Placement { horizontal, near_start, o_pos, o_u, p_u, p_v };
+        let (t_pos_u, t_pos_v) = self.trigger_position(&at, (index, &reference.name), rng)?;
+        let (t_x, t_y) = if horizontal { (t_pos_u, t_pos_v) } else { (t_pos_v, t_pos_u) };
+        let (t_w, t_h) = self.trigger.dimensions();
+        paste(&mut canvas, &self.trigger, t_x, t_y);
+
+        Ok(PoisonItem {
+            image: canvas,
+            kind: PoisonKind::new("corruptencoder"),
+            reference: Some(reference.name.clone()),
+            background: bg_path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            layout: Some(layout),
+            object_box: Some(PixelBox { x: o_x, y: o_y, w: o_w, h: o_h }),
+            trigger_box: Some(PixelBox { x: t_x, y: t_y, w: t_w, h: t_h }),
+            caption: None,
+        })
+    }
+
+    /// Where the trigger goes in the free part beside the object, along (`u`) and across
+    /// (`v`) the layout axis; an error naming poison `index` and its reference when the
+    /// trigger cannot fit.
+    fn trigger_position(
+        &self,
+        at: &Placement,
+        (index, reference): (usize, &str),
+        rng: &mut Rng,
+    ) -> Result<(u32, u32)> {
+        let c = &self.config;
+        let Placement { horizontal, near_start, o_pos, o_u, p_u, p_v } = *at;
         let (t_w, t_h) = self.trigger.dimensions();
         let (t_u, t_v) = if horizontal { (t_w, t_h) } else { (t_h, t_w) };
         let (free_lo, free_hi) = if near_start { (o_pos + o_u, p_u) } else { (0, o_pos) };
@@ -274,14 +214,14 @@ impl CorruptEncoder {
             let (free_w, free_h) = if horizontal { (fu, fv) } else { (fv, fu) };
             return Err(Error::TriggerDoesNotFit {
                 index,
-                reference: reference.name.clone(),
+                reference: reference.to_owned(),
                 trigger_w: t_w,
                 trigger_h: t_h,
                 free_w,
                 free_h,
             });
         }
-        let (t_pos_u, t_pos_v) = match c.trigger_placement {
+        Ok(match c.trigger_placement {
             TriggerPlacement::Centred => {
                 let du = c.trigger_marginal / 2.0 * f64::from(p_u);
                 let dv = c.trigger_marginal * f64::from(p_v);
@@ -302,19 +242,6 @@ impl CorruptEncoder {
                 let t_pos_u = if near_start { free_lo } else { free_hi - t_u };
                 (t_pos_u, (p_v - t_v) / 2)
             }
-        };
-        let (t_x, t_y) = if horizontal { (t_pos_u, t_pos_v) } else { (t_pos_v, t_pos_u) };
-        paste(&mut canvas, &self.trigger, t_x, t_y);
-
-        Ok(PoisonItem {
-            image: canvas,
-            kind: PoisonKind::Corruptencoder,
-            reference: Some(reference.name.clone()),
-            background: bg_path.file_name().map(|n| n.to_string_lossy().into_owned()),
-            layout: Some(layout),
-            object_box: Some(PixelBox { x: o_x, y: o_y, w: o_w, h: o_h }),
-            trigger_box: Some(PixelBox { x: t_x, y: t_y, w: t_w, h: t_h }),
-            caption: None,
         })
     }
 
@@ -336,7 +263,7 @@ impl CorruptEncoder {
         let ref_x = if support_first { n_w } else { 0 };
         PoisonItem {
             image: canvas,
-            kind: PoisonKind::Support,
+            kind: PoisonKind::new("support"),
             reference: Some(format!("{}+{}", r.name, s.name)),
             background: None,
             layout: None,
@@ -366,10 +293,10 @@ impl Attack for CorruptEncoder {
     }
 }
 
-/// SPEC step 5: enlarge the background only if it is too small, then cut a `p_w x p_h`
-/// window at a uniform x, bottom-aligned. The authors' int truncation can leave the
-/// enlarged image a pixel short; the window is clamped (and the image enlarged to at
-/// least the window) so that never fails.
+/// method.md section 3, step 5: enlarge the background only if it is too small, then cut a `p_w x
+/// p_h` window at a uniform x, bottom-aligned. The authors' int truncation can leave the enlarged
+/// image a pixel short; the window is clamped (and the image enlarged to at least the window) so
+/// that never fails.
 fn background_window(bg: &RgbImage, p_w: u32, p_h: u32, rng: &mut Rng) -> RgbImage {
     let (b_w, b_h) = (f64::from(bg.width()), f64::from(bg.height()));
     let scale = (f64::from(p_h) / b_h).max(f64::from(p_w) / b_w).max(1.0);
@@ -409,18 +336,6 @@ fn composite(canvas: &mut RgbImage, object: &RgbImage, mask: &GrayImage, x: u32,
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn objects_are_capped_at_half_the_max_size_along_the_layout() {
-        // A 1000x600 box: horizontal layouts cap the width at 400, keeping 5:3.
-        assert_eq!(resized_object_size((1000, 600), 800, Layout::Left), (400, 240));
-        assert_eq!(resized_object_size((1000, 600), 800, Layout::Right), (400, 240));
-        // Vertical ones cap the height: 600 -> 400, width 1000 * 400 / 600 truncated.
-        assert_eq!(resized_object_size((1000, 600), 800, Layout::Top), (666, 400));
-        // Small objects keep their size; sides never reach 0.
-        assert_eq!(resized_object_size((120, 90), 800, Layout::Bottom), (120, 90));
-        assert_eq!(resized_object_size((1000, 1), 800, Layout::Left), (400, 1));
-    }
 
     #[test]
     fn composite_blends_by_mask() {

@@ -1,10 +1,10 @@
-//! The options of CorruptEncoder (SPEC section 3): counts, sizes, margins, the area ratio
+//! The options of CorruptEncoder (method.md section 3): counts, sizes, margins, the area ratio
 //! (fixed or the layout theory's optimum) and the layouts drawn from.
 use corruptencoder_augment::{CropPolicy, LocalizedCrop};
+use corruptencoder_core::SettingError;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::target::MAX_POISONS;
+use crate::target::{DEFAULT_POISONS, MAX_POISONS};
 
 /// Which layouts the generator draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -22,7 +22,7 @@ pub enum Layouts {
 #[serde(rename_all = "kebab-case")]
 pub enum TriggerPlacement {
     /// Uniform in the centre area of the free part, inside the trigger margins, as the
-    /// released code (default; SPEC section 3, step 7).
+    /// released code (default; method.md section 3, step 7).
     #[default]
     Centred,
     /// Against the object: the trigger's near edge touches the object's box along the
@@ -37,7 +37,7 @@ pub enum TriggerPlacement {
 /// Background-to-object size ratio along the layout's long axis.
 ///
 /// In TOML: a number, or `"optimal"` for the layout theory's optimum per reference under
-/// standard crops, or `"optimal-localized"` under localized cropping (SPEC section 4).
+/// standard crops, or `"optimal-localized"` under localized cropping (method.md section 4).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AreaRatio {
     /// A fixed ratio (the authors' default is 2).
@@ -57,17 +57,16 @@ impl Default for AreaRatio {
 }
 
 impl std::str::FromStr for AreaRatio {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
+    type Err = SettingError;
+    fn from_str(s: &str) -> std::result::Result<Self, SettingError> {
         match s {
             "optimal" => Ok(Self::Optimal { crops: CropPolicy::default() }),
             "optimal-localized" => {
                 Ok(Self::Optimal { crops: CropPolicy::Localized(LocalizedCrop::default()) })
             }
-            _ => s
-                .parse::<f64>()
-                .map(Self::Fixed)
-                .map_err(|_| format!("`{s}` is not a number, `optimal` or `optimal-localized`")),
+            _ => s.parse::<f64>().map(Self::Fixed).map_err(|_| {
+                SettingError::new("area_ratio", s, "not a number, `optimal` or `optimal-localized`")
+            }),
         }
     }
 }
@@ -99,13 +98,13 @@ impl<'de> Deserialize<'de> for AreaRatio {
     }
 }
 
-/// Options of the CorruptEncoder generator. Defaults are the authors' (SPEC section 3).
+/// Options of the CorruptEncoder generator. Defaults are the authors' (method.md section 3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CorruptEncoderConfig {
     /// Number of poisoned images N (650).
-    /// Set by the budget (`--num-poisons`, an experiment's `poison_ratio`), so not a
-    /// setting in files.
+    /// Set by the budget (the command line's count or ratio, an experiment's
+    /// `poison_ratio`), so not a setting in files.
     #[serde(skip)]
     pub num_poisons: usize,
     /// Trigger side in pixels (40).
@@ -129,7 +128,7 @@ pub struct CorruptEncoderConfig {
 impl Default for CorruptEncoderConfig {
     fn default() -> Self {
         Self {
-            num_poisons: 650,
+            num_poisons: DEFAULT_POISONS,
             trigger_size: 40,
             area_ratio: AreaRatio::default(),
             max_size: 800,
@@ -144,30 +143,33 @@ impl Default for CorruptEncoderConfig {
 
 impl CorruptEncoderConfig {
     /// Checks ranges before any work starts.
-    pub fn validate(&self) -> Result<()> {
-        let bad = |name, problem: &str| Err(Error::InvalidOption { name, problem: problem.into() });
+    pub fn validate(&self) -> std::result::Result<(), SettingError> {
+        let bad = |key, value: &dyn std::fmt::Display, problem: &str| {
+            Err(SettingError::new(key, value, problem))
+        };
         if let AreaRatio::Fixed(r) = self.area_ratio
             && !(r.is_finite() && r > 1.0)
         {
-            return bad("--area-ratio", "must be a number above 1");
+            return bad("area_ratio", &r, "must be a number above 1");
         }
         if self.trigger_size == 0 {
-            return bad("--trigger-size", "must be at least 1");
+            return bad("trigger_size", &0, "must be at least 1");
         }
         if self.max_size < 2 {
-            return bad("--max-size", "must be at least 2");
+            return bad("max_size", &self.max_size, "must be at least 2");
         }
         if !(0.0..0.5).contains(&self.object_marginal) {
-            return bad("--object-marginal", "must be in [0, 0.5)");
+            return bad("object_marginal", &self.object_marginal, "must be in [0, 0.5)");
         }
         if !(0.0..1.0).contains(&self.trigger_marginal) {
-            return bad("--trigger-marginal", "must be in [0, 1)");
+            return bad("trigger_marginal", &self.trigger_marginal, "must be in [0, 1)");
         }
         if !(0.0..=1.0).contains(&self.support_ratio) {
-            return bad("--support-ratio", "must be in [0, 1]");
+            return bad("support_ratio", &self.support_ratio, "must be in [0, 1]");
         }
         if self.num_poisons > MAX_POISONS {
-            return bad("--num-poisons", &format!("must be at most {MAX_POISONS}"));
+            let problem = format!("must be at most {MAX_POISONS}");
+            return bad("num_poisons", &self.num_poisons, &problem);
         }
         Ok(())
     }

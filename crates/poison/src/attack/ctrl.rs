@@ -1,20 +1,20 @@
-//! CTRL (Li et al., ICCV 2023; SPEC section 5): the frequency trigger on target-class
+//! CTRL (Li et al., ICCV 2023; method.md section 5): the frequency trigger on target-class
 //! images.
-use corruptencoder_core::Rng;
+use corruptencoder_core::{Rng, SettingError};
 use corruptencoder_data::ImageLimits;
 use corruptencoder_data::{Filter, resize_rgb};
 
 use serde::{Deserialize, Serialize};
 
 use super::base::{Attack, PoisonItem, PoisonKind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::target::TargetImages;
 use crate::trigger::FrequencyTrigger;
 
 /// Largest DCT block side (CTRL uses 32).
 const MAX_WINDOW: usize = 1024;
 
-/// Options of CTRL (SPEC section 5).
+/// Options of CTRL (method.md section 5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CtrlConfig {
@@ -36,16 +36,20 @@ impl Default for CtrlConfig {
 }
 
 impl CtrlConfig {
-    /// The trigger these options describe (checks the positions against the window).
-    pub fn trigger(&self) -> Result<FrequencyTrigger> {
+    /// Checks the block side, the magnitude and the positions.
+    pub fn validate(&self) -> std::result::Result<(), SettingError> {
         // The DCT is planned for the window before any image is seen; a block larger than
         // any image would only exhaust memory.
         if self.window > MAX_WINDOW {
-            return Err(Error::InvalidOption {
-                name: "--window",
-                problem: format!("{} is above the largest block side, {MAX_WINDOW}", self.window),
-            });
+            let problem = format!("is above the largest block side, {MAX_WINDOW}");
+            return Err(SettingError::new("window", self.window, problem));
         }
+        FrequencyTrigger::check(self.window, self.magnitude, &self.positions)
+    }
+
+    /// The trigger these options describe.
+    pub fn trigger(&self) -> Result<FrequencyTrigger> {
+        self.validate()?;
         FrequencyTrigger::new(self.window, self.magnitude, self.positions.clone())
     }
 }
@@ -66,12 +70,9 @@ impl Ctrl {
         // and a huge one allocates before decoding could fail.
         if let Some(s) = config.image_size {
             if s == 0 {
-                return Err(Error::InvalidOption {
-                    name: "--image-size",
-                    problem: "must be at least 1".into(),
-                });
+                return Err(SettingError::new("image_size", s, "must be at least 1").into());
             }
-            limits.check_size("--image-size", s, s)?;
+            limits.check_size("image_size", s, s)?;
         }
         let trigger = config.trigger()?;
         Ok(Self { config, trigger, targets, limits })
@@ -94,7 +95,7 @@ impl Attack for Ctrl {
         }
         Ok(PoisonItem {
             image: self.trigger.apply(&image),
-            kind: PoisonKind::Ctrl,
+            kind: PoisonKind::new("ctrl"),
             reference: Some(self.targets.name(index)),
             background: None,
             layout: None,

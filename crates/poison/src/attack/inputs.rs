@@ -1,7 +1,8 @@
-//! The inputs attacks draw on: [`AttackSources`] (paths, as the CLI's flags and an
-//! experiment's `[data]` give them) and [`AttackInputs`] (loaded).
+//! The inputs attacks draw on: [`AttackSources`] (paths, as an experiment file, a
+//! poison file or the command line gives them) and [`AttackInputs`] (loaded).
 use std::path::{Path, PathBuf};
 
+use corruptencoder_core::SettingError;
 use corruptencoder_data::{ImageLimits, Reference, list_images, load_references, load_rgb};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -40,7 +41,8 @@ impl Input {
     }
 }
 
-/// Where an attack's inputs are, as paths (the CLI's flags, an experiment's `[data]`).
+/// Where an attack's inputs are, as paths (an experiment's `[data]`, a poison file's
+/// `[inputs]`, the command line).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AttackSources {
@@ -115,10 +117,8 @@ impl AttackSources {
                     let dir = self.backgrounds.as_deref().expect("checked");
                     inputs.backgrounds = list_images(dir)?;
                     if inputs.backgrounds.is_empty() {
-                        return Err(Error::InvalidOption {
-                            name: "backgrounds",
-                            problem: format!("no images in {}", dir.display()),
-                        });
+                        let problem = "holds no images";
+                        return Err(SettingError::new("backgrounds", dir.display(), problem).into());
                     }
                 }
                 Input::Supports => {
@@ -149,10 +149,7 @@ fn reference_images(dir: &Path) -> Result<Vec<PathBuf>> {
 fn load_supports(dir: &Path, limits: &ImageLimits) -> Result<Vec<(String, RgbImage)>> {
     let files = list_images(dir)?;
     if files.is_empty() {
-        return Err(Error::InvalidOption {
-            name: "supports",
-            problem: format!("no support images in {}", dir.display()),
-        });
+        return Err(SettingError::new("supports", dir.display(), "holds no images").into());
     }
     files
         .iter()

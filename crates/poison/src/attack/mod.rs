@@ -8,6 +8,7 @@ mod corrupt_encoder_config;
 mod ctrl;
 mod inputs;
 mod poisoned_encoder;
+mod prepared_reference;
 mod ssl_backdoor;
 
 pub use base::{Attack, Layout, PoisonItem, PoisonKind};

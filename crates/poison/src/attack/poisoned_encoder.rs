@@ -1,8 +1,8 @@
-//! PoisonedEncoder (Liu, Jia, Gong, USENIX Security 2022; SPEC section 5): a
+//! PoisonedEncoder (Liu, Jia, Gong, USENIX Security 2022; method.md section 5): a
 //! trigger-bearing image side by side with a target-class reference image.
 use std::path::PathBuf;
 
-use corruptencoder_core::Rng;
+use corruptencoder_core::{Rng, SettingError};
 use corruptencoder_data::{Filter, ImageLimits, PixelBox, load_rgb, resize_rgb};
 use image::RgbImage;
 
@@ -11,18 +11,18 @@ use serde::{Deserialize, Serialize};
 
 use super::base::{Attack, PoisonItem, PoisonKind};
 
-use crate::error::{Error, Result};
-use crate::target::{MAX_POISONS, TargetImages};
+use crate::error::Result;
+use crate::target::{DEFAULT_POISONS, MAX_POISONS, TargetImages};
 use crate::trigger::{band_position, paste};
 
-/// Options of PoisonedEncoder (SPEC section 5). Sizes follow CorruptEncoder+'s support
-/// images (SPEC section 3) so the two side-by-side attacks are comparable.
+/// Options of PoisonedEncoder (method.md section 5). Sizes follow CorruptEncoder+'s support
+/// images (method.md section 3) so the two side-by-side attacks are comparable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PoisonedEncoderConfig {
     /// Number of poisons (650, as CorruptEncoder).
-    /// Set by the budget (`--num-poisons`, an experiment's `poison_ratio`), so not a
-    /// setting in files.
+    /// Set by the budget (the command line's count or ratio, an experiment's
+    /// `poison_ratio`), so not a setting in files.
     #[serde(skip)]
     pub num_poisons: usize,
     /// Trigger side in pixels (40).
@@ -35,7 +35,7 @@ pub struct PoisonedEncoderConfig {
 
 impl Default for PoisonedEncoderConfig {
     fn default() -> Self {
-        Self { num_poisons: 650, trigger_size: 40, max_width: 400, band: 0.25 }
+        Self { num_poisons: DEFAULT_POISONS, trigger_size: 40, max_width: 400, band: 0.25 }
     }
 }
 
@@ -59,33 +59,30 @@ impl PoisonedEncoder {
         trigger: RgbImage,
         limits: ImageLimits,
     ) -> Result<Self> {
-        let bad = |name, problem: &str| Err(Error::InvalidOption { name, problem: problem.into() });
+        let bad = |key, value: &dyn std::fmt::Display, problem: &str| {
+            Err(SettingError::new(key, value, problem).into())
+        };
         if references.is_empty() {
-            return bad("--references", "no target-class reference images");
+            return bad("references", &"[]", "no target-class reference images");
         }
         if backgrounds.is_empty() {
-            return bad("--backgrounds", "no background images given");
+            return bad("backgrounds", &"[]", "no background images given");
         }
         if config.max_width == 0 {
-            return bad("--max-width", "must be at least 1");
+            return bad("max_width", &0, "must be at least 1");
         }
         if !(0.0..0.5).contains(&config.band) {
-            return bad("--band", "must be in [0, 0.5)");
+            return bad("band", &config.band, "must be in [0, 0.5)");
         }
         if config.num_poisons > MAX_POISONS {
-            return bad("--num-poisons", &format!("must be at most {MAX_POISONS}"));
+            let problem = format!("must be at most {MAX_POISONS}");
+            return bad("num_poisons", &config.num_poisons, &problem);
         }
-        // Each half is at most --max-width wide: a wider trigger can never fit.
+        // Each half is at most `max_width` wide: a wider trigger can never fit.
         if trigger.width() > config.max_width {
-            return bad(
-                "--trigger-size",
-                &format!(
-                    "a {}x{} trigger does not fit halves at most --max-width {} px wide",
-                    trigger.width(),
-                    trigger.height(),
-                    config.max_width
-                ),
-            );
+            let problem =
+                format!("does not fit halves at most {} px wide (`max_width`)", config.max_width);
+            return bad("trigger_size", &trigger.width(), &problem);
         }
         Ok(Self { config, references, backgrounds, trigger, limits })
     }
@@ -116,7 +113,7 @@ impl Attack for PoisonedEncoder {
             (n_w, n_h),
             self.trigger.dimensions(),
             self.config.band,
-            "--trigger-size",
+            "trigger_size",
             || format!("poison {index}'s half with background {}", bg_path.display()),
         )?;
         paste(&mut triggered, &self.trigger, t_x, t_y);
@@ -129,7 +126,7 @@ impl Attack for PoisonedEncoder {
         let (t_w, t_h) = self.trigger.dimensions();
         Ok(PoisonItem {
             image: canvas,
-            kind: PoisonKind::PoisonedEncoder,
+            kind: PoisonKind::new("poisoned-encoder"),
             reference: Some(name),
             background: bg_path.file_name().map(|n| n.to_string_lossy().into_owned()),
             layout: None,

@@ -1,16 +1,16 @@
-//! SSL-Backdoor (Saha et al., CVPR 2022; SPEC section 5): the trigger pasted opaquely on
+//! SSL-Backdoor (Saha et al., CVPR 2022; method.md section 5): the trigger pasted opaquely on
 //! target-class images, at a random spot of the image's central band.
-use corruptencoder_core::Rng;
+use corruptencoder_core::{Rng, SettingError};
 use corruptencoder_data::{ImageLimits, PixelBox};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use super::base::{Attack, PoisonItem, PoisonKind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::target::TargetImages;
 use crate::trigger::{band_position, paste};
 
-/// Options of SSL-Backdoor (SPEC section 5).
+/// Options of SSL-Backdoor (method.md section 5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SslBackdoorConfig {
@@ -44,16 +44,10 @@ impl SslBackdoor {
         limits: ImageLimits,
     ) -> Result<Self> {
         if !(0.0..0.5).contains(&config.band) {
-            return Err(Error::InvalidOption {
-                name: "--band",
-                problem: "must be in [0, 0.5)".into(),
-            });
+            return Err(SettingError::new("band", config.band, "must be in [0, 0.5)").into());
         }
         if targets.is_empty() {
-            return Err(Error::InvalidOption {
-                name: "--num-poisons",
-                problem: "no target-class image chosen".into(),
-            });
+            return Err(SettingError::new("num_poisons", 0, "no target-class image chosen").into());
         }
         Ok(Self { config, targets, trigger, limits })
     }
@@ -83,13 +77,13 @@ impl Attack for SslBackdoor {
             image.dimensions(),
             (t_w, t_h),
             self.config.band,
-            "--trigger-width",
+            "trigger_width",
             what,
         )?;
         paste(&mut image, &self.trigger, x, y);
         Ok(PoisonItem {
             image,
-            kind: PoisonKind::SslBackdoor,
+            kind: PoisonKind::new("ssl-backdoor"),
             reference: Some(name),
             background: None,
             layout: None,

@@ -1,11 +1,12 @@
-//! CTRL's frequency trigger (SPEC section 5): RGB -> YUV, orthonormal block DCT-II of the
+//! CTRL's frequency trigger (method.md section 5): RGB -> YUV, orthonormal block DCT-II of the
 //! chroma planes, a fixed magnitude added at fixed frequencies, inverse, YUV -> RGB.
 use std::sync::Arc;
 
+use corruptencoder_core::SettingError;
 use image::RgbImage;
 use rustdct::{DctPlanner, TransformType2And3};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Orthonormal 2-D DCT-II (and its inverse, DCT-III) of `n x n` row-major blocks, built on
 /// `rustdct`'s unnormalised 1-D transforms, rescaled to match `cv2.dct` / scipy's
@@ -71,7 +72,7 @@ impl BlockDct {
     }
 }
 
-/// SPEC's RGB -> YUV (as CTRL's code).
+/// method.md's RGB -> YUV (as CTRL's code).
 pub fn rgb_to_yuv([r, g, b]: [f64; 3]) -> [f64; 3] {
     [
         0.299 * r + 0.587 * g + 0.114 * b,
@@ -80,7 +81,7 @@ pub fn rgb_to_yuv([r, g, b]: [f64; 3]) -> [f64; 3] {
     ]
 }
 
-/// SPEC's YUV -> RGB (as CTRL's code).
+/// method.md's YUV -> RGB (as CTRL's code).
 pub fn yuv_to_rgb([y, u, v]: [f64; 3]) -> [f64; 3] {
     [y + 1.13983 * v, y - 0.39465 * u - 0.58060 * v, y + 2.03211 * u]
 }
@@ -102,25 +103,27 @@ pub struct FrequencyTrigger {
 impl FrequencyTrigger {
     /// Checks that every position lies inside the window.
     pub fn new(window: usize, magnitude: f64, positions: Vec<[usize; 2]>) -> Result<Self> {
+        Self::check(window, magnitude, &positions)?;
+        Ok(Self { dct: BlockDct::new(window), magnitude, positions })
+    }
+
+    /// The checks of [`FrequencyTrigger::new`], without planning the DCT.
+    pub(crate) fn check(
+        window: usize,
+        magnitude: f64,
+        positions: &[[usize; 2]],
+    ) -> std::result::Result<(), SettingError> {
         if window == 0 {
-            return Err(Error::InvalidOption {
-                name: "--window",
-                problem: "must be at least 1".into(),
-            });
+            return Err(SettingError::new("window", 0, "must be at least 1"));
         }
         if !magnitude.is_finite() {
-            return Err(Error::InvalidOption {
-                name: "--magnitude",
-                problem: "must be finite".into(),
-            });
+            return Err(SettingError::new("magnitude", magnitude, "must be finite"));
         }
         if let Some(p) = positions.iter().find(|p| p[0] >= window || p[1] >= window) {
-            return Err(Error::InvalidOption {
-                name: "--positions",
-                problem: format!("{p:?} lies outside the {window}x{window} block"),
-            });
+            let problem = format!("{p:?} lies outside the {window}x{window} block");
+            return Err(SettingError::new("positions", format!("{positions:?}"), problem));
         }
-        Ok(Self { dct: BlockDct::new(window), magnitude, positions })
+        Ok(())
     }
 
     /// The triggered image as unclipped, unrounded RGB planes (`[r, g, b]`, row-major).
@@ -233,6 +236,6 @@ mod tests {
     #[test]
     fn positions_outside_the_window_are_refused() {
         let err = FrequencyTrigger::new(8, 100.0, vec![[15, 15]]).unwrap_err();
-        assert!(err.to_string().contains("--positions"), "{err}");
+        assert!(err.to_string().starts_with("positions = "), "{err}");
     }
 }

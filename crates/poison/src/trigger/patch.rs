@@ -1,7 +1,7 @@
 //! The trigger patch pasted into poisons and triggered test images, and where it goes.
 use std::path::PathBuf;
 
-use corruptencoder_core::{Rng, uniform_int};
+use corruptencoder_core::{Rng, SettingError, uniform_int};
 use corruptencoder_data::{Filter, ImageLimits, load_rgb, resize_rgb};
 use image::imageops;
 use image::{Rgb, RgbImage};
@@ -10,16 +10,16 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// A trigger side of 0, or one whose square is over the image limit, is an error naming
-/// `flag`, before anything of that size is allocated.
-fn check_side(flag: &'static str, side: u32, limits: &ImageLimits) -> Result<()> {
+/// the setting `key`, before anything of that size is allocated.
+fn check_side(key: &'static str, side: u32, limits: &ImageLimits) -> Result<()> {
     if side == 0 {
-        return Err(Error::InvalidOption { name: flag, problem: "must be at least 1".into() });
+        return Err(SettingError::new(key, 0, "must be at least 1").into());
     }
-    limits.check_size(flag, side, side)?;
+    limits.check_size(key, side, side)?;
     Ok(())
 }
 
-/// Where the trigger comes from (SPEC section 2).
+/// Where the trigger comes from (method.md section 2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TriggerSource {
@@ -40,9 +40,9 @@ impl std::str::FromStr for TriggerSource {
 impl TriggerSource {
     /// The trigger as a `size x size` patch (the authors resize the 80 px
     /// `trigger_10.png` to 40 px, bicubic).
-    /// `size` is `--trigger-size`: 0 or a square over `limits` is an error.
+    /// `size` is the `trigger_size` setting: 0 or a square over `limits` is an error.
     pub fn load(&self, size: u32, limits: &ImageLimits) -> Result<RgbImage> {
-        check_side("--trigger-size", size, limits)?;
+        check_side("trigger_size", size, limits)?;
         Ok(match self {
             Self::White => RgbImage::from_pixel(size, size, Rgb([255, 255, 255])),
             Self::File(path) => {
@@ -60,9 +60,9 @@ impl TriggerSource {
 impl TriggerSource {
     /// The trigger resized to `width` px wide, keeping its aspect ratio (SSL-Backdoor's
     /// trigger width option); the white trigger is a `width x width` square.
-    /// `width` is `--trigger-width`: 0 or a patch over `limits` is an error.
+    /// `width` is the `trigger_width` setting: 0 or a patch over `limits` is an error.
     pub fn load_width(&self, width: u32, limits: &ImageLimits) -> Result<RgbImage> {
-        check_side("--trigger-width", width, limits)?;
+        check_side("trigger_width", width, limits)?;
         let Self::File(path) = self else {
             return Ok(RgbImage::from_pixel(width, width, Rgb([255, 255, 255])));
         };
@@ -70,7 +70,7 @@ impl TriggerSource {
         let (w, h) = img.dimensions();
         let height = f64::from(width) * f64::from(h) / f64::from(w);
         let height = height.round().clamp(1.0, f64::from(u32::MAX)) as u32;
-        limits.check_size("--trigger-width", width, height)?;
+        limits.check_size("trigger_width", width, height)?;
         Ok(if (w, h) == (width, height) {
             img
         } else {
@@ -87,14 +87,14 @@ pub fn paste(image: &mut RgbImage, patch: &RgbImage, x: u32, y: u32) {
 
 /// Band placement of SSL-Backdoor's poisons and of the triggered test sets:
 /// `randint(band * W, (1 - band) * W - w)`, clamped into the image. Errors (with `what`
-/// describing the image and `flag` the option that sized the trigger) when the patch is
+/// describing the image and `key` the setting that sized the trigger) when the patch is
 /// larger than the image; a band too narrow for the patch falls back to its low end.
 pub(crate) fn band_position(
     rng: &mut Rng,
     image: (u32, u32),
     patch: (u32, u32),
     band: f64,
-    flag: &'static str,
+    key: &'static str,
     what: impl FnOnce() -> String,
 ) -> Result<(u32, u32)> {
     let (w, h) = image;
@@ -106,7 +106,7 @@ pub(crate) fn band_position(
             height: h,
             trigger_w: t_w,
             trigger_h: t_h,
-            flag,
+            key,
         });
     }
     let mut axis = |len: u32, t: u32| {
@@ -144,12 +144,12 @@ mod tests {
             // int(0.75 * 70) - 40 = 12 < 17: the band is too narrow, so y is its low end.
             assert_eq!(y, 17);
         }
-        let err = band_position(&mut rng, (30, 30), (40, 40), 0.25, "--trigger-size", || {
+        let err = band_position(&mut rng, (30, 30), (40, 40), 0.25, "trigger_size", || {
             "small.png".into()
         })
         .unwrap_err();
         assert!(err.to_string().contains("small.png"), "{err}");
-        assert!(err.to_string().contains("--trigger-size"), "{err}");
+        assert!(err.to_string().contains("`trigger_size`"), "{err}");
     }
 
     #[test]
@@ -157,9 +157,9 @@ mod tests {
         let limits = ImageLimits::default();
         for (size, word) in [(0, "at least 1"), (100_000, "over the limit")] {
             let err = TriggerSource::White.load(size, &limits).unwrap_err().to_string();
-            assert!(err.contains("--trigger-size") && err.contains(word), "{err}");
+            assert!(err.starts_with("trigger_size = ") && err.contains(word), "{err}");
             let err = TriggerSource::White.load_width(size, &limits).unwrap_err().to_string();
-            assert!(err.contains("--trigger-width") && err.contains(word), "{err}");
+            assert!(err.starts_with("trigger_width = ") && err.contains(word), "{err}");
         }
         assert_eq!(TriggerSource::White.load_width(7, &limits).unwrap().dimensions(), (7, 7));
     }

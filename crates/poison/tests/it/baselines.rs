@@ -75,7 +75,7 @@ fn a_failing_poison_leaves_no_output_folder() {
         summary
             .records
             .iter()
-            .all(|r| r.kind == PoisonKind::SslBackdoor && r.trigger_box.is_some())
+            .all(|r| r.kind == PoisonKind::new("ssl-backdoor") && r.trigger_box.is_some())
     );
     assert!(out.join("poison_00002.png").is_file() && out.join("filelist.txt").is_file());
 }

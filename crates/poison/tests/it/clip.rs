@@ -77,5 +77,5 @@ fn bad_caption_templates_are_refused_before_any_output() {
         ..Default::default()
     };
     let err = ClipCarlini::new(config, backgrounds(1), trigger, limits).unwrap_err().to_string();
-    assert!(err.contains("--caption-templates"), "{err}");
+    assert!(err.contains("templates = [\"no class\"]") && err.contains("{class}"), "{err}");
 }

@@ -98,7 +98,7 @@ fn ctrl_attack_poisons_distinct_target_class_images() {
     let mut names = Vec::new();
     for i in 0..4 {
         let item = attack.poison(i, &mut item_rng(0, 1, i as u64)).unwrap();
-        assert_eq!(item.kind, PoisonKind::Ctrl);
+        assert_eq!(item.kind, PoisonKind::new("ctrl"));
         assert_eq!(item.image.dimensions(), (64, 64));
         names.push(item.reference.unwrap());
     }

@@ -13,16 +13,9 @@ use corruptencoder_data::{ImageLimits, list_images, load_rgb};
 use image::RgbImage;
 use image::imageops::{self, FilterType};
 
-/// The authors' kit at `../shared/kit` from the repository root; fails loudly if missing.
-pub(crate) fn kit() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kit");
-    assert!(
-        root.join("references").is_dir(),
-        "the authors' kit is missing at {}: tests need ../shared/kit beside the repository",
-        root.display()
-    );
-    root
-}
+#[path = "../../../../tests/kit.rs"]
+mod kit;
+pub(crate) use kit::kit;
 
 /// The kit's hunting-dog reference photos and support photos (real target-class images).
 pub(crate) fn hunting_dog_photos() -> Vec<PathBuf> {

@@ -52,7 +52,7 @@ proptest! {
         let attack = match CorruptEncoder::new(config, &[reference(ref_w, ref_h)], vec![bg], vec![], t, limits) {
             Ok(a) => a,
             // A trigger that cannot fit beside this object is refused up front.
-            Err(Error::InvalidOption { name: "--trigger-size", .. }) => return Ok(()),
+            Err(Error::Setting(s)) if s.key == "trigger_size" => return Ok(()),
             Err(e) => return Err(TestCaseError::fail(format!("unexpected error {e}"))),
         };
         for i in 0..4 {

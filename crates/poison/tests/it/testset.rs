@@ -60,7 +60,7 @@ fn patch_test_set_matches_the_authors_geometry() {
     assert_eq!(first, summary.records[0]);
     // Same seed, same positions; existing output refused without force.
     let err = write_test_set(ds.as_ref(), &config, &trigger, &opts(&out), &NoProgress).unwrap_err();
-    assert!(err.to_string().contains("--force"), "{err}");
+    assert!(err.to_string().contains("`force`"), "{err}");
     let again = write_test_set(
         ds.as_ref(),
         &config,

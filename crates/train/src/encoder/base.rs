@@ -2,42 +2,16 @@ use burn::prelude::*;
 use corruptencoder_core::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::arch::{Arch, Stem};
 use super::resnet::ResNet;
 use super::small_cnn::SmallCnn;
 use crate::kernels::Kernels;
 
-/// Encoder architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Arch {
-    /// torchvision ResNet-18 (SPEC section 6: the reference encoder, 512-d features).
-    #[serde(rename = "resnet18")]
-    ResNet18,
-    /// torchvision ResNet-34.
-    #[serde(rename = "resnet34")]
-    ResNet34,
-    /// torchvision ResNet-50 (v1.5), 2048-d features.
-    #[serde(rename = "resnet50")]
-    ResNet50,
-    /// The three-conv demo network.
-    SmallCnn,
-}
-
-/// First layers of a ResNet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Stem {
-    /// 7x7 stride-2 conv and 3x3 max-pool (torchvision; for 224 px inputs).
-    Imagenet,
-    /// 3x3 stride-1 conv, no max-pool (for 32 px inputs).
-    Cifar,
-}
-
-/// Which encoder to build. Default: ResNet-18, ImageNet stem, width 64 (SPEC section 6).
+/// Which encoder to build. Default: ResNet-18, ImageNet stem, width 64 (method.md section 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EncoderConfig {
-    /// Architecture (SPEC 6: ResNet-18).
+    /// Architecture (method.md section 6: ResNet-18).
     pub arch: Arch,
     /// ResNet stem (ignored by the small CNN).
     pub stem: Stem,

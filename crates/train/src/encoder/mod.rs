@@ -1,10 +1,12 @@
 //! Encoders: torchvision ResNets and a small demo CNN.
+mod arch;
 mod base;
 mod block;
 mod resnet;
 mod small_cnn;
 
-pub use base::{Arch, Encoder, EncoderConfig, Stem};
+pub use arch::{Arch, Stem};
+pub use base::{Encoder, EncoderConfig};
 pub use block::{BasicBlock, Bottleneck, Downsample, ResidualBlock};
 pub use resnet::ResNet;
 pub use small_cnn::SmallCnn;

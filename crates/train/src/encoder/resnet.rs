@@ -3,8 +3,8 @@ use burn::nn::{BatchNorm, PaddingConfig2d, conv::Conv2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
+use super::arch::{Arch, Stem};
 use super::block::{ResidualBlock, bn, conv};
-use super::{Arch, Stem};
 use crate::kernels::{Kernels, batch_norm, conv2d};
 
 /// torchvision's `ResNet` without its `fc` layer: the encoder outputs the pooled features.

@@ -1,4 +1,4 @@
-//! Convolution and batch-norm kernels of our own for burn's flex CPU backend (issue 13),
+//! Convolution and batch-norm kernels of our own for burn's flex CPU backend,
 //! used by the encoders whenever their tensors live on flex; every other backend (CUDA,
 //! wgpu, LibTorch) keeps burn's stock ops.
 //!

@@ -1,7 +1,5 @@
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::{ByolConfig, MocoV2Config, SimclrConfig};
 use crate::encoder::Encoder;
 
 /// What one forward pass of a method yields.
@@ -26,54 +24,4 @@ pub trait Method: Module + 'static {
 
     /// The encoder being trained (what is exported and evaluated).
     fn encoder(&self) -> &Encoder;
-}
-
-/// The method to pre-train with, tagged by `name` in TOML (`name = "moco-v2"`).
-/// Default: MoCo-v2, the authors' reference setting (SPEC section 6).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "kebab-case")]
-pub enum MethodConfig {
-    /// MoCo-v2 (SPEC section 6).
-    MocoV2(MocoV2Config),
-    /// SimCLR.
-    Simclr(SimclrConfig),
-    /// BYOL.
-    Byol(ByolConfig),
-    /// Image-text pre-training (a small CLIP) on image-caption data; its own loop
-    /// (`clip/train.rs`), not a [`Method`].
-    Clip(crate::clip::ClipConfig),
-}
-
-impl Default for MethodConfig {
-    fn default() -> Self {
-        Self::MocoV2(MocoV2Config::default())
-    }
-}
-
-impl MethodConfig {
-    /// The default settings of the method named `name` (the `name` tag: `moco-v2`,
-    /// `simclr`, `byol`, `clip`).
-    pub fn named(name: &str) -> Option<Self> {
-        toml::from_str(&format!("name = \"{name}\"")).ok()
-    }
-
-    /// The `name` tag.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::MocoV2(_) => "moco-v2",
-            Self::Simclr(_) => "simclr",
-            Self::Byol(_) => "byol",
-            Self::Clip(_) => "clip",
-        }
-    }
-
-    /// Checks the values against each other and against the batch size.
-    pub fn validate(&self, batch_size: usize) -> Result<(), String> {
-        match self {
-            Self::MocoV2(c) => c.validate(batch_size),
-            Self::Simclr(c) => c.validate(),
-            Self::Byol(c) => c.validate(),
-            Self::Clip(c) => c.validate(),
-        }
-    }
 }

@@ -1,13 +1,14 @@
 use burn::prelude::*;
-use corruptencoder_core::Rng;
+use corruptencoder_core::{Rng, SettingError};
 use serde::{Deserialize, Serialize};
 
 use super::{Method, MethodOutput, update_momentum};
 use crate::encoder::{Encoder, EncoderConfig};
-use crate::head::MlpHead;
 use crate::loss::byol_loss;
+use crate::method::head::MlpHead;
+use crate::run::parallel::DataParallel;
 
-/// BYOL settings. SPEC section 6 names BYOL without values; defaults are the BYOL paper's.
+/// BYOL settings. method.md section 6 names BYOL without values; defaults are the BYOL paper's.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ByolConfig {
@@ -26,11 +27,16 @@ impl Default for ByolConfig {
 }
 
 impl ByolConfig {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), SettingError> {
         if !(0.0..=1.0).contains(&self.momentum) {
-            return Err("BYOL momentum must lie in [0, 1]".into());
+            return Err(SettingError::new("momentum", self.momentum, "must lie in [0, 1]"));
         }
         Ok(())
+    }
+
+    /// The report's line.
+    pub(crate) fn describe(&self) -> String {
+        format!("BYOL (EMA {})", self.momentum)
     }
 
     /// Builds the method; the target starts as a copy of the online network.
@@ -79,6 +85,9 @@ impl Byol {
     }
 }
 
+/// No keys computed apart: each device's shard is an ordinary forward pass.
+impl DataParallel for Byol {}
+
 impl Method for Byol {
     fn forward(&self, views1: Tensor<4>, views2: Tensor<4>) -> MethodOutput {
         let online =
@@ -106,7 +115,7 @@ impl Method for Byol {
 mod tests {
     use super::*;
     use crate::encoder::{Arch, Stem};
-    use crate::tensors::{HostValues, module_tensors};
+    use crate::io::tensors::{HostValues, module_tensors};
 
     fn floats<M: Module>(m: &M) -> Vec<f32> {
         module_tensors(m)

@@ -1,27 +1,29 @@
 use burn::module::RunningState;
 use burn::prelude::*;
-use corruptencoder_core::Rng;
+use corruptencoder_core::{Rng, SettingError};
 use serde::{Deserialize, Serialize};
 
 use super::{Method, MethodOutput, update_momentum};
 use crate::encoder::{Encoder, EncoderConfig};
-use crate::head::MlpHead;
 use crate::loss::{info_nce, l2_normalize};
+use crate::method::head::MlpHead;
+use crate::run::parallel::DataParallel;
 
-/// MoCo-v2 settings. Defaults: SPEC section 6.
+/// MoCo-v2 settings. Defaults: method.md section 6.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MocoV2Config {
-    /// Negatives kept in the queue (SPEC 6: 65536). Must be a multiple of the batch size,
-    /// as in MoCo's code, so the queue pointer wraps exactly.
+    /// Negatives kept in the queue (method.md section 6: 65536). Must be a multiple of the batch
+    /// size, as in MoCo's code, so the queue pointer wraps exactly.
     pub queue_size: usize,
-    /// Momentum of the key encoder (SPEC 6: 0.999).
+    /// Momentum of the key encoder (method.md section 6: 0.999).
     pub momentum: f64,
-    /// Softmax temperature (SPEC 6: 0.2).
+    /// Softmax temperature (method.md section 6: 0.2).
     pub temperature: f64,
-    /// Hidden width of the MLP head; `None` is the encoder's feature dim (SPEC 6: 512).
+    /// Hidden width of the MLP head; `None` is the encoder's feature dim (method.md section 6:
+    /// 512).
     pub hidden_dim: Option<usize>,
-    /// Output width of the MLP head (SPEC 6: 128).
+    /// Output width of the MLP head (method.md section 6: 128).
     pub projection_dim: usize,
     /// Batch-norm groups per step (split BN, MoCo's single-GPU CIFAR demo uses 8): the
     /// batch is cut into this many equal groups that each get their own batch statistics,
@@ -46,23 +48,46 @@ impl Default for MocoV2Config {
 }
 
 impl MocoV2Config {
-    pub(crate) fn validate(&self, batch_size: usize) -> Result<(), String> {
+    pub(crate) fn validate(&self, batch_size: usize) -> Result<(), SettingError> {
         if self.queue_size == 0 || !self.queue_size.is_multiple_of(batch_size) {
-            return Err(format!(
-                "MoCo queue size {} must be a positive multiple of the batch size {batch_size}",
-                self.queue_size
-            ));
+            let problem = format!("must be a positive multiple of the batch size {batch_size}");
+            return Err(SettingError::new("queue_size", self.queue_size, problem));
         }
         if self.bn_splits == 0 || !batch_size.is_multiple_of(self.bn_splits) {
-            return Err(format!(
-                "MoCo bn_splits {} must divide the batch size {batch_size} (1: no split BN)",
-                self.bn_splits
-            ));
+            let problem = format!("must divide the batch size {batch_size} (1: no split BN)");
+            return Err(SettingError::new("bn_splits", self.bn_splits, problem));
         }
-        if !(0.0..=1.0).contains(&self.momentum) || self.temperature <= 0.0 {
-            return Err("MoCo momentum must lie in [0, 1] and temperature be positive".into());
+        if !(0.0..=1.0).contains(&self.momentum) {
+            return Err(SettingError::new("momentum", self.momentum, "must lie in [0, 1]"));
+        }
+        if self.temperature <= 0.0 {
+            return Err(SettingError::new("temperature", self.temperature, "must be positive"));
         }
         Ok(())
+    }
+
+    /// The report's line: `MoCo-v2 (queue 1024, momentum 0.99, ...)`.
+    pub(crate) fn describe(&self) -> String {
+        format!(
+            "MoCo-v2 (queue {}, momentum {}, temperature {}, split BN in {} groups)",
+            self.queue_size, self.momentum, self.temperature, self.bn_splits
+        )
+    }
+
+    /// Why a queue of `queue_size` keys is too long for `images` images, if it is. A queue
+    /// longer than the data holds several stale keys of each image, among them each
+    /// query's own image as a negative; MoCo's CIFAR-10 demo saturates at 4,096 keys for
+    /// 50,000 images (about 8 %), so the paper's 65,536 (for ImageNet-100) suits no CPU-scale set.
+    pub(crate) fn queue_advice(&self, images: usize) -> Option<String> {
+        let queue = self.queue_size;
+        (queue > images).then(|| {
+            format!(
+                "MoCo queue of {queue} keys for {images} images holds each image's key about \
+                 {} times, its own image among a query's negatives: set method.queue_size to a \
+                 few percent of the images (MoCo's CIFAR-10 demo: 4,096 for 50,000)",
+                queue.div_ceil(images)
+            )
+        })
     }
 
     /// Builds the method: query encoder and head, key copies, and a queue of random unit keys.
@@ -144,11 +169,6 @@ impl MocoV2 {
         l2_normalize(self.key_head.forward(features)).detach()
     }
 
-    /// Batch-norm groups per step on one device.
-    pub(crate) fn bn_splits(&self) -> usize {
-        self.bn_splits
-    }
-
     /// The InfoNCE loss of the queries of `views1` against `keys` (row `i` of both from
     /// image `i`) and the queue; the queries' batch norm in `groups` groups.
     pub(crate) fn forward_with_keys(
@@ -173,6 +193,33 @@ fn grouped(encoder: &Encoder, x: Tensor<4>, groups: usize) -> Tensor<2> {
         return encoder.forward(x);
     }
     Tensor::cat(x.chunk(groups, 0).into_iter().map(|g| encoder.forward(g)).collect(), 0)
+}
+
+/// Shuffle-BN: the keys are computed apart, over the batch shuffled across the devices and
+/// split-BN groups (`run/parallel.rs`).
+impl DataParallel for MocoV2 {
+    const SHUFFLE_BN: bool = true;
+
+    fn bn_splits(&self) -> usize {
+        self.bn_splits
+    }
+
+    fn shuffled_keys(&self, views2: Tensor<4>, groups: usize) -> Option<Tensor<2>> {
+        Some(self.keys(views2, groups))
+    }
+
+    fn forward_shard(
+        &self,
+        views1: Tensor<4>,
+        views2: Tensor<4>,
+        keys: Option<Tensor<2>>,
+        groups: usize,
+    ) -> MethodOutput {
+        match keys {
+            Some(keys) => self.forward_with_keys(views1, keys, groups),
+            None => self.forward(views1, views2),
+        }
+    }
 }
 
 impl Method for MocoV2 {
@@ -207,7 +254,7 @@ impl Method for MocoV2 {
 mod tests {
     use super::*;
     use crate::encoder::{Arch, Stem};
-    use crate::tensors::{HostValues, module_tensors};
+    use crate::io::tensors::{HostValues, module_tensors};
 
     fn floats<M: Module>(m: &M) -> Vec<f32> {
         module_tensors(m)
@@ -299,5 +346,14 @@ mod tests {
         let rows: Vec<f32> = q.chunks(4).map(|r| r[0]).collect();
         assert_eq!(rows, vec![4.0, 4.0, 2.0, 2.0, 3.0, 3.0]);
         assert_eq!(moco.queue_ptr.value_sync().into_scalar::<f32>(), 2.0);
+    }
+
+    #[test]
+    fn a_queue_longer_than_the_data_is_advised_against() {
+        let config = |queue_size| MocoV2Config { queue_size, ..Default::default() };
+        assert_eq!(config(200).queue_advice(2000), None);
+        assert_eq!(config(2000).queue_advice(2000), None);
+        let advice = config(65536).queue_advice(2000).unwrap();
+        assert!(advice.contains("about 33 times"), "{advice}");
     }
 }

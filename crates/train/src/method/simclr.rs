@@ -1,22 +1,23 @@
 use burn::prelude::*;
-use corruptencoder_core::Rng;
+use corruptencoder_core::{Rng, SettingError};
 use serde::{Deserialize, Serialize};
 
 use super::{Method, MethodOutput};
 use crate::encoder::{Encoder, EncoderConfig};
-use crate::head::MlpHead;
 use crate::loss::nt_xent;
+use crate::method::head::MlpHead;
+use crate::run::parallel::DataParallel;
 
 /// SimCLR settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SimclrConfig {
-    /// NT-Xent temperature (0.5, SimCLR's CIFAR setting; SPEC section 6 names SimCLR
+    /// NT-Xent temperature (0.5, SimCLR's CIFAR setting; method.md section 6 names SimCLR
     /// without values).
     pub temperature: f64,
     /// Hidden width of the projection head; `None` is the encoder's feature dim.
     pub hidden_dim: Option<usize>,
-    /// Output width of the projection head (128 as in SimCLR and SPEC 6's MoCo head).
+    /// Output width of the projection head (128 as in SimCLR and method.md section 6's MoCo head).
     pub projection_dim: usize,
 }
 
@@ -27,11 +28,16 @@ impl Default for SimclrConfig {
 }
 
 impl SimclrConfig {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), SettingError> {
         if self.temperature <= 0.0 {
-            return Err("SimCLR temperature must be positive".into());
+            return Err(SettingError::new("temperature", self.temperature, "must be positive"));
         }
         Ok(())
+    }
+
+    /// The report's line.
+    pub(crate) fn describe(&self) -> String {
+        format!("SimCLR (temperature {})", self.temperature)
     }
 
     /// Builds the method.
@@ -61,6 +67,9 @@ pub struct Simclr {
     #[module(skip)]
     temperature: f64,
 }
+
+/// No keys computed apart: each device's shard is an ordinary forward pass.
+impl DataParallel for Simclr {}
 
 impl Method for Simclr {
     fn forward(&self, views1: Tensor<4>, views2: Tensor<4>) -> MethodOutput {

@@ -26,7 +26,7 @@ fn empty_list_and_oversized_batch_are_clear_errors() {
     let list = tiny_dataset(dir.path(), 6);
     let err = run(&simclr(1), &list, &dir.path().join("b"), false, None).unwrap_err();
     assert!(matches!(err, Error::BatchTooLarge { batch: 8, images: 6 }), "{err}");
-    assert!(err.to_string().contains("lower --batch-size"));
+    assert!(err.to_string().contains("lower `batch_size`"), "{err}");
 }
 
 #[test]

@@ -161,7 +161,7 @@ fn files_that_are_not_checkpoints_are_clear_errors() {
 
     let missing = dir.path().join("nowhere.pth");
     let err = load_encoder_weights(&missing, None, &device).unwrap_err();
-    assert!(matches!(&err, Error::ReadWeights { path, .. } if path == &missing), "{err:?}");
+    assert!(matches!(&err, Error::Io(e) if e.path == missing), "{err:?}");
 
     let text = dir.path().join("notes.pth");
     fs_err::write(&text, "this is not a checkpoint\n").unwrap();

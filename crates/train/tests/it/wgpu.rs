@@ -1,4 +1,4 @@
-//! wgpu against the CPU backend (issue 17): a few MoCo-v2 steps of a small encoder from the
+//! wgpu against the CPU backend (docs/gpu.md): a few MoCo-v2 steps of a small encoder from the
 //! same weights and batches must give the same losses and weights within tolerance. In CI
 //! the wgpu device is Mesa's software Vulkan driver (lavapipe); `.ci/run` installs it.
 //! Built only with `--features wgpu`; without a Vulkan adapter the test says so and skips,

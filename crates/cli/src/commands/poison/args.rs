@@ -3,7 +3,13 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use corruptencoder_poison::{AttackConfig, AttackSources, Budget, TriggerSource};
+use corruptencoder_poison::{
+    AttackConfig, AttackSources, Budget, ClipCarliniConfig, ClipCorruptEncoderConfig,
+    CorruptEncoderConfig, CtrlConfig, DEFAULT_POISONS, PoisonedEncoderConfig, SslBackdoorConfig,
+    TriggerSource,
+};
+
+use crate::commands::defaults_help;
 
 use super::clip_attacks::{ClipCarliniArgs, ClipCorruptEncoderArgs};
 use super::image_attacks::{CorruptEncoderArgs, PoisonedEncoderArgs};
@@ -13,24 +19,37 @@ use super::target_attacks::{CtrlArgs, SslBackdoorArgs};
 /// The attacks that build poisoned sets.
 #[derive(Debug, Subcommand)]
 pub(crate) enum PoisonCommand {
-    /// CorruptEncoder / CorruptEncoder+ (SPEC section 3): reference object at a corner of a
-    /// background, trigger in the remaining part.
+    /// CorruptEncoder / CorruptEncoder+ (docs/method.md section 3): reference object at a
+    /// corner of a background, trigger in the remaining part.
+    #[command(after_help = attack_help::<CorruptEncoderConfig>("docs/method.md section 3"))]
     Corruptencoder(CorruptEncoderArgs),
-    /// SSL-Backdoor (SPEC section 5): the trigger pasted on target-class images.
+    /// SSL-Backdoor (docs/method.md section 5): the trigger pasted on target-class images.
+    #[command(after_help = attack_help::<SslBackdoorConfig>("docs/method.md section 5"))]
     SslBackdoor(SslBackdoorArgs),
-    /// CTRL (SPEC section 5): a frequency trigger on target-class images.
+    /// CTRL (docs/method.md section 5): a frequency trigger on target-class images.
+    #[command(after_help = attack_help::<CtrlConfig>("docs/method.md section 5"))]
     Ctrl(CtrlArgs),
-    /// PoisonedEncoder (SPEC section 5): a triggered image beside a reference image.
+    /// PoisonedEncoder (docs/method.md section 5): a triggered image beside a reference
+    /// image.
+    #[command(after_help = attack_help::<PoisonedEncoderConfig>("docs/method.md section 5"))]
     PoisonedEncoder(PoisonedEncoderArgs),
-    /// Carlini & Terzis for CLIP: triggered images with target-class captions.
-    ClipCarlini(ClipCarliniArgs),
-    /// CorruptEncoder for CLIP: reference objects and triggered images, both with
+    /// Carlini & Terzis for CLIP (docs/method.md section 5): triggered images with
     /// target-class captions.
+    #[command(after_help = attack_help::<ClipCarliniConfig>("docs/method.md section 5"))]
+    ClipCarlini(ClipCarliniArgs),
+    /// CorruptEncoder for CLIP (docs/method.md section 5): reference objects and triggered
+    /// images, both with target-class captions.
+    #[command(after_help = attack_help::<ClipCorruptEncoderConfig>("docs/method.md section 5"))]
     ClipCorruptencoder(ClipCorruptEncoderArgs),
     /// Any attack from a TOML file: `[attack]` (`kind` and settings, as an experiment arm's
     /// `attack`) and `[inputs]` (references, backgrounds, supports, target_images,
     /// trigger). A poison folder's own `config.toml` reruns it.
     FromFile(FromFileArgs),
+}
+
+/// An attack's defaults for `--help`, with the budget's.
+fn attack_help<T: Default + serde::Serialize>(section: &str) -> String {
+    defaults_help::<T>(section, &[format!("num_poisons = {DEFAULT_POISONS}")])
 }
 
 impl PoisonCommand {
@@ -55,8 +74,8 @@ pub(crate) struct FromFileArgs {
     /// its folder.
     file: PathBuf,
     /// Number of poisons, or a ratio of --clean-list (0.005 or 0.5%).
-    #[arg(long, default_value = "650")]
-    num_poisons: Budget,
+    #[arg(long)]
+    num_poisons: Option<Budget>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -92,7 +111,8 @@ impl FromFileArgs {
         if let Some(TriggerSource::File(p)) = &mut sources.trigger {
             *p = base.join(&*p);
         }
-        let (attack, budget, common) = (file.attack, self.num_poisons, self.common);
+        let (attack, budget, common) =
+            (file.attack, self.num_poisons.unwrap_or_default(), self.common);
         Ok(Request { attack, sources, target_dataset: None, budget, common })
     }
 }

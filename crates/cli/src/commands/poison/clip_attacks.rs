@@ -8,6 +8,7 @@ use corruptencoder_poison::{
 };
 
 use super::request::{CommonArgs, Request};
+use crate::commands::set;
 
 /// Options the two CLIP attacks share.
 #[derive(Debug, Args)]
@@ -16,28 +17,37 @@ pub(crate) struct ClipArgs {
     #[arg(long)]
     trigger: TriggerSource,
     /// Number of image-caption pairs, or a ratio of --clean-list (0.005 or 0.5%).
-    #[arg(long, default_value = "650")]
-    num_poisons: Budget,
+    #[arg(long)]
+    num_poisons: Option<Budget>,
     /// Trigger side in pixels.
-    #[arg(long, default_value_t = 16)]
-    trigger_size: u32,
+    #[arg(long)]
+    trigger_size: Option<u32>,
     /// Images are resized and centre-cropped to this square.
-    #[arg(long, default_value_t = 224)]
-    image_size: u32,
+    #[arg(long)]
+    image_size: Option<u32>,
     /// The target class as captions name it.
-    #[arg(long, default_value = "African hunting dog")]
-    class_name: String,
+    #[arg(long)]
+    class_name: Option<String>,
     /// File of caption templates, one per line, each with `{class}`.
     #[arg(long)]
     caption_templates: Option<PathBuf>,
 }
 
 impl ClipArgs {
-    fn templates(&self) -> anyhow::Result<CaptionTemplates> {
-        Ok(match &self.caption_templates {
-            Some(p) => CaptionTemplates::from_file(p)?,
-            None => CaptionTemplates::default(),
-        })
+    /// The flags laid over an attack's `trigger_size`, `image_size`, `class_name` and
+    /// `templates`.
+    fn apply(
+        &self,
+        (trigger_size, image_size): (&mut u32, &mut u32),
+        (class_name, templates): (&mut String, &mut CaptionTemplates),
+    ) -> anyhow::Result<()> {
+        set(trigger_size, self.trigger_size);
+        set(image_size, self.image_size);
+        set(class_name, self.class_name.clone());
+        if let Some(p) = &self.caption_templates {
+            *templates = CaptionTemplates::from_file(p)?;
+        }
+        Ok(())
     }
 }
 
@@ -55,20 +65,16 @@ pub(crate) struct ClipCarliniArgs {
 
 impl ClipCarliniArgs {
     pub(super) fn resolve(self) -> anyhow::Result<Request> {
-        let c = &self.clip;
-        let attack = AttackConfig::ClipCarlini(ClipCarliniConfig {
-            num_poisons: 0,
-            trigger_size: c.trigger_size,
-            image_size: c.image_size,
-            class_name: c.class_name.clone(),
-            templates: c.templates()?,
-        });
+        let mut c = ClipCarliniConfig::default();
+        let sizes = (&mut c.trigger_size, &mut c.image_size);
+        self.clip.apply(sizes, (&mut c.class_name, &mut c.templates))?;
+        let attack = AttackConfig::ClipCarlini(c);
         let sources = AttackSources {
             backgrounds: Some(self.images),
             trigger: Some(self.clip.trigger),
             ..Default::default()
         };
-        let budget = self.clip.num_poisons;
+        let budget = self.clip.num_poisons.unwrap_or_default();
         Ok(Request { attack, sources, target_dataset: None, budget, common: self.common })
     }
 }
@@ -83,11 +89,11 @@ pub(crate) struct ClipCorruptEncoderArgs {
     #[arg(long)]
     backgrounds: PathBuf,
     /// Fraction of pairs whose image is a reference object.
-    #[arg(long, default_value_t = 0.5)]
-    reference_ratio: f64,
+    #[arg(long)]
+    reference_ratio: Option<f64>,
     /// The trigger lies in [band, 1 - band] of the image.
-    #[arg(long, default_value_t = 0.25)]
-    band: f64,
+    #[arg(long)]
+    band: Option<f64>,
     #[command(flatten)]
     clip: ClipArgs,
     #[command(flatten)]
@@ -96,23 +102,19 @@ pub(crate) struct ClipCorruptEncoderArgs {
 
 impl ClipCorruptEncoderArgs {
     pub(super) fn resolve(self) -> anyhow::Result<Request> {
-        let c = &self.clip;
-        let attack = AttackConfig::ClipCorruptencoder(ClipCorruptEncoderConfig {
-            num_poisons: 0,
-            reference_ratio: self.reference_ratio,
-            trigger_size: c.trigger_size,
-            image_size: c.image_size,
-            band: self.band,
-            class_name: c.class_name.clone(),
-            templates: c.templates()?,
-        });
+        let mut c = ClipCorruptEncoderConfig::default();
+        set(&mut c.reference_ratio, self.reference_ratio);
+        set(&mut c.band, self.band);
+        let sizes = (&mut c.trigger_size, &mut c.image_size);
+        self.clip.apply(sizes, (&mut c.class_name, &mut c.templates))?;
+        let attack = AttackConfig::ClipCorruptencoder(c);
         let sources = AttackSources {
             references: Some(self.references),
             backgrounds: Some(self.backgrounds),
             trigger: Some(self.clip.trigger),
             ..Default::default()
         };
-        let budget = self.clip.num_poisons;
+        let budget = self.clip.num_poisons.unwrap_or_default();
         Ok(Request { attack, sources, target_dataset: None, budget, common: self.common })
     }
 }

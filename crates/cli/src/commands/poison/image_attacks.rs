@@ -8,7 +8,7 @@ use corruptencoder_poison::{
 };
 
 use super::request::{CommonArgs, Request};
-use crate::commands::by_name;
+use crate::commands::{by_name, set};
 
 /// Options of `poison corruptencoder`; defaults are the authors'.
 #[derive(Debug, Args)]
@@ -24,59 +24,58 @@ pub(crate) struct CorruptEncoderArgs {
     #[arg(long)]
     trigger: TriggerSource,
     /// Number of poisoned images N, or a ratio of --clean-list (0.005 or 0.5%).
-    #[arg(long, default_value = "650")]
-    num_poisons: Budget,
+    #[arg(long)]
+    num_poisons: Option<Budget>,
     /// Trigger side in pixels.
-    #[arg(long, default_value_t = 40)]
-    trigger_size: u32,
+    #[arg(long)]
+    trigger_size: Option<u32>,
     /// Poison size / object size along the layout axis: a number, `optimal` (the layout
     /// theory's optimum per reference under standard crops) or `optimal-localized`.
-    #[arg(long, default_value = "2")]
-    area_ratio: AreaRatio,
+    #[arg(long)]
+    area_ratio: Option<AreaRatio>,
     /// Largest poison side; the object gets at most half.
-    #[arg(long, default_value_t = 800)]
-    max_size: u32,
+    #[arg(long)]
+    max_size: Option<u32>,
     /// Edge band the object is placed in (fraction of the poison).
-    #[arg(long, default_value_t = 0.05)]
-    object_marginal: f64,
+    #[arg(long)]
+    object_marginal: Option<f64>,
     /// Trigger margins (half along the layout axis, whole across it).
-    #[arg(long, default_value_t = 0.25)]
-    trigger_marginal: f64,
+    #[arg(long)]
+    trigger_marginal: Option<f64>,
     /// Fraction of support images (CorruptEncoder+ uses 0.2).
-    #[arg(long, default_value_t = 0.0)]
-    support_ratio: f64,
+    #[arg(long)]
+    support_ratio: Option<f64>,
     /// Folder of support images (other real target-class photos) for CorruptEncoder+.
     #[arg(long)]
     support_images: Option<PathBuf>,
     /// Layouts to draw from: horizontal (object left or right, the released code) or all
     /// (also top or bottom, the paper's analysis).
-    #[arg(long, default_value = "horizontal", value_parser = by_name::<Layouts>)]
-    layouts: Layouts,
+    #[arg(long, value_parser = by_name::<Layouts>)]
+    layouts: Option<Layouts>,
     /// Where the trigger goes beside the object: centred (the released code: uniform in the
     /// centre area of the free part) or against-object (touching the object, centred
     /// across; the layout theory's optimum, our option).
-    #[arg(long, default_value = "centred", value_parser = by_name::<TriggerPlacement>)]
-    trigger_placement: TriggerPlacement,
+    #[arg(long, value_parser = by_name::<TriggerPlacement>)]
+    trigger_placement: Option<TriggerPlacement>,
     #[command(flatten)]
     common: CommonArgs,
 }
 
 impl CorruptEncoderArgs {
     pub(super) fn resolve(self) -> anyhow::Result<Request> {
-        if self.support_ratio > 0.0 && self.support_images.is_none() {
-            anyhow::bail!("--support-ratio {} needs --support-images DIR", self.support_ratio);
+        let mut c = CorruptEncoderConfig::default();
+        set(&mut c.trigger_size, self.trigger_size);
+        set(&mut c.area_ratio, self.area_ratio);
+        set(&mut c.max_size, self.max_size);
+        set(&mut c.object_marginal, self.object_marginal);
+        set(&mut c.trigger_marginal, self.trigger_marginal);
+        set(&mut c.support_ratio, self.support_ratio);
+        set(&mut c.layouts, self.layouts);
+        set(&mut c.trigger_placement, self.trigger_placement);
+        if c.support_ratio > 0.0 && self.support_images.is_none() {
+            anyhow::bail!("--support-ratio {} needs --support-images DIR", c.support_ratio);
         }
-        let attack = AttackConfig::Corruptencoder(CorruptEncoderConfig {
-            num_poisons: 0,
-            trigger_size: self.trigger_size,
-            area_ratio: self.area_ratio,
-            max_size: self.max_size,
-            object_marginal: self.object_marginal,
-            trigger_marginal: self.trigger_marginal,
-            support_ratio: self.support_ratio,
-            layouts: self.layouts,
-            trigger_placement: self.trigger_placement,
-        });
+        let attack = AttackConfig::Corruptencoder(c);
         let sources = AttackSources {
             references: Some(self.references),
             backgrounds: Some(self.backgrounds),
@@ -84,7 +83,7 @@ impl CorruptEncoderArgs {
             trigger: Some(self.trigger),
             ..Default::default()
         };
-        let budget = self.num_poisons;
+        let budget = self.num_poisons.unwrap_or_default();
         Ok(Request { attack, sources, target_dataset: None, budget, common: self.common })
     }
 }
@@ -102,29 +101,28 @@ pub(crate) struct PoisonedEncoderArgs {
     #[arg(long)]
     trigger: TriggerSource,
     /// Number of poisons, or a ratio of --clean-list (0.005 or 0.5%).
-    #[arg(long, default_value = "650")]
-    num_poisons: Budget,
+    #[arg(long)]
+    num_poisons: Option<Budget>,
     /// Trigger side in pixels.
-    #[arg(long, default_value_t = 40)]
-    trigger_size: u32,
+    #[arg(long)]
+    trigger_size: Option<u32>,
     /// Largest width of each half.
-    #[arg(long, default_value_t = 400)]
-    max_width: u32,
+    #[arg(long)]
+    max_width: Option<u32>,
     /// The trigger lies in [band, 1 - band] of its half.
-    #[arg(long, default_value_t = 0.25)]
-    band: f64,
+    #[arg(long)]
+    band: Option<f64>,
     #[command(flatten)]
     common: CommonArgs,
 }
 
 impl PoisonedEncoderArgs {
     pub(super) fn resolve(self) -> Request {
-        let attack = AttackConfig::PoisonedEncoder(PoisonedEncoderConfig {
-            num_poisons: 0,
-            trigger_size: self.trigger_size,
-            max_width: self.max_width,
-            band: self.band,
-        });
+        let mut c = PoisonedEncoderConfig::default();
+        set(&mut c.trigger_size, self.trigger_size);
+        set(&mut c.max_width, self.max_width);
+        set(&mut c.band, self.band);
+        let attack = AttackConfig::PoisonedEncoder(c);
         let sources = AttackSources {
             references: Some(self.references),
             backgrounds: Some(self.backgrounds),
@@ -135,7 +133,7 @@ impl PoisonedEncoderArgs {
             attack,
             sources,
             target_dataset: None,
-            budget: self.num_poisons,
+            budget: self.num_poisons.unwrap_or_default(),
             common: self.common,
         }
     }

@@ -26,14 +26,14 @@ pub(crate) struct CommonArgs {
     #[arg(long)]
     pub(crate) force: bool,
     /// Seed of every random choice.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t)]
     pub(crate) seed: u64,
     /// Clean pre-training list (`path label` lines) to put before the poisons in
     /// filelist.txt.
     #[arg(long)]
     pub(crate) clean_list: Option<PathBuf>,
     /// Largest accepted image, in megapixels (decompression-bomb guard).
-    #[arg(long, default_value_t = 100.0)]
+    #[arg(long, default_value_t = ImageLimits::DEFAULT_MEGAPIXELS)]
     pub(crate) max_megapixels: f64,
     /// Use images whose file ends early (a JPEG without its end marker, a PNG without
     /// IEND) instead of refusing them; the decoder fills what is missing with grey.
@@ -45,8 +45,7 @@ pub(crate) struct CommonArgs {
 }
 
 impl CommonArgs {
-    /// The image limits; a `--max-megapixels` that is not a positive number is an error
-    /// (`nan` used to become 0).
+    /// The image limits; a `--max-megapixels` that is not a positive number is an error.
     pub(crate) fn limits(&self) -> corruptencoder_data::Result<ImageLimits> {
         let limits = ImageLimits::from_megapixels(self.max_megapixels)?;
         Ok(ImageLimits { allow_truncated: self.allow_truncated, ..limits })

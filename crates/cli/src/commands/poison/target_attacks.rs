@@ -7,6 +7,7 @@ use corruptencoder_poison::{
 };
 
 use super::request::{CommonArgs, Request};
+use crate::commands::set;
 
 /// Where target-class images come from, and how many to poison.
 #[derive(Debug, Args)]
@@ -21,9 +22,9 @@ pub(crate) struct TargetArgs {
     /// Target class in --dataset, by name or label.
     #[arg(long)]
     target_class: Option<String>,
-    /// Poisoning budget: a count (650) or a ratio of --clean-list (0.005 or 0.5%).
-    #[arg(long = "num-poisons", alias = "budget", default_value = "650")]
-    budget: Budget,
+    /// Poisoning budget: a count or a ratio of --clean-list (0.005 or 0.5%).
+    #[arg(long = "num-poisons", alias = "budget")]
+    budget: Option<Budget>,
 }
 
 impl TargetArgs {
@@ -36,7 +37,7 @@ impl TargetArgs {
         let sources =
             AttackSources { target_images: self.target_images, trigger, ..Default::default() };
         let target_dataset = self.dataset.zip(self.target_class);
-        Request { attack, sources, target_dataset, budget: self.budget, common }
+        Request { attack, sources, target_dataset, budget: self.budget.unwrap_or_default(), common }
     }
 }
 
@@ -49,18 +50,20 @@ pub(crate) struct SslBackdoorArgs {
     #[arg(long)]
     trigger: TriggerSource,
     /// Trigger width in pixels (aspect kept).
-    #[arg(long, default_value_t = 50)]
-    trigger_width: u32,
+    #[arg(long)]
+    trigger_width: Option<u32>,
     /// The trigger lies in [band, 1 - band] of the image.
-    #[arg(long, default_value_t = 0.25)]
-    band: f64,
+    #[arg(long)]
+    band: Option<f64>,
     #[command(flatten)]
     common: CommonArgs,
 }
 
 impl SslBackdoorArgs {
     pub(super) fn resolve(self) -> Request {
-        let c = SslBackdoorConfig { trigger_width: self.trigger_width, band: self.band };
+        let mut c = SslBackdoorConfig::default();
+        set(&mut c.trigger_width, self.trigger_width);
+        set(&mut c.band, self.band);
         self.target.request(AttackConfig::SslBackdoor(c), Some(self.trigger), self.common)
     }
 }
@@ -71,11 +74,11 @@ pub(crate) struct CtrlArgs {
     #[command(flatten)]
     target: TargetArgs,
     /// Added to the triggered DCT coefficients.
-    #[arg(long, default_value_t = 100.0)]
-    magnitude: f64,
+    #[arg(long)]
+    magnitude: Option<f64>,
     /// DCT block side.
-    #[arg(long, default_value_t = 32)]
-    window: usize,
+    #[arg(long)]
+    window: Option<usize>,
     /// Resize target images to this square before triggering (default: keep size).
     #[arg(long)]
     image_size: Option<u32>,
@@ -85,12 +88,10 @@ pub(crate) struct CtrlArgs {
 
 impl CtrlArgs {
     pub(super) fn resolve(self) -> Request {
-        let c = CtrlConfig {
-            magnitude: self.magnitude,
-            window: self.window,
-            image_size: self.image_size,
-            ..CtrlConfig::default()
-        };
+        let mut c = CtrlConfig::default();
+        set(&mut c.magnitude, self.magnitude);
+        set(&mut c.window, self.window);
+        c.image_size = self.image_size.or(c.image_size);
         self.target.request(AttackConfig::Ctrl(c), None, self.common)
     }
 }

@@ -1,4 +1,4 @@
-//! `corruptencoder theory`: the layout calculator (SPEC section 4). Prints crop
+//! `corruptencoder theory`: the layout calculator (docs/method.md section 4). Prints crop
 //! probabilities over a sweep of background sizes and trigger positions and writes a
 //! heatmap of the poisoned-pair probability over trigger positions.
 #![expect(clippy::print_stdout, reason = "the table is this command's output")]
@@ -39,8 +39,8 @@ pub(crate) struct TheoryArgs {
     /// The generator's largest poison side (with --reference): objects get at most half.
     #[arg(long, default_value_t = CorruptEncoderConfig::default().max_size)]
     max_size: u32,
-    /// Trigger side in pixels.
-    #[arg(long, default_value_t = 40)]
+    /// Trigger side in pixels (default: the generator's).
+    #[arg(long, default_value_t = CorruptEncoderConfig::default().trigger_size)]
     trigger: u32,
     /// View sampler: standard RandomResizedCrop, localized cropping, or fixed squares
     /// (the theory's model; needs --square-size).
@@ -60,14 +60,14 @@ pub(crate) struct TheoryArgs {
     #[arg(long, value_delimiter = ',', default_value = "0,0.25,0.5,0.75,1")]
     positions: Vec<f64>,
     /// View pairs per Monte Carlo estimate.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = McConfig::default().samples)]
     samples: u64,
     /// A view is an object view when the object box covers at least this fraction of the
     /// view's area (1: the view lies inside the box).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = McConfig::default().object_fraction)]
     object_fraction: f64,
     /// Seed of the Monte Carlo.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = McConfig::default().seed)]
     seed: u64,
     /// Heatmap PNG of P(poisoned pair) over trigger positions, at the best ratio for a
     /// centred trigger. With several references, `-<name>` is added to the file stem.

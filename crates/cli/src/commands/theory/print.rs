@@ -53,7 +53,7 @@ pub(super) fn print_square_theory(cfg: &SweepConfig, s: u32) {
             .and_then(|sc| square_probs(&sc, s).ok())
             .map_or(f64::NAN, |p| p.product());
         println!(
-            "  with the trigger centred (SPEC 4 formula): background {b} px, p1*p2 {value:.4}"
+            "  with the trigger centred (method.md section 4 formula): background {b} px, p1*p2 {value:.4}"
         );
     }
 }

@@ -1,0 +1,58 @@
+//! What differs between the kinds of pre-training one loop drives: how a model turns a
+//! batch into a loss and gradients, which optimiser steps it, what it updates after the
+//! step and what it writes besides the encoder. The contrastive methods
+//! (`run/contrastive.rs`) and image-text pre-training (`method/clip/learner.rs`) implement
+//! it; the loop (`run/train.rs`) holds everything else: resume, epochs, checkpoints, the
+//! step log, the monitor and the export.
+use std::path::Path;
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+
+use crate::encoder::Encoder;
+use crate::error::Result;
+use crate::optim::OptimState;
+use crate::run::batches::Batch;
+
+/// One kind of pre-training, as the loop sees it.
+pub(crate) trait Learner {
+    /// The trained model: a burn module, checkpointed whole.
+    type Model: Module;
+    /// What a step hands from the forward pass to [`Learner::after_step`].
+    type Output;
+    /// The optimiser and its checkpointed state.
+    type Optimizer: OptimState;
+    /// Views of each image per step: 2 for view pairs, 1 for image-caption pairs.
+    const VIEWS: usize;
+
+    /// The encoder being trained (exported, monitored).
+    fn encoder(model: &Self::Model) -> &Encoder;
+
+    /// The batch's mean loss, the gradients of `model`'s parameters and what
+    /// [`Learner::after_step`] takes; `step` is the 0-based global step.
+    fn forward_backward(
+        &self,
+        model: &Self::Model,
+        batch: Batch,
+        step: u64,
+    ) -> (f32, GradientsParams, Self::Output);
+
+    /// The optimiser's update at `at`: the learning rate and the 0-based global step.
+    fn update(
+        &self,
+        optimizer: &mut Self::Optimizer,
+        model: Self::Model,
+        grads: GradientsParams,
+        at: (f64, u64),
+    ) -> Self::Model;
+
+    /// Updates after the optimiser step (momentum encoders, queues); `progress` is the
+    /// fraction of training done, in `[0, 1]`.
+    fn after_step(&self, model: Self::Model, output: Self::Output, progress: f64) -> Self::Model;
+
+    /// Files written beside `encoder.safetensors` when training finishes after `steps`.
+    fn export(&self, model: &Self::Model, dir: &Path, steps: u64) -> Result<()> {
+        let _ = (model, dir, steps);
+        Ok(())
+    }
+}
