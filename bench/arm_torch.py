@@ -39,6 +39,7 @@ Usage: arm_torch.py CONFIG FILELIST TRAIN_LIST TEST_LIST TRIGGERED_LIST TARGET
   (env ARM_THREADS: torch threads, default all cores; ARM_WORKERS: DataLoader workers,
   default the thread count)
 """
+import copy
 import math
 import os
 import statistics
@@ -131,17 +132,14 @@ class SmallCnn(nn.Module):
 
 def mlp(i, h, o, bn):
     """Ours: Linear, optional BN, ReLU, Linear; weights U(+-1/sqrt(in)), biases zero."""
-    layers = [nn.Linear(i, h)] + ([nn.BatchNorm1d(h)] if bn else []) + [nn.ReLU(), nn.Linear(h, o)]
-    for m in layers:
-        if isinstance(m, nn.Linear):
-            nn.init.uniform_(m.weight, -1 / math.sqrt(i if m is layers[0] else h),
-                             1 / math.sqrt(i if m is layers[0] else h))
-            nn.init.zeros_(m.bias)
-    return nn.Sequential(*layers)
+    fc1, fc2 = nn.Linear(i, h), nn.Linear(h, o)
+    for fc, fan_in in ((fc1, i), (fc2, h)):
+        nn.init.uniform_(fc.weight, -fan_in ** -0.5, fan_in ** -0.5)
+        nn.init.zeros_(fc.bias)
+    return nn.Sequential(fc1, *([nn.BatchNorm1d(h)] if bn else []), nn.ReLU(), fc2)
 
 
 def frozen_copy(module):
-    import copy
     target = copy.deepcopy(module)
     for p in target.parameters():
         p.requires_grad_(False)
@@ -169,7 +167,7 @@ class Byol(nn.Module):
     def trainable(self):
         return [*self.encoder.parameters(), *self.projector.parameters(), *self.predictor.parameters()]
 
-    def loss(self, v1, v2, step):
+    def loss(self, v1, v2):
         def online(v):
             return self.predictor(self.projector(self.encoder(v)))
 
@@ -189,7 +187,7 @@ class Byol(nn.Module):
 
 
 class MocoV2(nn.Module):
-    def __init__(self, width, cfg, batch):
+    def __init__(self, width, cfg):
         super().__init__()
         self.encoder = SmallCnn(width)
         d = self.encoder.dim
@@ -206,7 +204,7 @@ class MocoV2(nn.Module):
     def grouped(self, encoder, x):
         return torch.cat([encoder(g) for g in x.chunk(self.splits)]) if self.splits > 1 else encoder(x)
 
-    def loss(self, v1, v2, step):
+    def loss(self, v1, v2):
         with torch.no_grad():
             perm = torch.randperm(v2.shape[0])
             k = F.normalize(self.key_head(self.grouped(self.key_encoder, v2[perm])), dim=1)
@@ -226,7 +224,7 @@ class MocoV2(nn.Module):
         self.ptr = (self.ptr + b) % self.queue.shape[0]
 
 
-def pretrain(cfg, items, threads, workers):
+def pretrain(cfg, items, workers):
     """Trains as ours does; returns the encoder, seconds per phase and per-step seconds."""
     torch.manual_seed(cfg["seed"])
     t0 = time.perf_counter()
@@ -237,9 +235,11 @@ def pretrain(cfg, items, threads, workers):
         data, batch_size=batch, shuffle=True, drop_last=True, num_workers=workers,
         persistent_workers=workers > 0, prefetch_factor=2 if workers > 0 else None)
     method, width = cfg["method"], cfg["encoder"]["width"]
+    if cfg["views"]["crops"] != "standard":
+        sys.exit(f"arm_torch.py ports standard crops only, not {cfg['views']['crops']}")
     if cfg["encoder"]["arch"] != "small-cnn":
         sys.exit(f"arm_torch.py ports the small CNN only, not {cfg['encoder']['arch']}")
-    model = {"byol": lambda: Byol(width, method), "moco-v2": lambda: MocoV2(width, method, batch)}[method["name"]]()
+    model = {"byol": lambda: Byol(width, method), "moco-v2": lambda: MocoV2(width, method)}[method["name"]]()
     o = cfg["optim"]
     if o.get("warmup_epochs", 0):
         sys.exit("arm_torch.py has no warm-up (the arm's recipe has none)")
@@ -258,7 +258,7 @@ def pretrain(cfg, items, threads, workers):
             except StopIteration:
                 break
             t1 = time.perf_counter()
-            loss = model.loss(v1, v2, step)
+            loss = model.loss(v1, v2)
             value = loss.item()
             t2 = time.perf_counter()
             opt.zero_grad(set_to_none=True)
@@ -321,7 +321,7 @@ def main():
     torch.set_num_threads(threads)
     start = time.perf_counter()
     items = read_list(filelist)
-    encoder, decode, phases, steps, loss = pretrain(cfg, items, threads, workers)
+    encoder, decode, phases, steps, loss = pretrain(cfg, items, workers)
     pre = time.perf_counter() - start
     t = time.perf_counter()
     crop, fbatch = int(os.environ.get("ARM_CROP", 32)), int(os.environ.get("ARM_FEATURE_BATCH", 250))
