@@ -21,7 +21,7 @@ Where this side cannot match ours exactly (also in docs/performance.md, "bench/a
 - Gaussian blur: v2.GaussianBlur needs one odd kernel size for every sigma; it is
   2 ceil(3 sigma_max) + 1 (13 px for sigma up to 2), where ours spans ceil(3 sigma) pixels
   each side of the sigma drawn: the same kernel at sigma_max, a slightly wider (and dearer)
-  one below it.
+  one below it (each extra tap weighs under 2e-3 of the centre tap).
 - Batch-norm running statistics of the BYOL/MoCo target: ours blends them with the EMA like
   every other float tensor; here too (buffers blended alongside parameters), but
   `num_batches_tracked` (an integer) is left alone.
