@@ -73,18 +73,26 @@ if [ ! -f "$setup/results.json" ]; then
 fi
 run=$setup/runs/corruptencoder/seed-0
 target=$(awk '/^\[attack\]/ { a = 1 } a && /^target = / { print $3; exit }' "$setup/experiment.toml")
-# The poison list holds absolute paths inside the experiment's staging folder
-# (.<out>.partial), renamed to <out> when the experiment finished: point them at <out>.
+# Both sides read copies of the run's lists with absolute paths. Lists that hold absolute
+# paths name them inside the experiment's staging folder (.<out>.partial), renamed to <out>
+# when the experiment finished: those are pointed at <out>; relative ones at their list's folder.
 staged="$(dirname "$setup")/.$(basename "$setup").partial/"
-awk -v s="$staged" -v f="$setup/" '{ if (index($0, s) == 1) $0 = f substr($0, length(s) + 1); print }' \
-    "$run/poisons/filelist.txt" >"$work/filelist.txt"
-first=$(head -1 "$work/filelist.txt" | awk '{ print $1 }')
-last=$(tail -1 "$work/filelist.txt" | awk '{ print $1 }')
-case "$first" in /*) ;; *) first=$run/poisons/$first last=$run/poisons/$last ;; esac
-[ -f "$first" ] && [ -f "$last" ] || { echo "images of $work/filelist.txt not found ($first)" >&2; exit 1; }
-train=$setup/data/downstream-train/list.txt
-test=$setup/data/downstream-test/list.txt
-triggered=$setup/testset/filelist.txt
+absolute() {
+    awk -v s="$staged" -v f="$setup/" -v dir="$(dirname "$1")/" '
+        index($0, s) == 1 { $0 = f substr($0, length(s) + 1) }
+        !/^\// { $0 = dir $0 }
+        { print }' "$1" >"$2"
+    local first
+    first=$(head -1 "$2" | awk '{ print $1 }')
+    [ -f "$first" ] || { echo "$first (from $1) not found" >&2; exit 1; }
+}
+absolute "$run/poisons/filelist.txt" "$work/filelist.txt"
+absolute "$setup/data/downstream-train/list.txt" "$work/train.txt"
+absolute "$setup/data/downstream-test/list.txt" "$work/test.txt"
+absolute "$setup/testset/filelist.txt" "$work/triggered.txt"
+train=$work/train.txt
+test=$work/test.txt
+triggered=$work/triggered.txt
 
 # 2. The recipe: the arm's resolved config with these epochs, width and method.
 config=$work/$method-w$width-e$epochs.toml

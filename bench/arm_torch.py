@@ -328,6 +328,7 @@ def main():
     train, ytrain = features(encoder, read_list(train_list), fbatch, crop)
     test, ytest = features(encoder, read_list(test_list), fbatch, crop)
     trig, ytrig = features(encoder, read_list(triggered_list), fbatch, crop)
+    feature_s = time.perf_counter() - t
     classes = int(max(ytrain.max(), ytest.max())) + 1
     predict = probe(train, ytrain, classes, cfg["seed"])
     ca = (predict(test) == ytest).float().mean().item() * 100
@@ -340,7 +341,8 @@ def main():
           f"{threads} threads, {workers} loader workers")
     print(f"  pretrain {pre:.2f}s (decode {decode:.2f}s): {views / pre:.1f} views/s; "
           f"steady {2 * cfg['batch_size'] / statistics.median(steps):.1f} views/s (median step)")
-    print("  phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in phases.items()) + f", probe {probe_s:.2f}s")
+    print("  phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in phases.items()) + f", probe {probe_s:.2f}s "
+          f"(features {feature_s:.2f}s, fit and score {probe_s - feature_s:.2f}s)")
     print(f"  last loss {loss:.4f}, CA {ca:.1f} %, ASR {asr:.1f} %")
     print(f"  arm {time.perf_counter() - start:.2f}s")
 
