@@ -121,7 +121,10 @@ fn made_with(results: &Results) -> String {
         return "runs made before results recorded their commit and CPU".into();
     }
     let kinds: Vec<String> = kinds.into_iter().collect();
-    format!("{}; trained numbers reproduce on that commit and CPU kind", kinds.join("; "))
+    format!(
+        "{}; trained numbers are that commit's on that machine (README, Reproducibility)",
+        kinds.join("; ")
+    )
 }
 
 /// Reads a marked table's results file under `root`.
