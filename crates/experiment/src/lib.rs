@@ -12,6 +12,7 @@
 mod clip;
 mod config;
 mod context;
+mod dry_run;
 mod error;
 mod identity;
 mod inputs;
@@ -30,6 +31,7 @@ pub use config::{
     ArmConfig, AttackSettings, DataConfig, EvalSettings, ExperimentConfig, FileData, SweepConfig,
     SweepValue, SyntheticData, TestsetSettings,
 };
+pub use dry_run::{PlannedRun, plan_runs};
 pub use error::{Error, Invalid, Result};
 pub use options::{Observer, RunOptions};
 pub use rescore::{RescoreOptions, rescore};

@@ -1,6 +1,6 @@
 //! `corruptencoder experiment CONFIG.toml` and `corruptencoder demo`: the whole loop from
 //! poisons to the report, with progress per run and resume.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
@@ -9,7 +9,9 @@ use anyhow::Context as _;
 use clap::Args;
 use corruptencoder_core::{Progress, write_atomic};
 use corruptencoder_data::ImageLimits;
-use corruptencoder_experiment::{ExperimentConfig, Observer, RunOptions, run_experiment};
+use corruptencoder_experiment::{
+    ExperimentConfig, Observer, RunOptions, plan_runs, run_experiment,
+};
 use corruptencoder_report::{RunResult, render_table};
 
 use crate::commands::pretrain::device;
@@ -30,6 +32,11 @@ pub(crate) struct ExperimentArgs {
     /// Training device: flex (CPU, default), cuda[:N], wgpu, libtorch, libtorch-cuda[:N].
     #[arg(long, default_value = "flex")]
     device: String,
+    /// Check the file and its inputs as a run would, print the runs in the order they
+    /// run (arm, sweep value, seed, already finished or not) and their count; create
+    /// nothing.
+    #[arg(long)]
+    plan: bool,
 }
 
 /// Flags of `corruptencoder demo`.
@@ -60,7 +67,25 @@ pub(crate) fn run_file(args: ExperimentArgs, ui: &Ui) -> anyhow::Result<ExitCode
         let stem = args.config.file_stem().map_or("experiment".into(), |s| s.to_owned());
         PathBuf::from("results").join(stem)
     });
+    if args.plan {
+        return print_plan(&config, &out);
+    }
     go(&config, out, args.force, &args.device, ui)
+}
+
+#[expect(clippy::print_stdout, reason = "the plan is the command's output")]
+fn print_plan(config: &ExperimentConfig, out: &Path) -> anyhow::Result<ExitCode> {
+    let runs = plan_runs(config, out)
+        .with_context(|| format!("planning experiment into {}", out.display()))?;
+    println!("| # | arm | sweep | seed | finished | folder |\n|---|---|---|---|---|---|");
+    for (i, r) in runs.iter().enumerate() {
+        let sweep = r.sweep.as_ref().map_or("-".to_owned(), ToString::to_string);
+        let done = if r.finished { "yes" } else { "no" };
+        println!("| {} | {} | {sweep} | {} | {done} | {} |", i + 1, r.arm, r.seed, r.dir.display());
+    }
+    let left = runs.iter().filter(|r| !r.finished).count();
+    println!("\n{} runs, {left} to run, into {}", runs.len(), out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 #[expect(clippy::print_stdout, reason = "--print-config writes the file to stdout")]

@@ -185,3 +185,33 @@ fn clip_experiment_reports_zero_shot_and_probe_for_every_arm() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("makes images without captions"), "{}", stderr(&o));
 }
+
+#[test]
+fn plan_lists_the_runs_creates_nothing_and_marks_finished_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let seeds = TINY.replace("name = \"tiny\"", "name = \"tiny\"\nseeds = [0, 1]");
+    std::fs::write(dir.join("tiny.toml"), &seeds).unwrap();
+    let o = run(dir, &["experiment", "tiny.toml", "--plan"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plan = String::from_utf8_lossy(&o.stdout).into_owned();
+    // Seed by seed: the random encoder, then each arm.
+    let order: Vec<&str> = plan.lines().skip(2).take(6).collect();
+    assert!(order[0].starts_with("| 1 | random-encoder | - | 0 | no |"), "{plan}");
+    assert!(order[2].starts_with("| 3 | ce | - | 0 | no | runs/ce/seed-0 |"), "{plan}");
+    assert!(order[5].starts_with("| 6 | ce | - | 1 | no |"), "{plan}");
+    assert!(plan.contains("6 runs, 6 to run, into results/tiny"), "{plan}");
+    let entries = |d: &std::path::Path| std::fs::read_dir(d).unwrap().count();
+    assert_eq!(entries(dir), 1, "--plan wrote nothing beside the file");
+
+    // After a run every entry is finished; a bad setting is refused as a run refuses it.
+    let o = run(dir, &["-q", "experiment", "tiny.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(dir, &["experiment", "tiny.toml", "--plan"]);
+    let plan = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(plan.contains("6 runs, 0 to run"), "{plan}");
+    std::fs::write(dir.join("bad.toml"), seeds.replace("epochs = 1", "epochs = 0")).unwrap();
+    let o = run(dir, &["experiment", "bad.toml", "--plan"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("epochs"), "{}", stderr(&o));
+}
