@@ -10,7 +10,7 @@ use crate::charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, run_label,
 use crate::error::Result;
 use crate::markdown::{DEFINITIONS, PAIRED};
 use crate::results::Results;
-use crate::table::{STAT_LEGEND, optional, passing, threshold_header};
+use crate::table::{STAT_LEGEND, score_cells, threshold_header};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;\
 padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid \
@@ -63,21 +63,14 @@ fn summary(s: &mut String, results: &Results) {
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{} ({:.2}%)</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td></tr>",
+             <td class=\"n\">{}</td>{}</tr>",
             esc(&a.label()),
             esc(&a.attack),
             esc(a.defense.as_deref().unwrap_or("none")),
             a.poisons,
             100.0 * a.poison_ratio,
             a.seeds,
-            a.accuracy,
-            a.asr,
-            passing(a),
-            optional(a.knn_asr),
-            optional(a.target_patch_asr),
-            a.gain.map_or("-".into(), |g| format!("{g:+}"))
+            score_cells(a).map(|c| format!("<td class=\"n\">{}</td>", esc(&c))).concat()
         );
     }
     let _ = writeln!(

@@ -2,7 +2,7 @@
 use std::fmt::Write as _;
 
 use crate::results::{ArmSummary, Results, RunResult};
-use crate::table::{STAT_LEGEND, comparison_table, optional, passing, threshold_header};
+use crate::table::{STAT_LEGEND, comparison_table, score_cells, threshold_header};
 
 /// What the summary's columns measure.
 pub(crate) const DEFINITIONS: &str = "CA/BA: top-1 accuracy on the clean test set (CA for \
@@ -82,19 +82,14 @@ pub(crate) fn summary_table(results: &Results) -> String {
     for a in &results.summary {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} ({:.2}%) | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} ({:.2}%) | {} | {} |",
             cell(&a.label()),
             a.attack,
             a.defense.as_deref().unwrap_or("none"),
             a.poisons,
             100.0 * a.poison_ratio,
             a.seeds,
-            a.accuracy,
-            a.asr,
-            passing(a),
-            optional(a.knn_asr),
-            optional(a.target_patch_asr),
-            a.gain.map_or("-".into(), |g| format!("{g:+}"))
+            score_cells(a).join(" | ")
         );
     }
     s

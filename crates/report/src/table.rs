@@ -32,20 +32,22 @@ fn arm_table(results: &Results) -> String {
         threshold_header(results)
     );
     for a in &results.summary {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            a.label(),
-            a.poisons,
-            a.accuracy,
-            a.asr,
-            passing(a),
-            optional(a.knn_asr),
-            optional(a.target_patch_asr),
-            a.gain.map_or("-".into(), |g| format!("{g:+}"))
-        );
+        let _ = writeln!(s, "| {} | {} | {} |", a.label(), a.poisons, score_cells(a).join(" | "));
     }
     s
+}
+
+/// An arm's scores as every results table shows them, in its column order: CA/BA, ASR,
+/// seeds passing the threshold, kNN ASR, target-patch ASR, gain over the random encoder.
+pub(crate) fn score_cells(a: &ArmSummary) -> [String; 6] {
+    [
+        a.accuracy.to_string(),
+        a.asr.to_string(),
+        passing(a),
+        optional(a.knn_asr),
+        optional(a.target_patch_asr),
+        a.gain.map_or("-".into(), |g| format!("{g:+}")),
+    ]
 }
 
 /// Image-text arms: the linear probe's numbers, then zero-shot's with the ASR both ways.
