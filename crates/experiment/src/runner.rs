@@ -88,13 +88,10 @@ pub fn run_experiment(
 /// One `made with` setting per distinct commit and machine among the runs, so a report
 /// that gathers runs from several invocations says which code and CPU made its numbers.
 fn made_with(runs: &[RunResult]) -> Vec<corruptencoder_report::Setting> {
-    let mut seen: Vec<String> = Vec::new();
-    for text in runs.iter().filter_map(|r| r.provenance.as_ref()).map(ToString::to_string) {
-        if !seen.contains(&text) {
-            seen.push(text);
-        }
-    }
-    seen.into_iter().map(|text| corruptencoder_report::Setting::new("made with", text)).collect()
+    corruptencoder_report::distinct_provenances(runs)
+        .into_iter()
+        .map(|text| corruptencoder_report::Setting::new("made with", text))
+        .collect()
 }
 
 /// The folder to work in: the finished one when it holds this experiment, else a staged

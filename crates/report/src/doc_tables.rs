@@ -11,11 +11,10 @@
 //! ```
 //!
 //! The results path is relative to the repository root the caller names.
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::results::Results;
+use crate::results::{Results, distinct_provenances};
 use crate::table::render_table;
 
 const OPEN: &str = "<!-- table:";
@@ -115,16 +114,36 @@ pub fn render_marked(results: &Results, command: &str) -> String {
 
 /// The distinct provenances of the runs, or a note that the runs predate their recording.
 fn made_with(results: &Results) -> String {
-    let kinds: BTreeSet<String> =
-        results.runs.iter().filter_map(|r| r.provenance.as_ref()).map(|p| p.to_string()).collect();
+    let kinds = distinct_provenances(&results.runs);
     if kinds.is_empty() {
         return "runs made before results recorded their commit and CPU".into();
     }
-    let kinds: Vec<String> = kinds.into_iter().collect();
     format!(
         "{}; trained numbers are that commit's on that machine (README, Reproducibility)",
         kinds.join("; ")
     )
+}
+
+/// The Markdown files that may hold marked tables: `root/README.md`, then every `.md` under
+/// `root/docs`, in sorted order.
+pub fn markdown_documents(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        let mut entries = fs_err::read_dir(dir)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.extension().is_some_and(|e| e == "md") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = vec![root.join("README.md")];
+    walk(&root.join("docs"), &mut out)?;
+    Ok(out)
 }
 
 /// Reads a marked table's results file under `root`.

@@ -28,7 +28,8 @@ mod table;
 pub use charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, sweep_chart_svg};
 pub use comparison::{Comparison, Paired, SeedCount, Statistics, attach_statistics};
 pub use doc_tables::{
-    DocTableError, MarkedTable, Stale, marked_tables, refresh_tables, render_marked, stale_tables,
+    DocTableError, MarkedTable, Stale, markdown_documents, marked_tables, refresh_tables,
+    render_marked, stale_tables,
 };
 pub use error::{DrawError, Error, Result};
 pub use html::render_html;
@@ -40,7 +41,7 @@ pub use rescore::{
 };
 pub use results::{
     ArmSummary, Figure, MonitorPoint, Provenance, RANDOM_ENCODER, Results, RunResult, Setting,
-    SweepPoint, ZeroShotScores, attach_gains, summarize,
+    SweepPoint, ZeroShotScores, attach_gains, distinct_provenances, summarize,
 };
 pub use stats::{INTERVAL_METHOD, Interval, Stat, t_975};
 pub use table::render_table;

@@ -161,6 +161,18 @@ impl std::fmt::Display for Provenance {
     }
 }
 
+/// The distinct provenances of `runs` (commit, CPU, ISA, threads), in the order they first
+/// appear; runs written before provenance was recorded add none.
+pub fn distinct_provenances(runs: &[RunResult]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for text in runs.iter().filter_map(|r| r.provenance.as_ref()).map(ToString::to_string) {
+        if !seen.contains(&text) {
+            seen.push(text);
+        }
+    }
+    seen
+}
+
 /// Zero-shot classification of an image-text encoder, with the ASR counted both ways the
 /// authors count it. Percentages are 0..100.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

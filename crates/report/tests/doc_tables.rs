@@ -1,37 +1,14 @@
 //! Every marked table in README.md and docs/ is what its committed results file gives (the
 //! marker syntax is in the report crate's `doc_tables` module).
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use corruptencoder_report::{marked_tables, stale_tables};
-
-fn repository_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// README.md and every Markdown file under docs/, in a stable order.
-fn documents(root: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<PathBuf> =
-            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = vec![root.join("README.md")];
-    walk(&root.join("docs"), &mut out);
-    out
-}
+use corruptencoder_report::{markdown_documents, marked_tables, stale_tables};
 
 #[test]
 fn every_marked_table_in_the_docs_is_what_its_committed_results_give() {
-    let root = repository_root();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut problems = Vec::new();
-    for doc in documents(&root) {
+    for doc in markdown_documents(&root).unwrap() {
         let text = std::fs::read_to_string(&doc).unwrap();
         let name = doc.strip_prefix(&root).unwrap_or(&doc).display().to_string();
         match stale_tables(&text, &root) {
