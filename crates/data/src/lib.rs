@@ -23,8 +23,8 @@ mod tokenizer;
 
 pub use dataset::{
     CaptionedImages, CifarBinary, CifarRecord, Dataset, DatasetFormat, FileList, Idx, ImageFolder,
-    class_label, open_dataset, samples_of_class, write_caption_csv, write_cifar, write_file_list,
-    write_idx,
+    class_label, list_entry, open_dataset, samples_of_class, write_caption_csv, write_cifar,
+    write_file_list, write_idx,
 };
 pub use error::{Error, Result};
 pub use image_io::{ImageLimits, list_images, load_rgb, load_rgba, png_bytes};

@@ -2,6 +2,8 @@ use std::path::{Path, PathBuf};
 
 use corruptencoder_train::PretrainConfig;
 
+use crate::detect::Detector;
+
 /// What a defense can fail with: file work goes through core's atomic writes and staged
 /// folders, so their error (which names the path) is the one to carry.
 #[derive(Debug, thiserror::Error)]
@@ -9,14 +11,16 @@ pub enum Error {
     /// Reading or writing a file failed.
     #[error(transparent)]
     Files(#[from] corruptencoder_core::Error),
+    /// A setting does not fit the data it meets (the error names its key).
+    #[error(transparent)]
+    Setting(#[from] corruptencoder_core::SettingError),
 }
 
 /// Result with the defense [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A defense acts at one or more points of the pipeline; every hook defaults to doing
-/// nothing, so a defense implements only the ones it uses. An encoder-level detector will
-/// add a hook after pre-training (`inspect_encoder`) with the first detector.
+/// nothing, so a defense implements only the ones it uses.
 pub trait Defense: Send + Sync {
     /// The name in tables (`localized-cropping`).
     fn name(&self) -> &'static str;
@@ -28,5 +32,12 @@ pub trait Defense: Send + Sync {
     /// the kept lines under `work` and returns that list, or `None` to keep every image.
     fn filter_pretraining_set(&self, _list: &Path, _work: &Path) -> Result<Option<PathBuf>> {
         Ok(None)
+    }
+
+    /// A poison detector: the pipeline pre-trains on the poisoned set, embeds every
+    /// pre-training image with that encoder, scores them with this detector, leaves the
+    /// flagged ones out and pre-trains again.
+    fn detector(&self) -> Option<&dyn Detector> {
+        None
     }
 }

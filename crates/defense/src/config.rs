@@ -2,7 +2,11 @@
 //! its settings; its `match`es are the only place that names each defense.
 use serde::{Deserialize, Serialize};
 
+use corruptencoder_core::SettingError;
+
 use crate::base::Defense;
+use crate::detect::{Dao, EmbeddingDetectorConfig, KDistance};
+use crate::embedding_filter::EmbeddingFilter;
 use crate::localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};
 
 /// The defense and its settings, tagged by `kind` in TOML
@@ -13,12 +17,22 @@ use crate::localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};
 pub enum DefenseConfig {
     /// Localized cropping (method.md section 6): both views from one small region.
     LocalizedCropping(LocalizedCroppingConfig),
+    /// Pre-training-set filtering by the distance to the k-th neighbour in the poisoned
+    /// encoder's embedding space (`defense = { kind = "k-distance", k = 16 }`).
+    KDistance(EmbeddingDetectorConfig),
+    /// Pre-training-set filtering by DAO, the local density ratio weighted by the
+    /// neighbours' intrinsic dimensionality (Huang et al., ICLR 2025).
+    Dao(EmbeddingDetectorConfig),
 }
 
 impl DefenseConfig {
     /// Every defense with its default settings, in the order help texts list them.
     pub fn all() -> Vec<Self> {
-        vec![Self::LocalizedCropping(LocalizedCroppingConfig::default())]
+        vec![
+            Self::LocalizedCropping(LocalizedCroppingConfig::default()),
+            Self::KDistance(EmbeddingDetectorConfig::default()),
+            Self::Dao(EmbeddingDetectorConfig::default()),
+        ]
     }
 
     /// The `kind` tags of every defense.
@@ -35,6 +49,8 @@ impl DefenseConfig {
     pub fn name(&self) -> &'static str {
         match self {
             Self::LocalizedCropping(_) => "localized-cropping",
+            Self::KDistance(_) => "k-distance",
+            Self::Dao(_) => "dao",
         }
     }
 
@@ -42,6 +58,16 @@ impl DefenseConfig {
     pub fn describe(&self) -> String {
         match self {
             Self::LocalizedCropping(c) => c.describe(),
+            Self::KDistance(c) => format!("k-distance filtering: {}", c.describe()),
+            Self::Dao(c) => format!("DAO filtering: {}", c.describe()),
+        }
+    }
+
+    /// Checks the settings; the error names the offending key.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        match self {
+            Self::LocalizedCropping(_) => Ok(()),
+            Self::KDistance(c) | Self::Dao(c) => c.validate(),
         }
     }
 
@@ -49,6 +75,10 @@ impl DefenseConfig {
     pub fn build(&self) -> Box<dyn Defense> {
         match self {
             Self::LocalizedCropping(c) => Box::new(LocalizedCropping::new(c.clone())),
+            Self::KDistance(c) => {
+                Box::new(EmbeddingFilter::new("k-distance", Box::new(KDistance::new(c.clone()))))
+            }
+            Self::Dao(c) => Box::new(EmbeddingFilter::new("dao", Box::new(Dao::new(c.clone())))),
         }
     }
 }

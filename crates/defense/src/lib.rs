@@ -1,5 +1,6 @@
 //! Defenses against poisoned contrastive pre-training, behind one [`Defense`] trait with a
-//! serde-tagged registry, [`DefenseConfig`]: localized cropping (docs/method.md section 6).
+//! serde-tagged registry, [`DefenseConfig`]: localized cropping (docs/method.md section 6)
+//! and pre-training-set filtering by embedding-space poison detectors (k-distance, DAO).
 //!
 //! ```
 //! use corruptencoder_defense::{DefenseConfig, LocalizedCroppingConfig};
@@ -13,8 +14,11 @@
 
 mod base;
 mod config;
+mod detect;
+mod embedding_filter;
 mod localized_cropping;
 
 pub use base::{Defense, Error, Result};
 pub use config::DefenseConfig;
+pub use detect::{Dao, Detector, EmbeddingDetectorConfig, KDistance};
 pub use localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};

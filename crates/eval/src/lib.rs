@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod detection;
 mod error;
 mod evaluate;
 mod features;
@@ -31,6 +32,7 @@ mod score;
 mod standardizer;
 mod zero_shot;
 
+pub use detection::{DetectionQuality, auroc, detection_quality, flag_highest};
 pub use error::{Error, Result};
 pub use evaluate::{Classifier, LabelledFeatures, TriggeredSet, evaluate};
 pub use features::Features;

@@ -12,6 +12,7 @@
 mod clip;
 mod config;
 mod context;
+mod detection;
 mod dry_run;
 mod error;
 mod identity;

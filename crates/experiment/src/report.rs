@@ -192,6 +192,7 @@ pub(crate) fn figures(
     if let Some(figure) = heatmap(config, inputs, out, limits)? {
         figures.push(figure);
     }
+    figures.extend(crate::detection::histograms(config, out, runs)?);
     Ok(figures)
 }
 

@@ -48,16 +48,24 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
         }
         (None, true) => crate::clip::clean_captions(cx)?,
     };
+    let mut detection = None;
     if let Some(d) = &defense {
         data = stage(p, "defense", d.filter_pretraining_set(&data, &p.dir))?.unwrap_or(data);
+        if let Some(detector) = d.detector() {
+            let (kept, scores) = crate::detection::detection_stage(cx, p, &data, detector)?;
+            data = kept;
+            detection = Some(scores);
+        }
     }
-    let pre_dir = pretrain_stage(cx, p, &data, defense.as_deref())?;
+    let pre_dir = pretrain_stage(cx, p, &data, defense.as_deref(), "pretrain")?;
     let sets = feature_stage(cx, p, &pre_dir.join("encoder.safetensors"))?;
     let scores = score_stage(cx, p, &sets)?;
     let zero_shot =
         if image_text { Some(crate::clip::zero_shot_stage(cx, p, &pre_dir)?) } else { None };
     let log = read_log(&pre_dir.join("log.jsonl"))?;
-    Ok(run_result(cx, p, poisons, &scores, log, zero_shot, clock))
+    let mut result = run_result(cx, p, poisons, &scores, log, zero_shot, clock);
+    result.detection = detection;
+    Ok(result)
 }
 
 /// The record of a finished run.
@@ -95,6 +103,7 @@ fn run_result(
         seconds: clock.elapsed().as_secs_f64(),
         zero_shot,
         provenance: Some(cx.opts.provenance.clone()),
+        detection: None,
     }
 }
 
@@ -147,14 +156,16 @@ struct PoisonSettings<'a> {
     attack: &'a AttackConfig,
 }
 
-/// The encoder, resumed from its last checkpoint if an earlier invocation stopped.
-fn pretrain_stage(
+/// The encoder pre-trained on `data` in the run's folder `sub`, resumed from its last
+/// checkpoint if an earlier invocation stopped.
+pub(crate) fn pretrain_stage(
     cx: &Context<'_>,
     p: &Plan,
     data: &Path,
     defense: Option<&dyn Defense>,
+    sub: &str,
 ) -> Result<PathBuf> {
-    let pre_dir = p.dir.join("pretrain");
+    let pre_dir = p.dir.join(sub);
     if pre_dir.join("encoder.safetensors").exists() {
         return Ok(pre_dir);
     }

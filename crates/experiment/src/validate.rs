@@ -42,6 +42,14 @@ impl ExperimentConfig {
 
     /// The arm's attack at every sweep point, and whether the data gives its inputs.
     fn validate_arm(&self, arm: &ArmConfig) -> Result<(), SettingError> {
+        if let Some(defense) = &arm.defense {
+            defense.validate().map_err(|e| e.within("defense"))?;
+            if self.pretrain.method.is_image_text() && defense.build().detector().is_some() {
+                let problem = "filters image-only pre-training sets (a `path label` list); \
+                               image-text pre-training is not supported by it";
+                return Err(SettingError::new("defense.kind", defense.name(), problem));
+            }
+        }
         let Some(attack) = &arm.attack else { return Ok(()) };
         if self.pretrain.method.is_image_text() && !attack.is_image_text() {
             let problem = "makes images without captions; image-text pre-training takes the \

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use corruptencoder_core::{IoError, OutputDir, Progress, SettingError, item_rng, sha256_hex};
-use corruptencoder_data::png_bytes;
+use corruptencoder_data::{list_entry, png_bytes};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -182,23 +182,6 @@ fn csv_field(s: &str) -> String {
 
 fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-/// `path` (absolute) as `dir`'s lists name it: relative to `dir` when both lie under
-/// `root`, else as given.
-fn list_entry(path: &Path, dir: &Path, root: Option<&Path>) -> PathBuf {
-    let Some(root) = root else { return path.to_path_buf() };
-    match (path.strip_prefix(root), dir.strip_prefix(root)) {
-        (Ok(rest), Ok(down)) => {
-            let (rest, down): (Vec<_>, Vec<_>) =
-                (rest.components().collect(), down.components().collect());
-            let common = rest.iter().zip(&down).take_while(|(a, b)| a == b).count();
-            let mut entry: PathBuf = down[common..].iter().map(|_| "..").collect();
-            entry.extend(&rest[common..]);
-            entry
-        }
-        _ => path.to_path_buf(),
-    }
 }
 
 /// Reads the clean list (`path label` per line), checking each line's form. Relative

@@ -21,7 +21,7 @@ const PALETTE: [RGBColor; 8] = [
 ];
 
 /// Draws with `f` on a `w x h` SVG canvas and returns the SVG text.
-fn svg(
+pub(crate) fn svg(
     chart: &'static str,
     (w, h): (u32, u32),
     f: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> std::result::Result<(), DrawError>,

@@ -24,6 +24,7 @@ pub fn render_html(results: &Results, dir: &Path) -> Result<String> {
     settings(&mut s, results);
     summary(&mut s, results);
     charts(&mut s, results)?;
+    detection(&mut s, results);
     runs(&mut s, results);
     figures(&mut s, results, dir)?;
     notes(&mut s, results);
@@ -192,6 +193,28 @@ fn runs(s: &mut String, results: &Results) {
     s.push_str("</table>\n");
 }
 
+/// The poison detectors' table, when an arm filtered by one.
+fn detection(s: &mut String, results: &Results) {
+    let rows = crate::detection::detection_rows(&results.runs);
+    if rows.is_empty() {
+        return;
+    }
+    s.push_str("<h2>Poison detection</h2>\n<table><tr>");
+    for h in crate::detection::DETECTION_HEADER {
+        let _ = write!(s, "<th>{}</th>", esc(h));
+    }
+    s.push_str("</tr>\n");
+    for row in rows {
+        s.push_str("<tr>");
+        for (k, c) in row.iter().enumerate() {
+            let class = if (1..5).contains(&k) { " class=\"n\"" } else { "" };
+            let _ = write!(s, "<td{class}>{}</td>", esc(c));
+        }
+        s.push_str("</tr>\n");
+    }
+    let _ = writeln!(s, "</table>\n<p class=\"note\">{}</p>", esc(crate::markdown::DETECTION));
+}
+
 /// The figure files, embedded as data URIs.
 fn figures(s: &mut String, results: &Results, dir: &Path) -> Result<()> {
     if !results.figures.is_empty() {
@@ -200,9 +223,10 @@ fn figures(s: &mut String, results: &Results, dir: &Path) -> Result<()> {
             let path = dir.join(&f.file);
             let bytes = fs_err::read(&path).map_err(IoError::at("read figure", &path))?;
             let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+            let mime = if f.file.ends_with(".svg") { "image/svg+xml" } else { "image/png" };
             let _ = writeln!(
                 s,
-                "<figure><img alt=\"{}\" src=\"data:image/png;base64,{data}\"><figcaption>{}\
+                "<figure><img alt=\"{}\" src=\"data:{mime};base64,{data}\"><figcaption>{}\
                  </figcaption></figure>",
                 esc(&f.caption),
                 esc(&f.caption)

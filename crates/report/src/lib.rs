@@ -15,6 +15,7 @@
 
 mod charts;
 mod comparison;
+mod detection;
 mod doc_tables;
 mod error;
 mod html;
@@ -27,6 +28,7 @@ mod table;
 
 pub use charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, sweep_chart_svg};
 pub use comparison::{Comparison, Paired, SeedCount, Statistics, attach_statistics};
+pub use detection::detection_histogram_svg;
 pub use doc_tables::{
     DocTableError, MarkedTable, Stale, markdown_documents, marked_tables, refresh_tables,
     render_marked, stale_tables,
@@ -40,8 +42,8 @@ pub use rescore::{
     render_rescore, summarize_rescore,
 };
 pub use results::{
-    ArmSummary, Figure, MonitorPoint, Provenance, RANDOM_ENCODER, Results, RunResult, Setting,
-    SweepPoint, ZeroShotScores, attach_gains, distinct_provenances, summarize,
+    ArmSummary, DetectionScores, Figure, MonitorPoint, Provenance, RANDOM_ENCODER, Results,
+    RunResult, Setting, SweepPoint, ZeroShotScores, attach_gains, distinct_provenances, summarize,
 };
 pub use stats::{INTERVAL_METHOD, Interval, Stat, t_975};
 pub use table::render_table;

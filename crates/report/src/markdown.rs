@@ -24,6 +24,14 @@ pub(crate) const PAIRED: &str = "Each arm minus the arm it is compared against, 
 standard deviation [95 % Student t interval] of the differences over the seeds both arms \
 ran, then the ASR difference of each of those seeds.";
 
+/// What the detection table's columns mean.
+pub(crate) const DETECTION: &str = "Detector arms embed every pre-training image with a \
+poisoned encoder (the same attack's undefended arm when it has finished, else one trained \
+for the purpose), score them, leave the flagged ones out and pre-train again; the rows \
+above that table are that second encoder's. AUROC: the chance a random poison outscores a \
+random clean image. Precision: poisons among the flagged images; recall: flagged poisons \
+among all poisons.";
+
 /// The Markdown report of `results`; figures are linked by their relative paths.
 pub fn render_markdown(results: &Results) -> String {
     let mut s = String::new();
@@ -53,6 +61,11 @@ pub fn render_markdown(results: &Results) -> String {
              images, target class included (the authors' CLIP script). ASR (non-target): \
              target class left out (the image-only script, docs/method.md section 2).\n"
         );
+    }
+    if let Some(table) = crate::detection::detection_table(&results.runs) {
+        let _ = writeln!(s, "### Poison detection\n");
+        s.push_str(&table);
+        let _ = writeln!(s, "\n{DETECTION}\n");
     }
     let _ = writeln!(s, "## Runs\n");
     s.push_str(&runs_table(&results.runs));

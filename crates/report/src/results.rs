@@ -126,6 +126,33 @@ pub struct RunResult {
     pub zero_shot: Option<ZeroShotScores>,
     /// The code and machine that made this run (absent in runs made before it was kept).
     pub provenance: Option<Provenance>,
+    /// For arms whose defense filters the pre-training set with a poison detector: how
+    /// well it found the poisons before the encoder above was trained on what it kept.
+    pub detection: Option<DetectionScores>,
+}
+
+/// A poison detector's result on a run's pre-training set, scored against the known
+/// poison list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DetectionScores {
+    /// The encoder whose embeddings were scored, relative to the experiment folder.
+    pub encoder: String,
+    /// Images scored.
+    pub images: usize,
+    /// Poisons among them.
+    pub poisons: usize,
+    /// Images flagged and left out of pre-training.
+    pub flagged: usize,
+    /// Poisons among the flagged images.
+    pub flagged_poisons: usize,
+    /// Share of the flagged images that are poisons (`None`: nothing flagged).
+    pub precision: Option<f64>,
+    /// Share of the poisons flagged (`None`: no poisons).
+    pub recall: Option<f64>,
+    /// Area under the ROC curve of the scores against the poison list (`None`: one class
+    /// is empty).
+    pub auroc: Option<f64>,
 }
 
 impl RunResult {

@@ -47,6 +47,24 @@ impl FileList {
     }
 }
 
+/// `path` (absolute) as a list in `dir` names it: relative to `dir` when both lie under
+/// `root` (a folder that may be renamed as a whole, such as a staged experiment), else as
+/// given.
+pub fn list_entry(path: &Path, dir: &Path, root: Option<&Path>) -> PathBuf {
+    let Some(root) = root else { return path.to_path_buf() };
+    match (path.strip_prefix(root), dir.strip_prefix(root)) {
+        (Ok(rest), Ok(down)) => {
+            let (rest, down): (Vec<_>, Vec<_>) =
+                (rest.components().collect(), down.components().collect());
+            let common = rest.iter().zip(&down).take_while(|(a, b)| a == b).count();
+            let mut entry: PathBuf = down[common..].iter().map(|_| "..").collect();
+            entry.extend(&rest[common..]);
+            entry
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
 /// Writes `entries` as a `path label` list to `path` (paths written as given).
 pub fn write_file_list(path: &Path, entries: &[(PathBuf, i64)]) -> Result<()> {
     let mut text = String::new();

@@ -11,7 +11,7 @@ pub use base::{Dataset, class_label, samples_of_class};
 pub(crate) use captions::csv_field;
 pub use captions::{CaptionedImages, write_caption_csv};
 pub use cifar::{CifarBinary, CifarRecord, write_cifar};
-pub use file_list::{FileList, write_file_list};
+pub use file_list::{FileList, list_entry, write_file_list};
 pub use idx::{Idx, write_idx};
 pub use image_folder::ImageFolder;
 pub use open::{DatasetFormat, open_dataset};

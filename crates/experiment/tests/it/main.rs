@@ -451,6 +451,8 @@ fn every_preset_in_configs_parses_and_validates() {
     assert!(checked >= 4, "only {checked} presets found in {}", dir.display());
 }
 
+// Detector defenses as arms.
+mod detection;
 // Property tests of the experiment-file parser.
 mod fuzz;
 // The report's statistics and settings.

@@ -1,0 +1,27 @@
+//! The defense behind every embedding-space detector: it changes nothing of pre-training
+//! itself and hands the pipeline its detector.
+use crate::base::Defense;
+use crate::detect::Detector;
+
+/// Pre-training-set filtering by one detector.
+pub(crate) struct EmbeddingFilter {
+    name: &'static str,
+    detector: Box<dyn Detector>,
+}
+
+impl EmbeddingFilter {
+    /// The defense called `name` in tables, filtering by `detector`.
+    pub(crate) fn new(name: &'static str, detector: Box<dyn Detector>) -> Self {
+        Self { name, detector }
+    }
+}
+
+impl Defense for EmbeddingFilter {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn detector(&self) -> Option<&dyn Detector> {
+        Some(self.detector.as_ref())
+    }
+}

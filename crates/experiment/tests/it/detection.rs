@@ -1,0 +1,100 @@
+//! Detector defenses as experiment arms: the poisoned encoder they read, the files they
+//! leave, and the report's table and histogram.
+use std::path::Path;
+
+use super::{Record, opts, tiny};
+use corruptencoder_defense::{DefenseConfig, EmbeddingDetectorConfig};
+use corruptencoder_experiment::*;
+
+fn detector(kind: &str) -> DefenseConfig {
+    let c = EmbeddingDetectorConfig { k: 4, flag_fraction: 0.1, ..Default::default() };
+    match kind {
+        "dao" => DefenseConfig::Dao(c),
+        _ => DefenseConfig::KDistance(c),
+    }
+}
+
+fn arm(name: &str, attack: &ArmConfig, kind: &str) -> ArmConfig {
+    ArmConfig { name: name.into(), attack: attack.attack.clone(), defense: Some(detector(kind)) }
+}
+
+#[test]
+fn detector_arms_filter_with_the_undefended_arms_encoder_and_report_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("exp");
+    let mut config = tiny();
+    config.pretrain.monitor.every = 0;
+    let (clean, ce) = (config.arms[0].clone(), config.arms[1].clone());
+    config.arms.push(arm("ce-k-distance", &ce, "k-distance"));
+    config.arms.push(arm("ce-dao", &ce, "dao"));
+    config.arms.push(arm("clean-dao", &clean, "dao"));
+    let results = run_experiment(&config, &opts(&out), &Record::default()).unwrap();
+    let ce_run = results.runs.iter().find(|r| r.arm == "corruptencoder").unwrap();
+    for (name, scored_by, poisons) in [
+        ("ce-k-distance", "corruptencoder", ce_run.poisons),
+        ("ce-dao", "corruptencoder", ce_run.poisons),
+        ("clean-dao", "clean", 0),
+    ] {
+        let run = results.runs.iter().find(|r| r.arm == name).unwrap();
+        let d = run.detection.as_ref().expect("a detector arm records its detection");
+        let images = 24 + poisons;
+        assert_eq!((d.images, d.poisons), (images, poisons), "{name}");
+        assert_eq!(d.flagged, (0.1 * images as f64).round() as usize, "{name}");
+        assert_eq!(d.encoder, format!("runs/{scored_by}/seed-0/pretrain/encoder.safetensors"));
+        assert_eq!(d.auroc.is_some(), poisons > 0, "{name}");
+        let dir = out.join(format!("runs/{name}/seed-0"));
+        assert!(!dir.join("poisoned-pretrain").exists(), "{name} reused its sibling's encoder");
+        let kept = std::fs::read_to_string(dir.join("detection/kept.txt")).unwrap();
+        assert_eq!(kept.lines().count(), images - d.flagged, "{name}");
+        for line in kept.lines() {
+            let (path, _) = line.rsplit_once(' ').unwrap();
+            assert!(Path::new(path).is_relative(), "{path}");
+            assert!(dir.join("detection").join(path).is_file(), "{path} after the rename");
+        }
+        let csv = std::fs::read_to_string(dir.join("detection/scores.csv")).unwrap();
+        assert_eq!(csv.lines().count(), images + 1);
+        // `index,image,poison,score,flagged`: poisons flagged.
+        let hits = csv.lines().skip(1).filter(|l| {
+            let f: Vec<&str> = l.rsplitn(4, ',').collect();
+            f[0] == "1" && f[2] == "1"
+        });
+        assert_eq!(hits.count(), d.flagged_poisons, "{name}");
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("### Poison detection") && md.contains("| ce-dao seed 0 |"), "{md}");
+    assert!(out.join("figures/detection-ce-dao.svg").is_file());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("data:image/svg+xml;base64,"));
+}
+
+#[test]
+fn a_detector_arm_alone_trains_its_own_poisoned_encoder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("exp");
+    let mut config = tiny();
+    config.pretrain.monitor.every = 0;
+    let ce = config.arms[1].clone();
+    config.arms = vec![arm("ce-k-distance", &ce, "k-distance")];
+    let results = run_experiment(&config, &opts(&out), &Record::default()).unwrap();
+    let d = results.runs[1].detection.as_ref().unwrap();
+    let own = "runs/ce-k-distance/seed-0/poisoned-pretrain/encoder.safetensors";
+    assert_eq!(d.encoder, own);
+    assert!(out.join(own).is_file());
+}
+
+#[test]
+fn detector_settings_are_checked_before_anything_runs() {
+    let mut config = tiny();
+    let ce = config.arms[1].clone();
+    let mut bad = arm("ce-dao", &ce, "dao");
+    bad.defense = Some(DefenseConfig::Dao(EmbeddingDetectorConfig { k: 0, ..Default::default() }));
+    config.arms.push(bad);
+    let err = config.validate().unwrap_err();
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(e) = source {
+        chain += &format!(": {e}");
+        source = e.source();
+    }
+    assert!(chain.contains("arm `ce-dao`") && chain.contains("defense.k = 0"), "{chain}");
+}
