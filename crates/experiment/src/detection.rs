@@ -9,7 +9,7 @@ use corruptencoder_data::{DatasetFormat, FileList, list_entry, open_dataset, wri
 use corruptencoder_defense::Detector;
 use corruptencoder_eval::{Features, detection_quality, flag_highest};
 use corruptencoder_report::{DetectionScores, Figure, RunResult, detection_histogram_svg};
-use corruptencoder_train::{ExtractOptions, FeatureJob, FeatureSets};
+use corruptencoder_train::{EvalTransform, ExtractOptions, FeatureJob, FeatureSets};
 
 use crate::config::ExperimentConfig;
 use crate::context::{Context, stage};
@@ -43,7 +43,7 @@ pub(crate) fn detection_stage(
     let jobs = [FeatureJob {
         name: "pretraining",
         dataset: ds.as_ref(),
-        transform: cx.config.eval.transform,
+        transform: pretraining_transform(cx.config.eval.transform),
     }];
     let opts = ExtractOptions {
         batch_size: cx.config.eval.batch_size,
@@ -114,6 +114,14 @@ fn scoring_encoder(cx: &Context<'_>, p: &Plan, data: &Path) -> Result<PathBuf> {
         None => crate::stages::pretrain_stage(cx, p, data, None, "poisoned-pretrain")?,
     };
     Ok(pre_dir.join("encoder.safetensors"))
+}
+
+/// The test transform for pre-training images, which come at any size (poisons are drawn
+/// on large backgrounds): as set, or, when it only crops (downstream images already at the
+/// view size), with the shorter side resized to the crop first, so the encoder sees the
+/// whole image's centre as the reference detectors' test transform shows it.
+fn pretraining_transform(t: EvalTransform) -> EvalTransform {
+    if t.resize == 0 { EvalTransform { resize: t.crop, crop: t.crop } } else { t }
 }
 
 fn read_summary(path: &Path) -> Option<DetectionScores> {
