@@ -3,10 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 use corruptencoder_core::SettingError;
+use corruptencoder_train::ICutMixConfig;
 
 use crate::base::Defense;
 use crate::detect::{Dao, EmbeddingDetectorConfig, KDistance};
 use crate::embedding_filter::EmbeddingFilter;
+use crate::icutmix::ICutMix;
 use crate::localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};
 
 /// The defense and its settings, tagged by `kind` in TOML
@@ -17,6 +19,9 @@ use crate::localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};
 pub enum DefenseConfig {
     /// Localized cropping (method.md section 6): both views from one small region.
     LocalizedCropping(LocalizedCroppingConfig),
+    /// i-CutMix during pre-training (`defense = { kind = "i-cutmix", alpha = 1.0 }`):
+    /// query views mixed box-wise across the batch, with mixed targets.
+    ICutmix(ICutMixConfig),
     /// Pre-training-set filtering by the distance to the k-th neighbour in the poisoned
     /// encoder's embedding space (`defense = { kind = "k-distance", k = 16 }`).
     KDistance(EmbeddingDetectorConfig),
@@ -30,6 +35,7 @@ impl DefenseConfig {
     pub fn all() -> Vec<Self> {
         vec![
             Self::LocalizedCropping(LocalizedCroppingConfig::default()),
+            Self::ICutmix(ICutMixConfig::default()),
             Self::KDistance(EmbeddingDetectorConfig::default()),
             Self::Dao(EmbeddingDetectorConfig::default()),
         ]
@@ -49,6 +55,7 @@ impl DefenseConfig {
     pub fn name(&self) -> &'static str {
         match self {
             Self::LocalizedCropping(_) => "localized-cropping",
+            Self::ICutmix(_) => "i-cutmix",
             Self::KDistance(_) => "k-distance",
             Self::Dao(_) => "dao",
         }
@@ -58,6 +65,10 @@ impl DefenseConfig {
     pub fn describe(&self) -> String {
         match self {
             Self::LocalizedCropping(c) => c.describe(),
+            Self::ICutmix(c) => format!(
+                "i-CutMix: a box of another image in every query view, lam ~ Beta({0}, {0})",
+                c.alpha
+            ),
             Self::KDistance(c) => format!("k-distance filtering: {}", c.describe()),
             Self::Dao(c) => format!("DAO filtering: {}", c.describe()),
         }
@@ -67,6 +78,7 @@ impl DefenseConfig {
     pub fn validate(&self) -> Result<(), SettingError> {
         match self {
             Self::LocalizedCropping(_) => Ok(()),
+            Self::ICutmix(c) => c.validate(),
             Self::KDistance(c) | Self::Dao(c) => c.validate(),
         }
     }
@@ -75,6 +87,7 @@ impl DefenseConfig {
     pub fn build(&self) -> Box<dyn Defense> {
         match self {
             Self::LocalizedCropping(c) => Box::new(LocalizedCropping::new(c.clone())),
+            Self::ICutmix(c) => Box::new(ICutMix::new(c.clone())),
             Self::KDistance(c) => {
                 Box::new(EmbeddingFilter::new("k-distance", Box::new(KDistance::new(c.clone()))))
             }

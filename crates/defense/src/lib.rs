@@ -1,6 +1,7 @@
 //! Defenses against poisoned contrastive pre-training, behind one [`Defense`] trait with a
-//! serde-tagged registry, [`DefenseConfig`]: localized cropping (docs/method.md section 6)
-//! and pre-training-set filtering by embedding-space poison detectors (k-distance, DAO).
+//! serde-tagged registry, [`DefenseConfig`]: localized cropping (docs/method.md section 6),
+//! i-CutMix, and pre-training-set filtering by embedding-space poison detectors
+//! (k-distance, DAO).
 //!
 //! ```
 //! use corruptencoder_defense::{DefenseConfig, LocalizedCroppingConfig};
@@ -16,9 +17,11 @@ mod base;
 mod config;
 mod detect;
 mod embedding_filter;
+mod icutmix;
 mod localized_cropping;
 
 pub use base::{Defense, Error, Result};
 pub use config::DefenseConfig;
 pub use detect::{Dao, Detector, EmbeddingDetectorConfig, KDistance};
+pub use icutmix::ICutMix;
 pub use localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};

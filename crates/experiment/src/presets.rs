@@ -123,6 +123,7 @@ fn cpu_pretrain(size: u32, epochs: usize) -> PretrainConfig {
         prefetch: 2,
         cache_mib: 512,
         tensorboard: false,
+        icutmix: None,
         optim: OptimConfig { lr: 0.06, ..Default::default() },
         encoder: EncoderConfig::new(Arch::SmallCnn, Stem::Cifar, 16),
         views: ViewRecipe::moco_v2(size),

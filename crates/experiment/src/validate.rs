@@ -44,6 +44,10 @@ impl ExperimentConfig {
     fn validate_arm(&self, arm: &ArmConfig) -> Result<(), SettingError> {
         if let Some(defense) = &arm.defense {
             defense.validate().map_err(|e| e.within("defense"))?;
+            // What the defense makes of pre-training must still be a valid pre-training.
+            let mut adjusted = self.pretrain.clone();
+            defense.build().adjust_pretraining(&mut adjusted);
+            adjusted.validate().map_err(|e| e.within("pretrain"))?;
             if self.pretrain.method.is_image_text() && defense.build().detector().is_some() {
                 let problem = "filters image-only pre-training sets (a `path label` list); \
                                image-text pre-training is not supported by it";

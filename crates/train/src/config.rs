@@ -8,6 +8,7 @@ use crate::encoder::EncoderConfig;
 use crate::error::{Error, Result};
 use crate::method::MethodConfig;
 use crate::optim::OptimConfig;
+use crate::run::icutmix::ICutMixConfig;
 use crate::run::monitor::MonitorConfig;
 
 /// Everything that decides a pre-training run; written as `config.toml` beside the outputs
@@ -40,6 +41,10 @@ pub struct PretrainConfig {
     pub views: ViewRecipe,
     /// The training monitor (kNN CA and ASR every few epochs); off by default.
     pub monitor: MonitorConfig,
+    /// i-CutMix on the query views (a defense, `run/icutmix.rs`); off by default and then
+    /// left out of written configurations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icutmix: Option<ICutMixConfig>,
     /// Method and its settings (kept last: TOML tables follow plain values).
     pub method: MethodConfig,
 }
@@ -58,6 +63,7 @@ impl Default for PretrainConfig {
             encoder: EncoderConfig::default(),
             views: ViewRecipe::default(),
             monitor: MonitorConfig::default(),
+            icutmix: None,
             method: MethodConfig::default(),
         }
     }
@@ -84,6 +90,14 @@ impl PretrainConfig {
         }
         if !(self.optim.lr.is_finite() && self.optim.lr > 0.0) {
             return fail("optim.lr", &self.optim.lr, "must be positive");
+        }
+        if let Some(mix) = &self.icutmix {
+            mix.validate().map_err(|e| e.within("icutmix"))?;
+            if !matches!(self.method, MethodConfig::MocoV2(_)) {
+                let problem = "does not take i-CutMix (`icutmix`), which is implemented for \
+                               MoCo-v2 only so far";
+                return fail("method.name", &self.method.name(), problem);
+            }
         }
         self.method.validate(self.batch_size).map_err(|e| e.within("method"))
     }

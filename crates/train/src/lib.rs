@@ -41,7 +41,7 @@ pub use io::import::load_encoder_weights;
 pub use io::tensorboard::{EVENTS_FILE, Scalar, read_scalars};
 pub use io::weights::{export_encoder, torchvision_key, torchvision_state};
 pub use kernels::{Kernels, batch_norm, conv2d};
-pub use loss::{byol_loss, clip_loss, info_nce, l2_normalize, nt_xent};
+pub use loss::{byol_loss, clip_loss, info_nce, l2_normalize, mixed_info_nce, nt_xent};
 pub use method::clip::{
     CLIP_FILE, Clip, ClipConfig, ClipEncoders, TOKENIZER_FILE, TextTower, ZERO_SHOT_TEMPLATES,
 };
@@ -53,6 +53,7 @@ pub use method::{
 pub use optim::{AdamConfig, AdamW, OptimConfig, Sgd};
 pub use run::contact_sheet::contact_sheet;
 pub use run::entry::{initial_encoder, pretrain, pretrain_data_parallel};
+pub use run::icutmix::ICutMixConfig;
 pub use run::job::{PretrainRun, PretrainSummary};
 pub use run::monitor::{MonitorConfig, MonitorReport, MonitorSets};
 pub use run::reporter::{NoReporter, Reporter, StepReport};

@@ -14,6 +14,17 @@ fn detector(kind: &str) -> DefenseConfig {
     }
 }
 
+/// An error with its causes, as the CLI prints it.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        text += &format!(": {e}");
+        source = e.source();
+    }
+    text
+}
+
 fn arm(name: &str, attack: &ArmConfig, kind: &str) -> ArmConfig {
     ArmConfig { name: name.into(), attack: attack.attack.clone(), defense: Some(detector(kind)) }
 }
@@ -89,12 +100,20 @@ fn detector_settings_are_checked_before_anything_runs() {
     let mut bad = arm("ce-dao", &ce, "dao");
     bad.defense = Some(DefenseConfig::Dao(EmbeddingDetectorConfig { k: 0, ..Default::default() }));
     config.arms.push(bad);
-    let err = config.validate().unwrap_err();
-    let mut chain = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(e) = source {
-        chain += &format!(": {e}");
-        source = e.source();
-    }
+    let chain = chain(&config.validate().unwrap_err());
     assert!(chain.contains("arm `ce-dao`") && chain.contains("defense.k = 0"), "{chain}");
+}
+
+#[test]
+fn a_defense_that_pre_training_cannot_take_is_refused_before_anything_runs() {
+    let mut config = tiny(); // SimCLR pre-training
+    let ce = config.arms[1].clone();
+    let icutmix = DefenseConfig::named("i-cutmix").unwrap();
+    config.arms.push(ArmConfig {
+        name: "ce-i-cutmix".into(),
+        attack: ce.attack,
+        defense: Some(icutmix),
+    });
+    let chain = chain(&config.validate().unwrap_err());
+    assert!(chain.contains("pretrain.method.name = simclr"), "{chain}");
 }

@@ -7,6 +7,6 @@ mod nt_xent;
 
 pub use byol::byol_loss;
 pub use clip::clip_loss;
-pub use info_nce::info_nce;
+pub use info_nce::{info_nce, mixed_info_nce};
 pub use normalize::l2_normalize;
 pub use nt_xent::nt_xent;

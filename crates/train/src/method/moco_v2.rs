@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Method, MethodOutput, update_momentum};
 use crate::encoder::{Encoder, EncoderConfig};
-use crate::loss::{info_nce, l2_normalize};
+use crate::loss::{info_nce, l2_normalize, mixed_info_nce};
 use crate::method::head::MlpHead;
 use crate::run::parallel::DataParallel;
 
@@ -219,6 +219,22 @@ impl DataParallel for MocoV2 {
             Some(keys) => self.forward_with_keys(views1, keys, groups),
             None => self.forward(views1, views2),
         }
+    }
+
+    /// The queries of the mixed views against every key of the batch and the queue, with
+    /// i-Mix's virtual labels; the keys, from the unmixed `views2`, are enqueued as usual.
+    fn forward_mixed(
+        &self,
+        views1: Tensor<4>,
+        views2: Tensor<4>,
+        keys: Option<Tensor<2>>,
+        groups: usize,
+        targets: (&[usize], f64),
+    ) -> MethodOutput {
+        let keys = keys.unwrap_or_else(|| self.keys(views2, 1));
+        let q = l2_normalize(self.head.forward(grouped(&self.encoder, views1, groups)));
+        let loss = mixed_info_nce(q, keys.clone(), self.queue(), self.temperature, targets);
+        MethodOutput { loss, keys: Some(keys) }
     }
 }
 

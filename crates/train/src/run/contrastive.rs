@@ -11,6 +11,7 @@ use crate::encoder::Encoder;
 use crate::method::MethodOutput;
 use crate::optim::Sgd;
 use crate::run::batches::Batch;
+use crate::run::icutmix::Mix;
 use crate::run::learner::Learner;
 use crate::run::parallel::{DataParallel, forward_backward};
 
@@ -52,7 +53,12 @@ impl<M: DataParallel> Learner for Contrastive<'_, M> {
         let [views1, views2]: [Vec<f32>; 2] =
             batch.views.try_into().expect("the batch holds a pair of views per image");
         let at = (self.config.seed, step);
-        forward_backward(model, (views1, views2, shape), self.device, self.replicas, at)
+        let mix = self.config.icutmix.as_ref().map(|c| {
+            let [b, _, h, w] = shape;
+            Mix::draw(c, b, (h, w), at)
+        });
+        let views = (views1, views2, shape);
+        forward_backward(model, views, self.device, self.replicas, at, mix.as_ref())
     }
 
     fn update(&self, sgd: &mut Sgd, model: M, grads: GradientsParams, (lr, _): (f64, u64)) -> M {

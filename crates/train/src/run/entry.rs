@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use burn::prelude::*;
-use corruptencoder_core::{OutputDir, Rng};
+use corruptencoder_core::{OutputDir, Rng, SettingError};
 use corruptencoder_data::open_dataset;
 
 use crate::config::PretrainConfig;
@@ -64,6 +64,10 @@ fn pretrain_on(
         log::warn!("pretrain.monitor.every is set but no downstream sets were given: no monitor");
     }
     check_shards(config.batch_size, replicas.len() + 1, config.method.bn_splits())?;
+    if config.icutmix.is_some() && !replicas.is_empty() {
+        let problem = "i-CutMix mixes images across the whole batch and runs on one device so far";
+        return Err(SettingError::new("icutmix", "on", problem).into());
+    }
     // A finished run in the way is refused before the data is read.
     OutputDir::check(run.out, run.force)?;
     let dataset = open_dataset(run.data, run.format)?;

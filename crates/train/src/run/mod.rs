@@ -7,6 +7,7 @@ pub(crate) mod batches;
 pub(crate) mod contact_sheet;
 pub(crate) mod contrastive;
 pub(crate) mod entry;
+pub(crate) mod icutmix;
 pub(crate) mod images;
 pub(crate) mod job;
 pub(crate) mod learner;

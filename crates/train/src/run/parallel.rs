@@ -30,6 +30,7 @@ use corruptencoder_core::{SettingError, item_rng, uniform_int};
 
 use crate::error::Result;
 use crate::method::{Method, MethodOutput};
+use crate::run::icutmix::Mix;
 
 /// The stream of shuffle-BN's permutations (one per step); clear of the data streams
 /// (`2 * epoch`, `2 * epoch + 1`) and of the initial weights (`u64::MAX`).
@@ -81,6 +82,22 @@ pub(crate) trait DataParallel: Method {
         let _ = (keys, groups);
         self.forward(views1, views2)
     }
+
+    /// [`DataParallel::forward_shard`] with i-CutMix's query views (`views1`, already
+    /// mixed) and virtual labels: query `i` holds `lam` of its own image and the rest of
+    /// image `perm[i]`'s (`run/icutmix.rs`). Only methods whose configuration takes i-CutMix
+    /// are called with a mix (`PretrainConfig::validate` checks).
+    fn forward_mixed(
+        &self,
+        views1: Tensor<4>,
+        views2: Tensor<4>,
+        keys: Option<Tensor<2>>,
+        groups: usize,
+        targets: (&[usize], f64),
+    ) -> MethodOutput {
+        let _ = (views1, views2, keys, groups, targets);
+        unreachable!("the configuration check lets i-CutMix reach MoCo-v2 only")
+    }
 }
 
 /// One step's views on the host: `views1`, `views2` flattened, and their shape `[B, 3, H, W]`.
@@ -96,20 +113,29 @@ pub(crate) fn forward_backward<M: DataParallel>(
     device: &Device,
     replicas: &[Device],
     (seed, step): (u64, u64),
+    mix: Option<&Mix>,
 ) -> (f32, GradientsParams, MethodOutput) {
     if replicas.is_empty() {
         let tensor = |v| Tensor::<4>::from_data(TensorData::new(v, shape), device);
         let groups = method.bn_splits();
-        let output = if M::SHUFFLE_BN && groups > 1 {
-            // Split BN with the keys shuffled across groups: shuffle-BN on one device, the
-            // very groups `groups` devices would form below.
+        // Split BN with the keys shuffled across groups: shuffle-BN on one device, the very
+        // groups `groups` devices would form below.
+        let keys = (M::SHUFFLE_BN && groups > 1).then(|| {
             let perm = permutation(shape[0], seed, step);
             let shuffled = Shards::new(shape, 1).permute_rows(&views2, &perm);
             let keys = method.shuffled_keys(tensor(shuffled), groups).expect("MoCo has keys");
-            let keys = unpermute_rows(keys, &perm);
-            method.forward_shard(tensor(views1), tensor(views2), Some(keys), groups)
-        } else {
-            method.forward(tensor(views1), tensor(views2))
+            unpermute_rows(keys, &perm)
+        });
+        let output = match (mix, keys) {
+            (Some(mix), keys) => {
+                let mixed = tensor(mix.apply(&views1, shape));
+                let targets = (mix.perm.as_slice(), mix.lam);
+                method.forward_mixed(mixed, tensor(views2), keys, groups, targets)
+            }
+            (None, Some(keys)) => {
+                method.forward_shard(tensor(views1), tensor(views2), Some(keys), groups)
+            }
+            (None, None) => method.forward(tensor(views1), tensor(views2)),
         };
         let loss = output.loss.clone().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(output.loss.backward(), method);

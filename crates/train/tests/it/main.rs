@@ -4,6 +4,7 @@ mod bad_input;
 mod clip;
 mod export;
 mod fuzz;
+mod icutmix;
 mod import;
 mod monitor;
 mod parallel;
