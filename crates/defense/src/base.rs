@@ -14,6 +14,15 @@ pub enum Error {
     /// A setting does not fit the data it meets (the error names its key).
     #[error(transparent)]
     Setting(#[from] corruptencoder_core::SettingError),
+    /// The pre-training list or one of its images could not be read.
+    #[error(transparent)]
+    Data(#[from] corruptencoder_data::Error),
+    /// The encoder could not be loaded or run.
+    #[error(transparent)]
+    Encoder(#[from] corruptencoder_train::Error),
+    /// The embeddings or scores are unusable (a non-finite value).
+    #[error(transparent)]
+    Scores(#[from] corruptencoder_eval::Error),
 }
 
 /// Result with the defense [`Error`].

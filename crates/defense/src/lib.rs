@@ -17,11 +17,13 @@ mod base;
 mod config;
 mod detect;
 mod embedding_filter;
+mod filter;
 mod icutmix;
 mod localized_cropping;
 
 pub use base::{Defense, Error, Result};
 pub use config::DefenseConfig;
 pub use detect::{Dao, Detector, EmbeddingDetectorConfig, KDistance};
+pub use filter::{FilterJob, Filtered, filter_list, read_scores};
 pub use icutmix::ICutMix;
 pub use localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};

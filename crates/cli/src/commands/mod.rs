@@ -5,6 +5,7 @@ use clap::Subcommand;
 
 use crate::reporters::Ui;
 
+mod defend;
 mod eval;
 mod experiment;
 mod export;
@@ -30,6 +31,9 @@ pub(crate) enum Command {
     /// Contrastive and image-text pre-training with checkpoints and resume.
     #[command(after_help = pretrain::defaults())]
     Pretrain(Box<pretrain::PretrainArgs>),
+    /// Score every image of a pre-training list with a poison detector (k-distance, DAO)
+    /// under an encoder; write the scores and the list without the flagged images.
+    Defend(Box<defend::DefendArgs>),
     /// Score an encoder downstream: linear probe or kNN, CA/BA, ASR, per-class accuracy.
     Eval(Box<eval::EvalArgs>),
     /// Write an encoder for PyTorch (torchvision key names, strict=True) and print the
@@ -86,6 +90,7 @@ pub(crate) fn run(command: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Theory(args) => theory::run(args, ui),
         Command::Pretrain(args) => pretrain::run(*args, ui),
         Command::Eval(args) => eval::run(*args, ui),
+        Command::Defend(args) => defend::run(*args, ui),
         Command::Export(args) => export::run(args),
         Command::Experiment(args) => experiment::run_file(args, ui),
         Command::Demo(args) => experiment::run_demo(args, ui),

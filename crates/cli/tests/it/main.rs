@@ -1,6 +1,7 @@
 //! End-to-end tests of the `corruptencoder` binary in temporary folders.
 mod bad_input;
 mod baselines;
+mod defend;
 mod experiment;
 mod export;
 #[cfg(unix)]

@@ -1,0 +1,124 @@
+//! `corruptencoder defend`: the pre-training-set detectors on their own. Embeds every
+//! image of a `path label` list with an encoder, scores it, flags the highest scores and
+//! writes `scores.csv`, `kept.txt` (the list to pre-train on again) and `summary.json`
+//! (AUROC, precision and recall when the list marks its poisons with label -1).
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use corruptencoder_core::{OutputDir, write_atomic};
+use corruptencoder_data::ImageLimits;
+use corruptencoder_defense::{
+    DefenseConfig, EmbeddingDetectorConfig, FilterJob, Filtered, filter_list,
+};
+use corruptencoder_train::{EvalTransform, ExtractOptions};
+
+use crate::commands::pretrain::device;
+use crate::reporters::Ui;
+
+/// Flags of `corruptencoder defend`.
+#[derive(Debug, Args)]
+pub(crate) struct DefendArgs {
+    /// The detector: k-distance or dao (docs/defenses.md). The other defenses act during
+    /// pre-training: experiment arms, or `pretrain --crops localized`.
+    #[arg(value_parser = ["k-distance", "dao"])]
+    detector: String,
+    /// The encoder whose embeddings are scored: the one pre-trained on --data, as the
+    /// detectors assume (our `encoder.safetensors` or a PyTorch checkpoint).
+    #[arg(long)]
+    encoder: PathBuf,
+    /// The pre-training set: a `path label` list (poisons labelled -1 are scored against).
+    #[arg(long)]
+    data: PathBuf,
+    /// Output folder (scores.csv, kept.txt, summary.json).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Replace an existing --out.
+    #[arg(long)]
+    force: bool,
+    /// Neighbours per image (default: the reference's 16).
+    #[arg(long)]
+    k: Option<usize>,
+    /// Share of the images flagged and left out of kept.txt (default 0.05).
+    #[arg(long)]
+    flag_fraction: Option<f64>,
+    /// Score the raw embeddings instead of unit-length ones.
+    #[arg(long)]
+    raw: bool,
+    /// Shorter side after resizing, before the centre crop; 0 skips resizing.
+    #[arg(long, default_value_t = EvalTransform::default().resize)]
+    resize: u32,
+    /// Centre-crop side the encoder sees.
+    #[arg(long, default_value_t = EvalTransform::default().crop)]
+    crop: u32,
+    /// Images per forward pass.
+    #[arg(long, default_value_t = ExtractOptions::DEFAULT_BATCH)]
+    batch_size: usize,
+    /// Device for the embedding pass: flex (CPU, default), cuda[:N], wgpu, libtorch.
+    #[arg(long, default_value = "flex")]
+    device: String,
+}
+
+pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let mut settings = EmbeddingDetectorConfig::default();
+    super::set(&mut settings.k, args.k);
+    super::set(&mut settings.flag_fraction, args.flag_fraction);
+    settings.normalize = !args.raw;
+    let config = match args.detector.as_str() {
+        "dao" => DefenseConfig::Dao(settings),
+        _ => DefenseConfig::KDistance(settings),
+    };
+    config.validate()?;
+    if args.batch_size == 0 || args.crop == 0 {
+        bail!("--batch-size and --crop must be positive");
+    }
+    let device = device(&args.device)?;
+    let out = OutputDir::create(&args.out, args.force)?;
+    let defense = config.build();
+    let detector = defense.detector().expect("both choices are detectors");
+    let progress = ui.progress();
+    let job = FilterJob {
+        list: &args.data,
+        encoder: &args.encoder,
+        arch: None,
+        transform: EvalTransform { resize: args.resize, crop: args.crop },
+        extract: ExtractOptions {
+            batch_size: args.batch_size,
+            device,
+            limits: ImageLimits::default(),
+        },
+        list_root: None,
+        progress: &progress,
+    };
+    let filtered = filter_list(detector, &job, out.path()).with_context(|| {
+        format!("scoring {} under {}", args.data.display(), args.encoder.display())
+    })?;
+    let summary = serde_json::json!({
+        "detector": config.name(),
+        "settings": config.describe(),
+        "encoder": std::path::absolute(&args.encoder).unwrap_or(args.encoder.clone()),
+        "data": std::path::absolute(&args.data).unwrap_or(args.data.clone()),
+        "quality": &filtered.quality,
+    });
+    let json = serde_json::to_string_pretty(&summary).expect("the summary serialises");
+    write_atomic(&out.path().join("summary.json"), json.as_bytes())?;
+    let dir = out.commit()?;
+    print_summary(&filtered, &dir);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[expect(clippy::print_stdout, reason = "the detection summary is the command's output")]
+fn print_summary(f: &Filtered, dir: &std::path::Path) {
+    let q = &f.quality;
+    let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v));
+    println!("scored {} images ({} marked as poisons)", q.images, q.poisons);
+    println!("flagged {} ({} of them poisons)", q.flagged, q.flagged_poisons);
+    match q.auroc {
+        Some(a) => {
+            println!("AUROC {a:.3}, precision {}, recall {}", pct(q.precision), pct(q.recall))
+        }
+        None => println!("no AUROC: the list marks no poisons (label -1), or only poisons"),
+    }
+    println!("kept list: {}", dir.join("kept.txt").display());
+}

@@ -1,0 +1,105 @@
+//! `defend` from the command line: a poison detector over a `path label` list under a
+//! pre-trained encoder, its files, its summary, and refusals before any output.
+use std::path::Path;
+
+use crate::pretrain::cifar_batch;
+use crate::{TINY_PRETRAIN, run, stderr};
+
+/// `clean` 16 px blocky images labelled 0-2 and `poisons` near-copies of one bright
+/// pattern labelled -1, listed in `list.txt` by relative path.
+fn labelled_list(dir: &Path, clean: usize, poisons: usize) {
+    let mut lines = String::new();
+    for i in 0..clean + poisons {
+        let poison = i >= clean;
+        let img = image::RgbImage::from_fn(16, 16, |x, y| {
+            let v = if poison {
+                if (x / 4 + y / 4) % 2 == 0 { 250 } else { 5 + i as u8 }
+            } else {
+                ((x / 8 * 37 + y / 8 * 91 + i as u32 * 53) % 200) as u8
+            };
+            image::Rgb([v, v / 2, 255 - v])
+        });
+        let name = format!("img{i:02}.png");
+        img.save(dir.join(&name)).unwrap();
+        let label = if poison { -1 } else { (i % 3) as i64 };
+        lines += &format!("{name} {label}\n");
+    }
+    std::fs::write(dir.join("list.txt"), lines).unwrap();
+}
+
+#[test]
+fn defend_scores_a_list_writes_the_kept_list_and_refuses_to_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    cifar_batch(dir, 16);
+    let args: Vec<&str> =
+        TINY_PRETRAIN.iter().copied().chain(["--epochs", "1", "--out", "run"]).collect();
+    let o = run(dir, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    labelled_list(dir, 20, 4);
+
+    let defend = [
+        "defend",
+        "dao",
+        "--encoder",
+        "run/encoder.safetensors",
+        "--data",
+        "list.txt",
+        "--out",
+        "det",
+        "--k",
+        "4",
+        "--flag-fraction",
+        "0.2",
+        "--resize",
+        "0",
+        "--crop",
+        "16",
+    ];
+    let o = run(dir, &defend);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed = String::from_utf8(o.stdout).unwrap();
+    assert!(printed.contains("scored 24 images (4 marked as poisons)"), "{printed}");
+    assert!(printed.contains("AUROC"), "{printed}");
+    let det = dir.join("det");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(det.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["detector"], "dao");
+    assert_eq!(summary["quality"]["flagged"], 5, "0.2 of 24, rounded");
+    let kept = std::fs::read_to_string(det.join("kept.txt")).unwrap();
+    assert_eq!(kept.lines().count(), 19);
+    for line in kept.lines() {
+        let (path, _) = line.rsplit_once(' ').unwrap();
+        assert!(Path::new(path).is_absolute() && Path::new(path).is_file(), "{path}");
+    }
+    let scores = std::fs::read_to_string(det.join("scores.csv")).unwrap();
+    assert_eq!(scores.lines().count(), 25);
+
+    let o = run(dir, &defend);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_detector_settings_name_the_flag_and_create_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let o = run(
+        dir,
+        &[
+            "defend",
+            "k-distance",
+            "--encoder",
+            "e",
+            "--data",
+            "l",
+            "--out",
+            "o",
+            "--flag-fraction",
+            "1.5",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--flag-fraction 1.5"), "{}", stderr(&o));
+    assert!(std::fs::read_dir(dir).unwrap().next().is_none(), "nothing created");
+}
