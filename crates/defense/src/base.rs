@@ -2,6 +2,7 @@ use std::path::{Path, PathBuf};
 
 use corruptencoder_train::PretrainConfig;
 
+use crate::decree::DecreeConfig;
 use crate::detect::Detector;
 
 /// What a defense can fail with: file work goes through core's atomic writes and staged
@@ -47,6 +48,12 @@ pub trait Defense: Send + Sync {
     /// pre-training image with that encoder, scores them with this detector, leaves the
     /// flagged ones out and pre-trains again.
     fn detector(&self) -> Option<&dyn Detector> {
+        None
+    }
+
+    /// An encoder-level check: the pipeline inverts a trigger on the arm's encoder after
+    /// pre-training (DECREE) and records its verdict; the encoder itself is left as it is.
+    fn inverts_trigger(&self) -> Option<&DecreeConfig> {
         None
     }
 }

@@ -6,6 +6,8 @@ use corruptencoder_core::SettingError;
 use corruptencoder_train::ICutMixConfig;
 
 use crate::base::Defense;
+use crate::decree::DecreeConfig;
+use crate::decree_check::DecreeCheck;
 use crate::detect::{Dao, EmbeddingDetectorConfig, KDistance};
 use crate::embedding_filter::EmbeddingFilter;
 use crate::icutmix::ICutMix;
@@ -28,6 +30,10 @@ pub enum DefenseConfig {
     /// Pre-training-set filtering by DAO, the local density ratio weighted by the
     /// neighbours' intrinsic dimensionality (Huang et al., ICLR 2025).
     Dao(EmbeddingDetectorConfig),
+    /// Encoder-level detection by DECREE's trigger inversion (Feng et al., CCS 2023): the
+    /// arm's encoder (the same attack's undefended one when it has finished) is inspected,
+    /// not changed (`defense = { kind = "decree" }`).
+    Decree(DecreeConfig),
 }
 
 impl DefenseConfig {
@@ -38,6 +44,7 @@ impl DefenseConfig {
             Self::ICutmix(ICutMixConfig::default()),
             Self::KDistance(EmbeddingDetectorConfig::default()),
             Self::Dao(EmbeddingDetectorConfig::default()),
+            Self::Decree(DecreeConfig::default()),
         ]
     }
 
@@ -58,6 +65,7 @@ impl DefenseConfig {
             Self::ICutmix(_) => "i-cutmix",
             Self::KDistance(_) => "k-distance",
             Self::Dao(_) => "dao",
+            Self::Decree(_) => "decree",
         }
     }
 
@@ -71,6 +79,10 @@ impl DefenseConfig {
             ),
             Self::KDistance(c) => format!("k-distance filtering: {}", c.describe()),
             Self::Dao(c) => format!("DAO filtering: {}", c.describe()),
+            Self::Decree(c) => format!(
+                "DECREE trigger inversion on {} clean images, flagged below PL1 {}",
+                c.shadow_images, c.pl1_threshold
+            ),
         }
     }
 
@@ -80,6 +92,7 @@ impl DefenseConfig {
             Self::LocalizedCropping(_) => Ok(()),
             Self::ICutmix(c) => c.validate(),
             Self::KDistance(c) | Self::Dao(c) => c.validate(),
+            Self::Decree(c) => c.validate(),
         }
     }
 
@@ -92,6 +105,7 @@ impl DefenseConfig {
                 Box::new(EmbeddingFilter::new("k-distance", Box::new(KDistance::new(c.clone()))))
             }
             Self::Dao(c) => Box::new(EmbeddingFilter::new("dao", Box::new(Dao::new(c.clone())))),
+            Self::Decree(c) => Box::new(DecreeCheck::new(c.clone())),
         }
     }
 }

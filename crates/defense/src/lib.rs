@@ -15,6 +15,8 @@
 
 mod base;
 mod config;
+mod decree;
+mod decree_check;
 mod detect;
 mod embedding_filter;
 mod filter;
@@ -23,6 +25,7 @@ mod localized_cropping;
 
 pub use base::{Defense, Error, Result};
 pub use config::DefenseConfig;
+pub use decree::{DecreeConfig, DecreeReport, DecreeSummary, Inversion, decree, invert_trigger};
 pub use detect::{Dao, Detector, EmbeddingDetectorConfig, KDistance};
 pub use filter::{FilterJob, Filtered, filter_list, read_scores};
 pub use icutmix::ICutMix;

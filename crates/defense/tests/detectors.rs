@@ -88,5 +88,8 @@ fn settings_are_checked_by_key_and_round_trip_from_toml() {
     let zero: DefenseConfig = toml::from_str("kind = \"k-distance\"\nk = 0").unwrap();
     assert!(zero.validate().unwrap_err().to_string().starts_with("k = 0:"));
     assert!(toml::from_str::<DefenseConfig>("kind = \"dao\"\nkk = 3").is_err());
-    assert_eq!(DefenseConfig::names(), ["localized-cropping", "i-cutmix", "k-distance", "dao"]);
+    assert_eq!(
+        DefenseConfig::names(),
+        ["localized-cropping", "i-cutmix", "k-distance", "dao", "decree"]
+    );
 }

@@ -74,18 +74,22 @@ pub(crate) fn detection_stage(
 /// same data, so the same weights on this machine), else one trained here on the
 /// unfiltered list.
 fn scoring_encoder(cx: &Context<'_>, p: &Plan, data: &Path) -> Result<PathBuf> {
-    let sibling = cx
-        .config
-        .arms
-        .iter()
-        .filter(|a| a.defense.is_none() && a.attack == p.arm.attack)
-        .map(|a| run_dir(cx.root, &a.name, p.sweep.as_ref(), p.seed).join("pretrain"))
-        .find(|d| d.join("encoder.safetensors").exists());
-    let pre_dir = match sibling {
+    let pre_dir = match finished_sibling(cx, p) {
         Some(d) => d,
         None => crate::stages::pretrain_stage(cx, p, data, None, "poisoned-pretrain")?,
     };
     Ok(pre_dir.join("encoder.safetensors"))
+}
+
+/// The pre-training folder of an arm with the same attack and no defense at this seed and
+/// sweep value, if its encoder is there.
+pub(crate) fn finished_sibling(cx: &Context<'_>, p: &Plan) -> Option<PathBuf> {
+    cx.config
+        .arms
+        .iter()
+        .filter(|a| a.defense.is_none() && a.attack == p.arm.attack)
+        .map(|a| run_dir(cx.root, &a.name, p.sweep.as_ref(), p.seed).join("pretrain"))
+        .find(|d| d.join("encoder.safetensors").exists())
 }
 
 /// The test transform for pre-training images, which come at any size (poisons are drawn

@@ -1,18 +1,27 @@
-//! Which experiment a folder holds. Its `experiment.toml` names it; two files name the same
-//! experiment when they agree on everything but the `[report]` table, which changes how the
-//! numbers are reported and none of the numbers.
+//! Which experiment a folder holds. Its `experiment.toml` names it; a new file names the
+//! same experiment when it agrees with the folder's on everything but the `[report]` table,
+//! which changes how the numbers are reported and none of the numbers, and the arms it adds
+//! after the folder's: every run the folder holds is then a run of the new file, so the
+//! finished ones are kept and only the new arms run.
 use toml::Table;
 
 /// The experiment file's report-only table.
 const REPORT_TABLE: &str = "report";
 
-/// Whether the experiment files `old` and `new` describe the same runs: equal once the
-/// `[report]` table is taken out of both. Text that is not TOML describes nothing.
+/// The experiment file's list of arms.
+const ARMS: &str = "arms";
+
+/// Whether the experiment file `new` extends `old`: equal once the `[report]` table is
+/// taken out of both, except that `new` may list more arms after `old`'s. Text that is not
+/// TOML describes nothing.
 pub(crate) fn same_runs(old: &str, new: &str) -> bool {
-    match (runs_only(old), runs_only(new)) {
-        (Some(a), Some(b)) => a == b,
-        _ => false,
-    }
+    let (Some(mut old), Some(mut new)) = (runs_only(old), runs_only(new)) else { return false };
+    let (old_arms, new_arms) = (old.remove(ARMS), new.remove(ARMS));
+    let arms_kept = match (old_arms, new_arms) {
+        (Some(toml::Value::Array(a)), Some(toml::Value::Array(b))) => b.starts_with(&a),
+        (a, b) => a == b,
+    };
+    old == new && arms_kept
 }
 
 fn runs_only(text: &str) -> Option<Table> {
@@ -40,5 +49,22 @@ mod tests {
         config.pretrain.epochs += 1;
         assert!(!same_runs(&plain, &config.to_toml()) && !same_runs(&reported, &config.to_toml()));
         assert!(!same_runs("not = [toml", &plain));
+    }
+
+    #[test]
+    fn arms_added_after_the_folders_extend_it_and_no_other_change_does() {
+        let config = ExperimentConfig::demo();
+        let old = config.to_toml();
+        let mut more = config.clone();
+        more.arms.push(config.arms[1].clone());
+        more.arms.last_mut().unwrap().name = "again".into();
+        assert!(same_runs(&old, &more.to_toml()), "an arm appended");
+        assert!(!same_runs(&more.to_toml(), &old), "an arm dropped");
+        let mut reordered = config.clone();
+        reordered.arms.swap(0, 1);
+        assert!(!same_runs(&old, &reordered.to_toml()), "arms reordered");
+        let mut changed = more.clone();
+        changed.arms[0].name = "renamed".into();
+        assert!(!same_runs(&old, &changed.to_toml()), "a kept arm changed");
     }
 }

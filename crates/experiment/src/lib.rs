@@ -12,6 +12,7 @@
 mod clip;
 mod config;
 mod context;
+mod decree;
 mod detection;
 mod dry_run;
 mod error;

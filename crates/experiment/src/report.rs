@@ -193,6 +193,7 @@ pub(crate) fn figures(
         figures.push(figure);
     }
     figures.extend(crate::detection::histograms(config, out, runs)?);
+    figures.extend(crate::decree::trigger_figures(config, out, runs)?);
     Ok(figures)
 }
 

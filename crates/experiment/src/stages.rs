@@ -57,7 +57,12 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
             detection = Some(scores);
         }
     }
-    let pre_dir = pretrain_stage(cx, p, &data, defense.as_deref(), "pretrain")?;
+    // An inspection needs the encoder, not a new one: the undefended arm's when it is there.
+    let inspection = defense.as_ref().and_then(|d| d.inverts_trigger());
+    let pre_dir = match inspection.and_then(|_| crate::detection::finished_sibling(cx, p)) {
+        Some(dir) => dir,
+        None => pretrain_stage(cx, p, &data, defense.as_deref(), "pretrain")?,
+    };
     let sets = feature_stage(cx, p, &pre_dir.join("encoder.safetensors"))?;
     let scores = score_stage(cx, p, &sets)?;
     let zero_shot =
@@ -65,6 +70,9 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
     let log = read_log(&pre_dir.join("log.jsonl"))?;
     let mut result = run_result(cx, p, poisons, &scores, log, zero_shot, clock);
     result.detection = detection;
+    if let Some(c) = inspection {
+        result.decree = Some(crate::decree::decree_stage(cx, p, &pre_dir, c)?);
+    }
     Ok(result)
 }
 
@@ -104,6 +112,7 @@ fn run_result(
         zero_shot,
         provenance: Some(cx.opts.provenance.clone()),
         detection: None,
+        decree: None,
     }
 }
 

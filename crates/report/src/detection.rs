@@ -1,5 +1,6 @@
-//! Poison detectors in the report: a table of each detector run's AUROC, precision and
-//! recall, and a histogram of one run's scores, poisons against clean images.
+//! Detectors in the report: a table of each poison-detector run's AUROC, precision and
+//! recall, a histogram of one run's scores, poisons against clean images, and a table of
+//! DECREE's verdicts on encoders.
 use std::fmt::Write as _;
 
 use plotters::prelude::*;
@@ -18,12 +19,8 @@ pub(crate) fn detection_rows(runs: &[RunResult]) -> Vec<[String; 6]> {
     runs.iter()
         .filter_map(|r| {
             let d = r.detection.as_ref()?;
-            let label = match &r.sweep {
-                Some(p) => format!("{} ({p}) seed {}", r.arm, r.seed),
-                None => format!("{} seed {}", r.arm, r.seed),
-            };
             Some([
-                label,
+                run_label(r),
                 d.auroc.map_or("-".into(), |a| format!("{a:.3}")),
                 pct(d.precision),
                 pct(d.recall),
@@ -34,17 +31,49 @@ pub(crate) fn detection_rows(runs: &[RunResult]) -> Vec<[String; 6]> {
         .collect()
 }
 
-/// The Markdown detection table, or `None` when no run filtered by a detector.
-pub(crate) fn detection_table(runs: &[RunResult]) -> Option<String> {
-    let rows = detection_rows(runs);
+/// The DECREE table's header cells.
+pub(crate) const DECREE_HEADER: [&str; 6] =
+    ["run", "verdict", "PL1", "threshold", "steps", "encoder"];
+
+/// One row of cells per run DECREE inspected, in run order.
+pub(crate) fn decree_rows(runs: &[RunResult]) -> Vec<[String; 6]> {
+    runs.iter()
+        .filter_map(|r| {
+            let d = r.decree.as_ref()?;
+            Some([
+                run_label(r),
+                if d.backdoored { "backdoored" } else { "clean" }.into(),
+                d.pl1.map_or("-".into(), |p| format!("{p:.3}")),
+                format!("{}", d.pl1_threshold),
+                d.steps.to_string(),
+                d.encoder.clone(),
+            ])
+        })
+        .collect()
+}
+
+fn run_label(r: &RunResult) -> String {
+    match &r.sweep {
+        Some(p) => format!("{} ({p}) seed {}", r.arm, r.seed),
+        None => format!("{} seed {}", r.arm, r.seed),
+    }
+}
+
+/// A Markdown table of `rows` under `header`, or `None` without rows.
+pub(crate) fn markdown_table(header: &[&str], rows: Vec<[String; 6]>) -> Option<String> {
     if rows.is_empty() {
         return None;
     }
-    let mut s = format!("| {} |\n|{}\n", DETECTION_HEADER.join(" | "), "---|".repeat(6));
+    let mut s = format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
     for row in rows {
         let _ = writeln!(s, "| {} |", row.join(" | ").replace('\n', " "));
     }
     Some(s)
+}
+
+/// The Markdown detection table, or `None` when no run filtered by a detector.
+pub(crate) fn detection_table(runs: &[RunResult]) -> Option<String> {
+    markdown_table(&DETECTION_HEADER, detection_rows(runs))
 }
 
 /// Bins of the histogram.

@@ -193,14 +193,22 @@ fn runs(s: &mut String, results: &Results) {
     s.push_str("</table>\n");
 }
 
-/// The poison detectors' table, when an arm filtered by one.
+/// The poison detectors' table and DECREE's, when an arm used one.
 fn detection(s: &mut String, results: &Results) {
-    let rows = crate::detection::detection_rows(&results.runs);
+    use crate::detection::{DECREE_HEADER, DETECTION_HEADER, decree_rows, detection_rows};
+    let poison = detection_rows(&results.runs);
+    table(s, "Poison detection", &DETECTION_HEADER, poison, crate::markdown::DETECTION);
+    let decree = decree_rows(&results.runs);
+    table(s, "Encoder inspection (DECREE)", &DECREE_HEADER, decree, crate::markdown::DECREE);
+}
+
+/// A titled table of `rows` under `header` with `note` below it; nothing without rows.
+fn table(s: &mut String, title: &str, header: &[&str], rows: Vec<[String; 6]>, note: &str) {
     if rows.is_empty() {
         return;
     }
-    s.push_str("<h2>Poison detection</h2>\n<table><tr>");
-    for h in crate::detection::DETECTION_HEADER {
+    let _ = write!(s, "<h2>{}</h2>\n<table><tr>", esc(title));
+    for h in header {
         let _ = write!(s, "<th>{}</th>", esc(h));
     }
     s.push_str("</tr>\n");
@@ -212,7 +220,7 @@ fn detection(s: &mut String, results: &Results) {
         }
         s.push_str("</tr>\n");
     }
-    let _ = writeln!(s, "</table>\n<p class=\"note\">{}</p>", esc(crate::markdown::DETECTION));
+    let _ = writeln!(s, "</table>\n<p class=\"note\">{}</p>", esc(note));
 }
 
 /// The figure files, embedded as data URIs.

@@ -42,8 +42,9 @@ pub use rescore::{
     render_rescore, summarize_rescore,
 };
 pub use results::{
-    ArmSummary, DetectionScores, Figure, MonitorPoint, Provenance, RANDOM_ENCODER, Results,
-    RunResult, Setting, SweepPoint, ZeroShotScores, attach_gains, distinct_provenances, summarize,
+    ArmSummary, DecreeScores, DetectionScores, Figure, MonitorPoint, Provenance, RANDOM_ENCODER,
+    Results, RunResult, Setting, SweepPoint, ZeroShotScores, attach_gains, distinct_provenances,
+    summarize,
 };
 pub use stats::{INTERVAL_METHOD, Interval, Stat, t_975};
 pub use table::render_table;

@@ -32,6 +32,13 @@ above that table are that second encoder's. AUROC: the chance a random poison ou
 random clean image. Precision: poisons among the flagged images; recall: flagged poisons \
 among all poisons.";
 
+/// What the DECREE table says.
+pub(crate) const DECREE: &str = "DECREE inverts the smallest trigger that makes the \
+encoder map clean downstream training images to one embedding (mean pairwise cosine \
+similarity above 0.99); PL1 is the share of the image its mask covers, and an encoder \
+whose PL1 is under the threshold is flagged as backdoored. The inverted triggers are drawn \
+under Figures.";
+
 /// The Markdown report of `results`; figures are linked by their relative paths.
 pub fn render_markdown(results: &Results) -> String {
     let mut s = String::new();
@@ -66,6 +73,13 @@ pub fn render_markdown(results: &Results) -> String {
         let _ = writeln!(s, "### Poison detection\n");
         s.push_str(&table);
         let _ = writeln!(s, "\n{DETECTION}\n");
+    }
+    let decree = crate::detection::decree_rows(&results.runs);
+    if let Some(table) = crate::detection::markdown_table(&crate::detection::DECREE_HEADER, decree)
+    {
+        let _ = writeln!(s, "### Encoder inspection (DECREE)\n");
+        s.push_str(&table);
+        let _ = writeln!(s, "\n{DECREE}\n");
     }
     let _ = writeln!(s, "## Runs\n");
     s.push_str(&runs_table(&results.runs));

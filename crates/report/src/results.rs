@@ -129,6 +129,27 @@ pub struct RunResult {
     /// For arms whose defense filters the pre-training set with a poison detector: how
     /// well it found the poisons before the encoder above was trained on what it kept.
     pub detection: Option<DetectionScores>,
+    /// For arms inspected by DECREE: its verdict on the encoder above.
+    pub decree: Option<DecreeScores>,
+}
+
+/// DECREE's verdict on a run's encoder.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DecreeScores {
+    /// The encoder inspected, relative to the experiment folder.
+    pub encoder: String,
+    /// Whether its inverted trigger's PL1-norm fell under the threshold.
+    pub backdoored: bool,
+    /// The PL1-norm: the share of the image the smallest collapsing mask covers (`None`:
+    /// no mask collapsed the embeddings).
+    pub pl1: Option<f64>,
+    /// The threshold.
+    pub pl1_threshold: f64,
+    /// Optimisation steps taken.
+    pub steps: usize,
+    /// Mean pairwise cosine similarity of the stamped images at the last step.
+    pub last_similarity: f64,
 }
 
 /// A poison detector's result on a run's pre-training set, scored against the known

@@ -1,16 +1,19 @@
-//! `corruptencoder defend`: the pre-training-set detectors on their own. Embeds every
-//! image of a `path label` list with an encoder, scores it, flags the highest scores and
-//! writes `scores.csv`, `kept.txt` (the list to pre-train on again) and `summary.json`
-//! (AUROC, precision and recall when the list marks its poisons with label -1).
+//! `corruptencoder defend`: the detectors on their own. `k-distance` and `dao` embed every
+//! image of a `path label` list with an encoder, score it, flag the highest scores and
+//! write `scores.csv`, `kept.txt` (the list to pre-train on again) and `summary.json`
+//! (AUROC, precision and recall when the list marks its poisons with label -1). `decree`
+//! inverts a trigger on the encoder over clean images and writes its verdict
+//! (`summary.json`) and the inverted mask, pattern and trigger as PNGs.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
 use corruptencoder_core::{OutputDir, write_atomic};
-use corruptencoder_data::ImageLimits;
+use corruptencoder_data::{ImageLimits, open_dataset};
 use corruptencoder_defense::{
-    DefenseConfig, EmbeddingDetectorConfig, FilterJob, Filtered, filter_list,
+    DecreeConfig, DecreeSummary, DefenseConfig, EmbeddingDetectorConfig, FilterJob, Filtered,
+    decree, filter_list,
 };
 use corruptencoder_train::{EvalTransform, ExtractOptions};
 
@@ -20,18 +23,21 @@ use crate::reporters::Ui;
 /// Flags of `corruptencoder defend`.
 #[derive(Debug, Args)]
 pub(crate) struct DefendArgs {
-    /// The detector: k-distance or dao (docs/defenses.md). The other defenses act during
-    /// pre-training: experiment arms, or `pretrain --crops localized`.
-    #[arg(value_parser = ["k-distance", "dao"])]
+    /// The detector: k-distance or dao (poisons in a pre-training set), decree (a
+    /// backdoored encoder); docs/defenses.md. The other defenses act during pre-training:
+    /// experiment arms, or `pretrain --crops localized`.
+    #[arg(value_parser = ["k-distance", "dao", "decree"])]
     detector: String,
-    /// The encoder whose embeddings are scored: the one pre-trained on --data, as the
-    /// detectors assume (our `encoder.safetensors` or a PyTorch checkpoint).
+    /// The encoder: for k-distance and dao the one pre-trained on --data, as the detectors
+    /// assume; for decree the one inspected (our `encoder.safetensors` or a PyTorch
+    /// checkpoint).
     #[arg(long)]
     encoder: PathBuf,
-    /// The pre-training set: a `path label` list (poisons labelled -1 are scored against).
+    /// k-distance, dao: the pre-training set, a `path label` list (poisons labelled -1 are
+    /// scored against). decree: clean images (any labelled dataset format).
     #[arg(long)]
     data: PathBuf,
-    /// Output folder (scores.csv, kept.txt, summary.json).
+    /// Output folder.
     #[arg(long, short)]
     out: PathBuf,
     /// Replace an existing --out.
@@ -46,7 +52,17 @@ pub(crate) struct DefendArgs {
     /// Score the raw embeddings instead of unit-length ones.
     #[arg(long)]
     raw: bool,
-    /// Shorter side after resizing, before the centre crop; 0 skips resizing.
+    /// decree: most optimisation steps (default: the reference's 1,000).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// decree: clean images the trigger is optimised over (default 50).
+    #[arg(long)]
+    shadow_images: Option<usize>,
+    /// decree: seed of the image sample and of the mask's starting values.
+    #[arg(long, default_value_t)]
+    seed: u64,
+    /// Shorter side after resizing, before the centre crop; 0 skips resizing (k-distance,
+    /// dao; decree resizes to --crop).
     #[arg(long, default_value_t = EvalTransform::default().resize)]
     resize: u32,
     /// Centre-crop side the encoder sees.
@@ -61,6 +77,9 @@ pub(crate) struct DefendArgs {
 }
 
 pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    if args.detector == "decree" {
+        return run_decree(args);
+    }
     let mut settings = EmbeddingDetectorConfig::default();
     super::set(&mut settings.k, args.k);
     super::set(&mut settings.flag_fraction, args.flag_fraction);
@@ -106,6 +125,39 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let dir = out.commit()?;
     print_summary(&filtered, &dir);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `defend decree`: the verdict and the inverted trigger's images.
+fn run_decree(args: DefendArgs) -> anyhow::Result<ExitCode> {
+    let mut config = DecreeConfig { seed: args.seed, size: args.crop, ..Default::default() };
+    super::set(&mut config.epochs, args.epochs);
+    super::set(&mut config.shadow_images, args.shadow_images);
+    config.validate()?;
+    let device = device(&args.device)?;
+    let shadow = open_dataset(&args.data, None)
+        .with_context(|| format!("opening {}", args.data.display()))?;
+    let out = OutputDir::create(&args.out, args.force)?;
+    let limits = ImageLimits::default();
+    let report = decree(&args.encoder, None, shadow.as_ref(), &config, &device, &limits)
+        .with_context(|| format!("DECREE on {}", args.encoder.display()))?;
+    let summary = report.write(&config, out.path())?;
+    let dir = out.commit()?;
+    print_verdict(&summary, &dir);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[expect(clippy::print_stdout, reason = "the verdict is the command's output")]
+fn print_verdict(s: &DecreeSummary, dir: &std::path::Path) {
+    match s.pl1 {
+        Some(pl1) => println!(
+            "inverted trigger covers {:.1}% of the image (PL1 {pl1:.4}, threshold {})",
+            100.0 * pl1,
+            s.pl1_threshold
+        ),
+        None => println!("no mask collapsed the embeddings in {} steps", s.steps),
+    }
+    let verdict = if s.backdoored { "backdoored" } else { "not flagged" };
+    println!("verdict: {verdict}; files in {}", dir.display());
 }
 
 #[expect(clippy::print_stdout, reason = "the detection summary is the command's output")]

@@ -78,6 +78,33 @@ fn defend_scores_a_list_writes_the_kept_list_and_refuses_to_overwrite() {
     let o = run(dir, &defend);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+
+    // DECREE on the same encoder over the clean images: a verdict and the trigger's images.
+    let decree = [
+        "defend",
+        "decree",
+        "--encoder",
+        "run/encoder.safetensors",
+        "--data",
+        "data_batch_1.bin",
+        "--out",
+        "dec",
+        "--crop",
+        "16",
+        "--epochs",
+        "40",
+    ];
+    let o = run(dir, &decree);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed = String::from_utf8(o.stdout).unwrap();
+    assert!(printed.contains("verdict: "), "{printed}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("dec/summary.json")).unwrap())
+            .unwrap();
+    assert!(summary["steps"].as_u64().unwrap() <= 40, "{summary}");
+    if summary["pl1"].is_number() {
+        assert!(dir.join("dec/trigger.png").is_file() && dir.join("dec/mask.png").is_file());
+    }
 }
 
 #[test]

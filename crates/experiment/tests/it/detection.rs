@@ -3,13 +3,14 @@
 use std::path::Path;
 
 use super::{Record, opts, tiny};
-use corruptencoder_defense::{DefenseConfig, EmbeddingDetectorConfig};
+use corruptencoder_defense::{DecreeConfig, DefenseConfig, EmbeddingDetectorConfig};
 use corruptencoder_experiment::*;
 
 fn detector(kind: &str) -> DefenseConfig {
     let c = EmbeddingDetectorConfig { k: 4, flag_fraction: 0.1, ..Default::default() };
     match kind {
         "dao" => DefenseConfig::Dao(c),
+        "decree" => DefenseConfig::Decree(DecreeConfig { epochs: 60, ..Default::default() }),
         _ => DefenseConfig::KDistance(c),
     }
 }
@@ -39,6 +40,7 @@ fn detector_arms_filter_with_the_undefended_arms_encoder_and_report_it() {
     config.arms.push(arm("ce-k-distance", &ce, "k-distance"));
     config.arms.push(arm("ce-dao", &ce, "dao"));
     config.arms.push(arm("clean-dao", &clean, "dao"));
+    config.arms.push(arm("ce-decree", &ce, "decree"));
     let results = run_experiment(&config, &opts(&out), &Record::default()).unwrap();
     let ce_run = results.runs.iter().find(|r| r.arm == "corruptencoder").unwrap();
     for (name, scored_by, poisons) in [
@@ -71,8 +73,17 @@ fn detector_arms_filter_with_the_undefended_arms_encoder_and_report_it() {
         });
         assert_eq!(hits.count(), d.flagged_poisons, "{name}");
     }
+    // DECREE inspects the undefended arm's encoder: the same numbers, no training of its own.
+    let inspected = results.runs.iter().find(|r| r.arm == "ce-decree").unwrap();
+    let d = inspected.decree.as_ref().expect("a DECREE arm records its verdict");
+    assert_eq!(d.encoder, "runs/corruptencoder/seed-0/pretrain/encoder.safetensors");
+    assert!(d.steps > 0 && d.steps <= 60);
+    assert_eq!((inspected.accuracy, inspected.asr), (ce_run.accuracy, ce_run.asr));
+    let dir = out.join("runs/ce-decree/seed-0");
+    assert!(!dir.join("pretrain").exists() && dir.join("decree/summary.json").is_file());
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("### Poison detection") && md.contains("| ce-dao seed 0 |"), "{md}");
+    assert!(md.contains("### Encoder inspection (DECREE)") && md.contains("| ce-decree seed 0 |"));
     assert!(out.join("figures/detection-ce-dao.svg").is_file());
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("data:image/svg+xml;base64,"));

@@ -218,6 +218,26 @@ fn a_different_experiment_in_the_folder_is_refused_unless_forced() {
 }
 
 #[test]
+fn arms_appended_to_a_finished_experiment_run_alone_and_join_its_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("exp");
+    let mut config = tiny();
+    config.pretrain.monitor.every = 0;
+    config.arms.truncate(1); // clean
+    run_experiment(&config, &opts(&out), &Record::default()).unwrap();
+    let mut more = config.clone();
+    more.arms.push(tiny().arms[1].clone()); // corruptencoder
+    let rec = Record::default();
+    let results = run_experiment(&more, &opts(&out), &rec).unwrap();
+    let events = rec.take();
+    assert!(events.contains(&"clean seed 0: reused".to_owned()), "{events:?}");
+    assert!(events.contains(&"corruptencoder seed 0: ran".to_owned()), "{events:?}");
+    assert_eq!(results.runs.len(), 3);
+    let written = std::fs::read_to_string(out.join("experiment.toml")).unwrap();
+    assert_eq!(written, more.to_toml(), "the folder now names the longer file");
+}
+
+#[test]
 fn a_fixed_poison_seed_gives_every_run_the_same_poisons_and_its_own_training() {
     let manifest = |out: &Path, seed: u64| {
         std::fs::read_to_string(
