@@ -41,7 +41,7 @@ pub struct PretrainConfig {
     pub views: ViewRecipe,
     /// The training monitor (kNN CA and ASR every few epochs); off by default.
     pub monitor: MonitorConfig,
-    /// i-CutMix on the query views (a defense, `run/icutmix.rs`); off by default and then
+    /// i-CutMix on the first views (a defense, `run/icutmix.rs`); off by default and then
     /// left out of written configurations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icutmix: Option<ICutMixConfig>,
@@ -93,9 +93,9 @@ impl PretrainConfig {
         }
         if let Some(mix) = &self.icutmix {
             mix.validate().map_err(|e| e.within("icutmix"))?;
-            if !matches!(self.method, MethodConfig::MocoV2(_)) {
+            if !matches!(self.method, MethodConfig::MocoV2(_) | MethodConfig::Simclr(_)) {
                 let problem = "does not take i-CutMix (`icutmix`), which is implemented for \
-                               MoCo-v2 only so far";
+                               MoCo-v2 and SimCLR so far";
                 return fail("method.name", &self.method.name(), problem);
             }
         }

@@ -5,6 +5,7 @@ use std::path::Path;
 use super::{Record, opts, tiny};
 use corruptencoder_defense::{DecreeConfig, DefenseConfig, EmbeddingDetectorConfig};
 use corruptencoder_experiment::*;
+use corruptencoder_train::{ByolConfig, MethodConfig};
 
 fn detector(kind: &str) -> DefenseConfig {
     let c = EmbeddingDetectorConfig { k: 4, flag_fraction: 0.1, ..Default::default() };
@@ -117,7 +118,8 @@ fn detector_settings_are_checked_before_anything_runs() {
 
 #[test]
 fn a_defense_that_pre_training_cannot_take_is_refused_before_anything_runs() {
-    let mut config = tiny(); // SimCLR pre-training
+    let mut config = tiny();
+    config.pretrain.method = MethodConfig::Byol(ByolConfig::default());
     let ce = config.arms[1].clone();
     let icutmix = DefenseConfig::named("i-cutmix").unwrap();
     config.arms.push(ArmConfig {
@@ -126,5 +128,5 @@ fn a_defense_that_pre_training_cannot_take_is_refused_before_anything_runs() {
         defense: Some(icutmix),
     });
     let chain = chain(&config.validate().unwrap_err());
-    assert!(chain.contains("pretrain.method.name = simclr"), "{chain}");
+    assert!(chain.contains("pretrain.method.name = byol"), "{chain}");
 }

@@ -9,4 +9,4 @@ pub use byol::byol_loss;
 pub use clip::clip_loss;
 pub use info_nce::{info_nce, mixed_info_nce};
 pub use normalize::l2_normalize;
-pub use nt_xent::nt_xent;
+pub use nt_xent::{mixed_nt_xent, nt_xent};

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Method, MethodOutput};
 use crate::encoder::{Encoder, EncoderConfig};
-use crate::loss::nt_xent;
+use crate::loss::{mixed_nt_xent, nt_xent};
 use crate::method::head::MlpHead;
 use crate::run::parallel::DataParallel;
 
@@ -69,7 +69,23 @@ pub struct Simclr {
 }
 
 /// No keys computed apart: each device's shard is an ordinary forward pass.
-impl DataParallel for Simclr {}
+impl DataParallel for Simclr {
+    /// Both views through the encoder together as in [`Method::forward`], the first ones
+    /// mixed, and NT-Xent with i-Mix's virtual labels.
+    fn forward_mixed(
+        &self,
+        views1: Tensor<4>,
+        views2: Tensor<4>,
+        _keys: Option<Tensor<2>>,
+        _groups: usize,
+        targets: (&[usize], f64),
+    ) -> MethodOutput {
+        let b = views1.dims()[0];
+        let z = self.head.forward(self.encoder.forward(Tensor::cat(vec![views1, views2], 0)));
+        let (z1, z2) = (z.clone().narrow(0, 0, b), z.narrow(0, b, b));
+        MethodOutput { loss: mixed_nt_xent(z1, z2, self.temperature, targets), keys: None }
+    }
+}
 
 impl Method for Simclr {
     fn forward(&self, views1: Tensor<4>, views2: Tensor<4>) -> MethodOutput {

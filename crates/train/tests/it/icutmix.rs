@@ -1,6 +1,6 @@
-//! MoCo-v2 pre-training with i-CutMix: it trains, reproduces itself and differs from the
-//! unmixed run; other methods and several devices are refused by key.
-use corruptencoder_train::{ICutMixConfig, MethodConfig, MocoV2Config, SimclrConfig};
+//! Pre-training with i-CutMix: MoCo-v2 and SimCLR train, reproduce themselves and differ
+//! from the unmixed run; BYOL is refused by key.
+use corruptencoder_train::{ByolConfig, ICutMixConfig, MethodConfig, MocoV2Config, SimclrConfig};
 
 use crate::util::{logged_losses, run, tiny_config, tiny_dataset};
 
@@ -15,11 +15,28 @@ fn moco() -> MethodConfig {
     })
 }
 
+fn simclr() -> MethodConfig {
+    MethodConfig::Simclr(SimclrConfig {
+        hidden_dim: Some(32),
+        projection_dim: 16,
+        ..Default::default()
+    })
+}
+
 #[test]
 fn mixed_moco_trains_reproducibly_and_differs_from_unmixed() {
+    trains_reproducibly_and_differs_from_unmixed(moco());
+}
+
+#[test]
+fn mixed_simclr_trains_reproducibly_and_differs_from_unmixed() {
+    trains_reproducibly_and_differs_from_unmixed(simclr());
+}
+
+fn trains_reproducibly_and_differs_from_unmixed(method: MethodConfig) {
     let dir = tempfile::tempdir().unwrap();
     let list = tiny_dataset(dir.path(), 16);
-    let mut config = tiny_config(moco(), 2);
+    let mut config = tiny_config(method, 2);
     let plain_out = dir.path().join("plain");
     run(&config, &list, &plain_out, false, None).unwrap();
     config.icutmix = Some(ICutMixConfig::default());
@@ -37,12 +54,12 @@ fn mixed_moco_trains_reproducibly_and_differs_from_unmixed() {
 }
 
 #[test]
-fn i_cutmix_with_simclr_is_refused_naming_the_method() {
+fn i_cutmix_with_byol_is_refused_naming_the_method() {
     let dir = tempfile::tempdir().unwrap();
     let list = tiny_dataset(dir.path(), 8);
-    let mut config = tiny_config(MethodConfig::Simclr(SimclrConfig::default()), 1);
+    let mut config = tiny_config(MethodConfig::Byol(ByolConfig::default()), 1);
     config.icutmix = Some(ICutMixConfig::default());
     let err = run(&config, &list, &dir.path().join("out"), false, None).unwrap_err().to_string();
-    assert!(err.starts_with("method.name = simclr:") && err.contains("i-CutMix"), "{err}");
+    assert!(err.starts_with("method.name = byol:") && err.contains("i-CutMix"), "{err}");
     assert!(!dir.path().join("out").exists());
 }
