@@ -276,7 +276,7 @@ mod tests {
             run("corruptencoder", 1, 79.0, 62.0),
             run("corruptencoder", 2, 79.0, 60.0),
         ];
-        let svg = bar_chart_svg(&crate::results::summarize(&runs), &runs).unwrap();
+        let svg = bar_chart_svg(&crate::summary::summarize(&runs), &runs).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
         assert!(svg.contains("corruptencoder") && svg.contains("60.0"));
         // Two bars per arm in the two metric colours (plus the legend swatches).

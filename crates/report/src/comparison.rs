@@ -4,102 +4,12 @@
 //! Pairing by seed takes out what the arms of one seed share (the initial weights, the
 //! views' draws, the probe's seed), so a paired interval is usually far narrower than the
 //! two arms' intervals side by side.
-use serde::{Deserialize, Serialize};
 
 use crate::report_settings::ReportSettings;
-use crate::results::{RANDOM_ENCODER, Results, RunResult, SweepPoint};
-use crate::stats::{INTERVAL_METHOD, Stat};
-
-/// How the report's statistics were made, stated in results.json.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Statistics {
-    /// How each interval is computed.
-    pub interval: String,
-    /// The ASR threshold of [`crate::ArmSummary::asr_passing`], in percent.
-    pub asr_threshold: f64,
-    /// The clean arm (no attack, no defense) the comparisons are taken against, if any.
-    pub clean: Option<String>,
-    /// The named arm they are also taken against (`[report] compare`), if any.
-    pub compare: Option<String>,
-}
-
-/// How many seeds of an arm reached an ASR threshold.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SeedCount {
-    /// The threshold in percent.
-    pub threshold: f64,
-    /// Seeds whose ASR is at or above it.
-    pub passing: usize,
-    /// Seeds.
-    pub seeds: usize,
-}
-
-impl std::fmt::Display for SeedCount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} of {}", self.passing, self.seeds)
-    }
-}
-
-/// One measure's per-seed differences, arm minus baseline, in percentage points.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Paired {
-    /// The seeds both arms ran, in run order.
-    pub seeds: Vec<u64>,
-    /// The difference at each of those seeds.
-    pub differences: Vec<f64>,
-    /// Mean, sd and interval of the differences.
-    pub stat: Stat,
-}
-
-impl Paired {
-    fn of(pairs: &[(u64, f64)]) -> Option<Self> {
-        if pairs.is_empty() {
-            return None;
-        }
-        let differences: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-        Some(Self {
-            seeds: pairs.iter().map(|p| p.0).collect(),
-            stat: Stat::of(&differences),
-            differences,
-        })
-    }
-
-    /// `+1.0, -2.5, +3.0`: the differences seed by seed.
-    pub fn per_seed(&self) -> String {
-        self.differences.iter().map(|d| format!("{d:+.1}")).collect::<Vec<_>>().join(", ")
-    }
-}
-
-/// An arm (at one sweep value) against a baseline arm, seed by seed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Comparison {
-    /// The arm.
-    pub arm: String,
-    /// Its sweep value, if any; the baseline is paired at the same value when it has one.
-    pub sweep: Option<SweepPoint>,
-    /// The baseline arm.
-    pub against: String,
-    /// ASR differences.
-    pub asr: Paired,
-    /// CA/BA differences.
-    pub accuracy: Paired,
-    /// Differences of the training monitor's last kNN ASR, where both runs have it.
-    pub knn_asr: Option<Paired>,
-}
-
-impl Comparison {
-    /// `arm` or `arm (parameter=value)`.
-    pub fn label(&self) -> String {
-        match &self.sweep {
-            Some(s) => format!("{} ({s})", self.arm),
-            None => self.arm.clone(),
-        }
-    }
-}
+use crate::results::{
+    Comparison, Paired, RANDOM_ENCODER, Results, RunResult, SeedCount, Statistics, SweepPoint,
+};
+use crate::stats::INTERVAL_METHOD;
 
 /// Fills what depends on the report's settings: [`Results::statistics`], each summary
 /// row's seed count at the ASR threshold, and [`Results::comparisons`] against the clean
@@ -208,7 +118,8 @@ fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{MonitorPoint, summarize};
+    use crate::results::MonitorPoint;
+    use crate::summary::summarize;
 
     fn run(arm: &str, attack: &str, seed: u64, accuracy: f64, asr: f64) -> RunResult {
         RunResult {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use plotters::prelude::*;
 
-use crate::charts::svg;
+use crate::charts::{run_label, svg};
 use crate::error::Result;
 use crate::results::RunResult;
 
@@ -50,13 +50,6 @@ pub(crate) fn decree_rows(runs: &[RunResult]) -> Vec<[String; 6]> {
             ])
         })
         .collect()
-}
-
-fn run_label(r: &RunResult) -> String {
-    match &r.sweep {
-        Some(p) => format!("{} ({p}) seed {}", r.arm, r.seed),
-        None => format!("{} seed {}", r.arm, r.seed),
-    }
 }
 
 /// A Markdown table of `rows` under `header`, or `None` without rows.

@@ -14,7 +14,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::results::{Results, distinct_provenances};
+use crate::results::Results;
+use crate::summary::distinct_provenances;
 use crate::table::render_table;
 
 const OPEN: &str = "<!-- table:";
@@ -207,7 +208,8 @@ pub fn refresh_tables(text: &str, root: &Path) -> Result<String, DocTableError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{RunResult, summarize};
+    use crate::results::RunResult;
+    use crate::summary::summarize;
 
     fn results_file(dir: &Path, asr: f64) {
         let run =

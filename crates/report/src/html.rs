@@ -266,7 +266,8 @@ fn esc(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Figure, RunResult, summarize};
+    use crate::results::{Figure, RunResult};
+    use crate::summary::summarize;
 
     #[test]
     fn html_embeds_its_figures_and_charts() {

@@ -24,10 +24,11 @@ mod report_settings;
 mod rescore;
 mod results;
 mod stats;
+mod summary;
 mod table;
 
 pub use charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, sweep_chart_svg};
-pub use comparison::{Comparison, Paired, SeedCount, Statistics, attach_statistics};
+pub use comparison::attach_statistics;
 pub use detection::detection_histogram_svg;
 pub use doc_tables::{
     DocTableError, MarkedTable, Stale, markdown_documents, marked_tables, refresh_tables,
@@ -42,11 +43,12 @@ pub use rescore::{
     render_rescore, summarize_rescore,
 };
 pub use results::{
-    ArmSummary, DecreeScores, DetectionScores, Figure, MonitorPoint, Provenance, RANDOM_ENCODER,
-    Results, RunResult, Setting, SweepPoint, ZeroShotScores, attach_gains, distinct_provenances,
-    summarize,
+    ArmSummary, Comparison, DecreeScores, DetectionScores, Figure, MonitorPoint, Paired,
+    Provenance, RANDOM_ENCODER, Results, RunResult, SeedCount, Setting, Statistics, SweepPoint,
+    ZeroShotScores,
 };
 pub use stats::{INTERVAL_METHOD, Interval, Stat, t_975};
+pub use summary::{attach_gains, distinct_provenances, summarize};
 pub use table::render_table;
 
 use std::path::Path;

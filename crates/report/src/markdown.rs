@@ -178,7 +178,8 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Setting, summarize};
+    use crate::results::Setting;
+    use crate::summary::summarize;
 
     #[test]
     fn markdown_states_settings_next_to_the_numbers() {

@@ -1,8 +1,7 @@
-//! The `results.json` schema: one [`RunResult`] per (arm, sweep value, seed), and the
-//! mean and spread over seeds.
+//! The `results.json` schema: one [`RunResult`] per (arm, sweep value, seed), each arm's
+//! mean and spread over seeds ([`ArmSummary`]), and the paired comparisons between arms.
 use serde::{Deserialize, Serialize};
 
-use crate::comparison::{Comparison, SeedCount, Statistics};
 use crate::stats::Stat;
 
 /// Everything an experiment measured, with the settings that produced it.
@@ -209,18 +208,6 @@ impl std::fmt::Display for Provenance {
     }
 }
 
-/// The distinct provenances of `runs` (commit, CPU, ISA, threads), in the order they first
-/// appear; runs written before provenance was recorded add none.
-pub fn distinct_provenances(runs: &[RunResult]) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
-    for text in runs.iter().filter_map(|r| r.provenance.as_ref()).map(ToString::to_string) {
-        if !seen.contains(&text) {
-            seen.push(text);
-        }
-    }
-    seen
-}
-
 /// Zero-shot classification of an image-text encoder, with the ASR counted both ways the
 /// authors count it. Percentages are 0..100.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -310,143 +297,101 @@ impl ArmSummary {
     }
 }
 
-/// Sets every run's [`RunResult::gain`] from the random-encoder run of its seed.
-pub fn attach_gains(runs: &mut [RunResult]) {
-    let baselines: Vec<(u64, f64)> =
-        runs.iter().filter(|r| r.arm == RANDOM_ENCODER).map(|r| (r.seed, r.accuracy)).collect();
-    for run in runs.iter_mut() {
-        run.gain = match baselines.iter().find(|(seed, _)| *seed == run.seed) {
-            Some((_, base)) if run.arm != RANDOM_ENCODER => Some(run.accuracy - base),
-            _ => None,
-        };
+/// How the report's statistics were made, stated in results.json.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Statistics {
+    /// How each interval is computed.
+    pub interval: String,
+    /// The ASR threshold of [`crate::ArmSummary::asr_passing`], in percent.
+    pub asr_threshold: f64,
+    /// The clean arm (no attack, no defense) the comparisons are taken against, if any.
+    pub clean: Option<String>,
+    /// The named arm they are also taken against (`[report] compare`), if any.
+    pub compare: Option<String>,
+}
+
+/// How many seeds of an arm reached an ASR threshold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SeedCount {
+    /// The threshold in percent.
+    pub threshold: f64,
+    /// Seeds whose ASR is at or above it.
+    pub passing: usize,
+    /// Seeds.
+    pub seeds: usize,
+}
+
+impl std::fmt::Display for SeedCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} of {}", self.passing, self.seeds)
     }
 }
 
-/// Groups runs by (arm, sweep value) in order of first appearance.
-pub fn summarize(runs: &[RunResult]) -> Vec<ArmSummary> {
-    let mut groups: Vec<(usize, Vec<&RunResult>)> = Vec::new();
-    for (i, run) in runs.iter().enumerate() {
-        match groups.iter_mut().find(|(first, _)| {
-            let f = &runs[*first];
-            f.arm == run.arm && f.sweep == run.sweep
-        }) {
-            Some((_, members)) => members.push(run),
-            None => groups.push((i, vec![run])),
+/// One measure's per-seed differences, arm minus baseline, in percentage points.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Paired {
+    /// The seeds both arms ran, in run order.
+    pub seeds: Vec<u64>,
+    /// The difference at each of those seeds.
+    pub differences: Vec<f64>,
+    /// Mean, sd and interval of the differences.
+    pub stat: Stat,
+}
+
+impl Paired {
+    /// The differences `pairs` (seed, difference), or `None` without any.
+    pub(crate) fn of(pairs: &[(u64, f64)]) -> Option<Self> {
+        if pairs.is_empty() {
+            return None;
+        }
+        let differences: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+        Some(Self {
+            seeds: pairs.iter().map(|p| p.0).collect(),
+            stat: Stat::of(&differences),
+            differences,
+        })
+    }
+
+    /// `+1.0, -2.5, +3.0`: the differences seed by seed.
+    pub fn per_seed(&self) -> String {
+        self.differences.iter().map(|d| format!("{d:+.1}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// An arm (at one sweep value) against a baseline arm, seed by seed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Comparison {
+    /// The arm.
+    pub arm: String,
+    /// Its sweep value, if any; the baseline is paired at the same value when it has one.
+    pub sweep: Option<SweepPoint>,
+    /// The baseline arm.
+    pub against: String,
+    /// ASR differences.
+    pub asr: Paired,
+    /// CA/BA differences.
+    pub accuracy: Paired,
+    /// Differences of the training monitor's last kNN ASR, where both runs have it.
+    pub knn_asr: Option<Paired>,
+}
+
+impl Comparison {
+    /// `arm` or `arm (parameter=value)`.
+    pub fn label(&self) -> String {
+        match &self.sweep {
+            Some(s) => format!("{} ({s})", self.arm),
+            None => self.arm.clone(),
         }
     }
-    groups
-        .into_iter()
-        .map(|(_, members)| {
-            let first = members[0];
-            let acc: Vec<f64> = members.iter().map(|r| r.accuracy).collect();
-            let asr: Vec<f64> = members.iter().map(|r| r.asr).collect();
-            let zs: Vec<&ZeroShotScores> =
-                members.iter().filter_map(|r| r.zero_shot.as_ref()).collect();
-            let zero_shot = (zs.len() == members.len()).then(|| {
-                let stat = |f: fn(&ZeroShotScores) -> f64| {
-                    Stat::of(&zs.iter().map(|z| f(z)).collect::<Vec<_>>())
-                };
-                [stat(|z| z.accuracy), stat(|z| z.asr_all), stat(|z| z.asr_non_target)]
-            });
-            let gains: Vec<f64> = members.iter().filter_map(|r| r.gain).collect();
-            let patches: Vec<f64> = members.iter().filter_map(|r| r.target_patch_asr).collect();
-            let knn: Vec<f64> = members.iter().filter_map(|r| r.knn_asr()).collect();
-            ArmSummary {
-                arm: first.arm.clone(),
-                attack: first.attack.clone(),
-                defense: first.defense.clone(),
-                sweep: first.sweep.clone(),
-                seeds: members.len(),
-                poisons: first.poisons,
-                poison_ratio: first.poison_ratio,
-                accuracy: Stat::of(&acc),
-                asr: Stat::of(&asr),
-                asr_passing: None,
-                knn_asr: (!knn.is_empty()).then(|| Stat::of(&knn)),
-                zero_shot,
-                target_patch_asr: (!patches.is_empty()).then(|| Stat::of(&patches)),
-                gain: (!gains.is_empty()).then(|| Stat::of(&gains)),
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn summary_groups_by_arm_and_sweep_value_in_order() {
-        let run = |arm: &str, v: Option<f64>, asr: f64| RunResult {
-            arm: arm.into(),
-            sweep: v.map(|value| SweepPoint { parameter: "poison_ratio".into(), value }),
-            asr,
-            ..Default::default()
-        };
-        let runs = [
-            run("ce", Some(0.01), 10.0),
-            run("clean", Some(0.01), 1.0),
-            run("ce", Some(0.02), 30.0),
-            run("ce", Some(0.01), 20.0),
-        ];
-        let s = summarize(&runs);
-        let labels: Vec<String> = s.iter().map(ArmSummary::label).collect();
-        assert_eq!(
-            labels,
-            ["ce (poison_ratio=0.01)", "clean (poison_ratio=0.01)", "ce (poison_ratio=0.02)"]
-        );
-        assert_eq!((s[0].seeds, s[0].asr.mean), (2, 15.0));
-    }
-
-    #[test]
-    fn gains_are_taken_against_the_random_encoder_of_the_same_seed() {
-        let run = |arm: &str, seed: u64, accuracy: f64| RunResult {
-            arm: arm.into(),
-            seed,
-            accuracy,
-            ..Default::default()
-        };
-        let mut runs = vec![
-            run(RANDOM_ENCODER, 0, 40.0),
-            run(RANDOM_ENCODER, 1, 50.0),
-            run("clean", 0, 70.0),
-            run("clean", 1, 90.0),
-            run("clean", 2, 90.0),
-        ];
-        attach_gains(&mut runs);
-        let gains: Vec<Option<f64>> = runs.iter().map(|r| r.gain).collect();
-        assert_eq!(gains, [None, None, Some(30.0), Some(40.0), None], "seed 2 has no baseline");
-        let s = summarize(&runs);
-        assert_eq!(s[0].gain, None);
-        assert_eq!(s[1].gain.map(|g| g.mean), Some(35.0));
-    }
-
-    #[test]
-    fn the_summary_holds_the_last_knn_asr_and_intervals_over_seeds() {
-        let run = |seed: u64, asr: f64, knn: Option<f64>| RunResult {
-            arm: "ce".into(),
-            seed,
-            asr,
-            monitor: knn
-                .map(|k| {
-                    vec![
-                        MonitorPoint { asr: Some(3.0), ..Default::default() },
-                        MonitorPoint { epoch: 1, asr: Some(k), ..Default::default() },
-                    ]
-                })
-                .unwrap_or_default(),
-            ..Default::default()
-        };
-        let s =
-            &summarize(&[run(0, 10.0, Some(20.0)), run(1, 30.0, Some(40.0)), run(2, 20.0, None)])
-                [0];
-        // ASR 10, 30, 20: mean 20, sd 10, half-width t(0.975, 2) · 10 / √3 = 24.841.
-        assert_eq!((s.asr.mean, s.asr.std, s.asr.n), (20.0, 10.0, 3));
-        assert!((s.asr.interval.unwrap().high - 44.841_377_1).abs() < 1e-6);
-        // kNN ASR of the seeds that ran the monitor: 20 and 40.
-        let knn = s.knn_asr.unwrap();
-        assert_eq!((knn.mean, knn.n), (30.0, 2));
-    }
 
     #[test]
     fn results_written_before_the_statistics_and_the_target_patch_name_still_read() {

@@ -2,7 +2,7 @@
 //! comparison table the Markdown report shares with them.
 use std::fmt::Write as _;
 
-use crate::comparison::Comparison;
+use crate::results::Comparison;
 use crate::results::{ArmSummary, Results};
 use crate::stats::Stat;
 
@@ -122,7 +122,8 @@ mod tests {
     use super::*;
     use crate::comparison::attach_statistics;
     use crate::report_settings::ReportSettings;
-    use crate::results::{RunResult, summarize};
+    use crate::results::RunResult;
+    use crate::summary::summarize;
 
     #[test]
     fn the_printed_table_shows_intervals_counts_and_paired_differences() {
