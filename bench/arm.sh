@@ -130,11 +130,20 @@ print(f"{len(steps)} {views / float(sys.argv[3]):.1f} {statistics.median(l['view
 EOF
 )
 read -r ours_steps ours_vps ours_steady ours_loss <<<"$ours_stats"
+# Summed over the steps: waiting for views, forward, backward, optimiser, the method's own
+# updates (log.jsonl's per-step `seconds`).
+ours_phases=$("$python" - "$work/ours/log.jsonl" <<'EOF'
+import json, sys
+steps = [json.loads(l) for l in open(sys.argv[1]) if '"loss"' in l]
+total = lambda k: sum((s.get("seconds") or {}).get(k) or 0.0 for s in steps)
+print(", ".join(f"{k} {total(k):.1f}s" for k in ["data", "forward", "backward", "update", "after"]))
+EOF
+)
 ours_wall=$(awk -v a="$pre" -v b="$probe" 'BEGIN { printf "%.2f", a + b }')
 ours_peak=$(awk -v a="$(peak "$work/ours-pretrain.time")" -v b="$(peak "$work/ours-eval.time")" 'BEGIN { print (a > b ? a : b) }')
 echo "ours ($bin) $method small-cnn-w$width: $ours_steps steps, $threads threads"
 echo "  pretrain ${pre}s: $ours_vps views/s; steady $ours_steady views/s (median step, log.jsonl)"
-echo "  phases: pretrain ${pre}s, probe ${probe}s (data+views, forward, backward and optimiser are not split out by the CLI)"
+echo "  phases: pretrain ${pre}s ($ours_phases), probe ${probe}s"
 pct() { grep -m1 "^$1" "$work/ours-eval.txt" | grep -o '[0-9.]*%' | head -1 | tr -d %; }
 echo "  last loss $ours_loss, CA $(pct top-1) %, ASR $(pct ASR) %"
 echo "  arm ${ours_wall}s, peak RSS $ours_peak MiB"

@@ -58,7 +58,7 @@ pub use run::entry::{initial_encoder, pretrain, pretrain_data_parallel};
 pub use run::icutmix::ICutMixConfig;
 pub use run::job::{PretrainRun, PretrainSummary};
 pub use run::monitor::{MonitorConfig, MonitorReport, MonitorSets};
-pub use run::reporter::{NoReporter, Reporter, StepReport};
+pub use run::reporter::{NoReporter, Reporter, StepReport, StepSeconds};
 
 /// Re-exported so callers name devices and tensors with the same burn version.
 pub use burn;

@@ -12,7 +12,7 @@ use crate::method::MethodOutput;
 use crate::optim::Sgd;
 use crate::run::batches::Batch;
 use crate::run::icutmix::Mix;
-use crate::run::learner::Learner;
+use crate::run::learner::{Learner, Pass};
 use crate::run::parallel::{DataParallel, forward_backward};
 
 /// A contrastive method `M` trained on `device` and its data-parallel `replicas`.
@@ -43,12 +43,7 @@ impl<M: DataParallel> Learner for Contrastive<'_, M> {
         model.encoder()
     }
 
-    fn forward_backward(
-        &self,
-        model: &M,
-        batch: Batch,
-        step: u64,
-    ) -> (f32, GradientsParams, MethodOutput) {
+    fn forward_backward(&self, model: &M, batch: Batch, step: u64) -> Pass<MethodOutput> {
         let shape = batch.shape();
         let [views1, views2]: [Vec<f32>; 2] =
             batch.views.try_into().expect("the batch holds a pair of views per image");

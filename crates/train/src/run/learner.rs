@@ -14,6 +14,17 @@ use crate::error::Result;
 use crate::optim::OptimState;
 use crate::run::batches::Batch;
 
+/// A step's forward and backward pass: the loss, the gradients, what the method keeps for
+/// after the update, and the two passes' seconds (`None` where they are interleaved across
+/// devices).
+pub(crate) struct Pass<O> {
+    pub(crate) loss: f32,
+    pub(crate) grads: GradientsParams,
+    pub(crate) output: O,
+    pub(crate) forward: Option<f64>,
+    pub(crate) backward: Option<f64>,
+}
+
 /// One kind of pre-training, as the loop sees it.
 pub(crate) trait Learner {
     /// The trained model: a burn module, checkpointed whole.
@@ -30,12 +41,7 @@ pub(crate) trait Learner {
 
     /// The batch's mean loss, the gradients of `model`'s parameters and what
     /// [`Learner::after_step`] takes; `step` is the 0-based global step.
-    fn forward_backward(
-        &self,
-        model: &Self::Model,
-        batch: Batch,
-        step: u64,
-    ) -> (f32, GradientsParams, Self::Output);
+    fn forward_backward(&self, model: &Self::Model, batch: Batch, step: u64) -> Pass<Self::Output>;
 
     /// The optimiser's update at `at`: the learning rate and the 0-based global step.
     fn update(

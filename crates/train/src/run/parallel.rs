@@ -23,6 +23,8 @@
 //! on CUDA; flex has none and cubecl-wgpu reports no device transport, so this portable
 //! reduce is what runs, and is tested, on every backend. The first device holds the model
 //! that is stepped, checkpointed and exported; replicas are fresh copies of it every step.
+use std::time::Instant;
+
 use burn::module::{ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
@@ -31,6 +33,7 @@ use corruptencoder_core::{SettingError, item_rng, uniform_int};
 use crate::error::Result;
 use crate::method::{Method, MethodOutput};
 use crate::run::icutmix::Mix;
+use crate::run::learner::Pass;
 
 /// The stream of shuffle-BN's permutations (one per step); clear of the data streams
 /// (`2 * epoch`, `2 * epoch + 1`) and of the initial weights (`u64::MAX`).
@@ -104,9 +107,9 @@ pub(crate) trait DataParallel: Method {
 pub(crate) type HostViews = (Vec<f32>, Vec<f32>, [usize; 4]);
 
 /// Forward and backward of one step over `device` and `replicas`: the batch's mean loss,
-/// the gradients of `method`'s parameters (averaged over devices, on `device`) and the
-/// output to hand to [`Method::after_step`]. `(seed, step)` seeds shuffle-BN. Without
-/// replicas this is exactly the single-device step.
+/// the gradients of `method`'s parameters (averaged over devices, on `device`), the
+/// output to hand to [`Method::after_step`] and, on one device, each pass's seconds.
+/// `(seed, step)` seeds shuffle-BN. Without replicas this is exactly the single-device step.
 pub(crate) fn forward_backward<M: DataParallel>(
     method: &M,
     (views1, views2, shape): HostViews,
@@ -114,8 +117,9 @@ pub(crate) fn forward_backward<M: DataParallel>(
     replicas: &[Device],
     (seed, step): (u64, u64),
     mix: Option<&Mix>,
-) -> (f32, GradientsParams, MethodOutput) {
+) -> Pass<MethodOutput> {
     if replicas.is_empty() {
+        let clock = Instant::now();
         let tensor = |v| Tensor::<4>::from_data(TensorData::new(v, shape), device);
         let groups = method.bn_splits();
         // Split BN with the keys shuffled across groups: shuffle-BN on one device, the very
@@ -137,9 +141,12 @@ pub(crate) fn forward_backward<M: DataParallel>(
             }
             (None, None) => method.forward(tensor(views1), tensor(views2)),
         };
+        // Reading the loss waits for the forward pass on any backend.
         let loss = output.loss.clone().into_scalar::<f32>();
+        let forward = clock.elapsed().as_secs_f64();
         let grads = GradientsParams::from_grads(output.loss.backward(), method);
-        return (loss, grads, output);
+        let backward = clock.elapsed().as_secs_f64() - forward;
+        return Pass { loss, grads, output, forward: Some(forward), backward: Some(backward) };
     }
     let devices: Vec<Device> = std::iter::once(device.clone())
         .chain(replicas.iter().map(|d| d.clone().autodiff()))
@@ -178,7 +185,8 @@ pub(crate) fn forward_backward<M: DataParallel>(
     let (losses, grads): (Vec<f32>, Vec<GradientsParams>) = results.into_iter().unzip();
     let loss = losses.iter().sum::<f32>() / n as f32;
     let output = MethodOutput { loss: Tensor::from_floats([loss], device), keys };
-    (loss, all_reduce_mean(method, grads), output)
+    let grads = all_reduce_mean(method, grads);
+    Pass { loss, grads, output, forward: None, backward: None }
 }
 
 /// Equal shards of a batch in image order.

@@ -15,6 +15,25 @@ pub struct StepReport {
     pub lr: f64,
     /// Views per second over this step, data waiting included.
     pub views_per_sec: f64,
+    /// Where the step's time went.
+    pub seconds: StepSeconds,
+}
+
+/// Where one step's wall time went, in seconds. The views are drawn on other threads while
+/// the previous step trains, so `data` is only the wait for them, not their cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct StepSeconds {
+    /// Waiting for the batch of views.
+    pub data: f64,
+    /// The forward pass to the loss; `None` when it runs interleaved with the backward pass
+    /// across devices.
+    pub forward: Option<f64>,
+    /// The backward pass to the gradients; `None` as `forward`.
+    pub backward: Option<f64>,
+    /// The optimiser's update.
+    pub update: f64,
+    /// The method's own updates after it (momentum encoders, queues).
+    pub after: f64,
 }
 
 /// Per-step hook of pre-training (the binary renders it; libraries never print).

@@ -16,7 +16,7 @@ use crate::run::batches::{Batch, Schedule, spawn_loader};
 use crate::run::job::{Job, PretrainSummary};
 use crate::run::learner::Learner;
 use crate::run::output::checkpoints_dir;
-use crate::run::reporter::StepReport;
+use crate::run::reporter::{StepReport, StepSeconds};
 use crate::run::step_log::Bookkeeping;
 
 /// Trains `fresh` (or, resuming, the last checkpoint's model) with `learner` over the run's
@@ -94,16 +94,23 @@ impl<L: Learner> Steps<'_, '_, '_, L> {
     ) -> Result<L::Model> {
         let epoch = (step / per_epoch) as usize;
         let views = L::VIEWS * batch.len();
-        let (loss, grads, output) = self.learner.forward_backward(&model, batch, step);
+        let data = clock.elapsed().as_secs_f64();
+        let pass = self.learner.forward_backward(&model, batch, step);
+        let (loss, grads, output) = (pass.loss, pass.grads, pass.output);
         if !loss.is_finite() {
             let checkpoint = self.summary.checkpoint.clone();
             return Err(Error::NonFiniteLoss { loss, epoch, step: step + 1, checkpoint });
         }
         let lr = self.config.optim.learning_rate(step, per_epoch, self.config.epochs);
+        let updating = Instant::now();
         let model = self.learner.update(&mut self.optimizer, model, grads, (lr, step));
+        let update = updating.elapsed().as_secs_f64();
         let model = self.learner.after_step(model, output, (step + 1) as f64 / total as f64);
+        let after = updating.elapsed().as_secs_f64() - update;
         let views_per_sec = views as f64 / clock.elapsed().as_secs_f64();
-        let report = StepReport { epoch, step: step + 1, loss, lr, views_per_sec };
+        let (forward, backward) = (pass.forward, pass.backward);
+        let seconds = StepSeconds { data, forward, backward, update, after };
+        let report = StepReport { epoch, step: step + 1, loss, lr, views_per_sec, seconds };
         self.books.step(&report)?;
         self.progress.advance(1);
         (self.summary.steps, self.summary.last_loss) = (step + 1, Some(loss));

@@ -15,6 +15,15 @@ fn loss_falls(method: MethodConfig, lr: f64, from: usize) {
     assert_eq!(summary.steps, 32);
     assert!(out.join("encoder.safetensors").exists() && out.join("config.toml").exists());
     let losses = logged_losses(&out);
+    // Every step line says where its time went, each pass timed on one device.
+    let log = std::fs::read_to_string(out.join("log.jsonl")).unwrap();
+    for line in log.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let s = &v["seconds"];
+        for key in ["data", "forward", "backward", "update", "after"] {
+            assert!(s[key].as_f64().is_some_and(|t| t >= 0.0), "{key} in {line}");
+        }
+    }
     let first: f64 = losses[from..from + 6].iter().sum::<f64>() / 6.0;
     let last: f64 = losses[losses.len() - 6..].iter().sum::<f64>() / 6.0;
     assert!(last < 0.9 * first, "loss did not fall: {losses:?}");

@@ -136,7 +136,14 @@ mod tests {
     use super::*;
 
     fn step(step: u64, loss: f32) -> StepReport {
-        StepReport { epoch: 0, step, loss, lr: 0.5, views_per_sec: 1.0 }
+        StepReport {
+            epoch: 0,
+            step,
+            loss,
+            lr: 0.5,
+            views_per_sec: 1.0,
+            seconds: Default::default(),
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Image-text pre-training as the loop's [`Learner`]: one view of each image and its
 //! caption's tokens, CLIP's symmetric InfoNCE, AdamW; `clip.safetensors` beside the encoder.
 use std::path::Path;
+use std::time::Instant;
 
 use burn::optim::GradientsParams;
 use burn::prelude::*;
@@ -14,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::optim::{AdamW, OptimConfig};
 use crate::run::batches::Batch;
 use crate::run::job::{Job, PretrainSummary};
-use crate::run::learner::Learner;
+use crate::run::learner::{Learner, Pass};
 use crate::run::train::train;
 
 /// A CLIP model trained on the run's captions, tokenized once.
@@ -65,19 +66,18 @@ impl Learner for ImageText<'_> {
         model.encoder()
     }
 
-    fn forward_backward(
-        &self,
-        model: &Clip,
-        batch: Batch,
-        _step: u64,
-    ) -> (f32, GradientsParams, ()) {
+    fn forward_backward(&self, model: &Clip, batch: Batch, _step: u64) -> Pass<()> {
+        let clock = Instant::now();
         let shape = batch.shape();
         let [view]: [Vec<f32>; 1] = batch.views.try_into().expect("one view per image");
         let images = Tensor::<4>::from_data(TensorData::new(view, shape), self.device);
         let (tokens, eot) = token_tensors(&self.encoded, &batch.rows, self.context, self.device);
         let loss = model.forward(images, tokens, eot);
         let value = loss.clone().into_scalar::<f32>();
-        (value, GradientsParams::from_grads(loss.backward(), model), ())
+        let forward = clock.elapsed().as_secs_f64();
+        let grads = GradientsParams::from_grads(loss.backward(), model);
+        let backward = clock.elapsed().as_secs_f64() - forward;
+        Pass { loss: value, grads, output: (), forward: Some(forward), backward: Some(backward) }
     }
 
     fn update(
