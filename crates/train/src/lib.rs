@@ -56,6 +56,7 @@ pub use run::entry::{initial_encoder, pretrain, pretrain_data_parallel};
 pub use run::job::{PretrainRun, PretrainSummary};
 pub use run::monitor::{MonitorConfig, MonitorReport, MonitorSets};
 pub use run::reporter::{NoReporter, Reporter, StepReport};
+pub use run::timing::time_steps;
 
 /// Re-exported so callers name devices and tensors with the same burn version.
 pub use burn;
