@@ -16,6 +16,7 @@ mod config;
 mod context;
 mod dry_run;
 mod error;
+mod estimate;
 mod finish;
 mod identity;
 mod inputs;
@@ -39,6 +40,7 @@ pub use config::{
 };
 pub use dry_run::{PlannedRun, plan_runs};
 pub use error::{Error, Invalid, Result};
+pub use estimate::{Estimates, MEASURED_STEPS, PretrainEstimate, estimate_pretraining};
 pub use options::{Observer, RunOptions};
 pub use rescore::{RescoreOptions, rescore};
 pub use runner::{ShardOutcome, report_experiment, run_experiment, run_shard};
