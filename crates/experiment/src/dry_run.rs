@@ -33,14 +33,9 @@ pub fn plan_runs(config: &ExperimentConfig, out: &Path) -> Result<Vec<PlannedRun
         .validate()
         .map_err(|source| Error::Invalid { path: out.join("experiment.toml"), source })?;
     check_files(config)?;
-    let text = config.to_toml();
-    let holds_this = |dir: &Path| {
-        fs_err::read_to_string(dir.join("experiment.toml"))
-            .is_ok_and(|old| crate::identity::same_runs(&old, &text))
-    };
     let roots: Vec<PathBuf> = [out.to_path_buf(), OutputDir::partial_path(out)]
         .into_iter()
-        .filter(|root| holds_this(root))
+        .filter(|root| crate::workdir::holds(root, config))
         .collect();
     Ok(plan(config, out)?
         .into_iter()

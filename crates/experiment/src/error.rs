@@ -35,6 +35,23 @@ pub enum Error {
         /// The output folder.
         path: PathBuf,
     },
+    /// The report was asked for while runs are not finished.
+    #[error("{}", missing_runs(runs, *total))]
+    MissingRuns {
+        /// The unfinished runs, each named by label and folder (`ce seed 1 (runs/ce/seed-1)`).
+        runs: Vec<String>,
+        /// The experiment's number of runs.
+        total: usize,
+    },
+    /// The folder a process worked in no longer holds its experiment.
+    #[error(
+        "{path} no longer holds this experiment: another process removed or replaced it \
+         while this one ran"
+    )]
+    Gone {
+        /// The folder.
+        path: PathBuf,
+    },
     /// A path the experiment file names does not exist.
     #[error("{path} does not exist")]
     Missing {
@@ -119,6 +136,21 @@ pub enum Error {
     /// A core helper failed (atomic writes, output folders).
     #[error(transparent)]
     Core(#[from] corruptencoder_core::Error),
+}
+
+/// Runs named in an error: the first ten, then how many more.
+const NAMED_RUNS: usize = 10;
+
+fn missing_runs(runs: &[String], total: usize) -> String {
+    let mut names = runs.iter().take(NAMED_RUNS).cloned().collect::<Vec<_>>().join(", ");
+    if runs.len() > NAMED_RUNS {
+        names += &format!(" and {} more", runs.len() - NAMED_RUNS);
+    }
+    format!(
+        "{} of the experiment's {total} runs are not finished: {names}; run them first (their \
+         shards, or the whole experiment)",
+        runs.len()
+    )
 }
 
 /// What is wrong in an experiment file: a setting, named by its key in the file

@@ -59,6 +59,7 @@ pub use run::icutmix::ICutMixConfig;
 pub use run::job::{PretrainRun, PretrainSummary};
 pub use run::monitor::{MonitorConfig, MonitorReport, MonitorSets};
 pub use run::reporter::{NoReporter, Reporter, StepReport, StepSeconds};
+pub use run::timing::time_steps;
 
 /// Re-exported so callers name devices and tensors with the same burn version.
 pub use burn;

@@ -256,6 +256,21 @@ fn cases() -> Vec<(&'static str, Case)> {
             "experiment",
             case("{f}/exp/ok.toml --out {f}/clean10.txt", &["clean10.txt", "not a folder"]),
         ),
+        // shards: refused by the flag before the file is read or anything is created
+        (EX, case("{f}/exp/ok.toml --shard 0/0", &["--shard 0/0", "at least 1"])),
+        (EX, case("{f}/exp/ok.toml --shard 3/2", &["--shard 3/2", "K must be below N", "0 to 1"])),
+        (EX, case("{f}/exp/ok.toml --shard x", &["--shard x", "must be K/N"])),
+        (EX, case("{f}/exp/nowhere.toml --shard 1", &["--shard 1", "must be K/N"])),
+        (EX, clap("{f}/exp/ok.toml --plan --shards 0", &["--shards", "0"])),
+        (EX, clap("{f}/exp/ok.toml --shards 2", &["--plan"])),
+        (EX, clap("{f}/exp/ok.toml --report --shard 0/2", &["--report", "--shard"])),
+        (
+            EX,
+            case(
+                "{f}/exp/ok.toml --report",
+                &["runs are not finished", "random-encoder seed 0 (runs/random-encoder/seed-0)"],
+            ),
+        ),
         // demo
         (
             "demo --out out",

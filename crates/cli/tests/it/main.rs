@@ -9,6 +9,7 @@ mod interrupt;
 mod poison;
 mod pretrain;
 mod rescore;
+mod shard;
 mod theory;
 
 use std::path::Path;

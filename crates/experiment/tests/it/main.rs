@@ -479,6 +479,8 @@ mod fuzz;
 mod report;
 // Re-scoring saved encoders.
 mod rescore;
+// Shards sharing one folder, and the report of the runs present.
+mod shard;
 
 #[test]
 fn an_attack_arm_trains_from_a_path_label_list_with_relative_paths() {

@@ -1,6 +1,7 @@
 //! A pre-training run: the entry points, the one training loop over a [`Learner`] (what
 //! differs between contrastive and image-text pre-training), the batch producer, the run
-//! folder and step log, data parallelism, the training monitor and the per-step hooks.
+//! folder and step log, data parallelism, the training monitor, the per-step hooks, and
+//! the timing of a few steps for planning.
 //!
 //! [`Learner`]: learner::Learner
 pub(crate) mod batches;
@@ -16,4 +17,5 @@ pub(crate) mod output;
 pub(crate) mod parallel;
 pub(crate) mod reporter;
 pub(crate) mod step_log;
+pub(crate) mod timing;
 pub(crate) mod train;
