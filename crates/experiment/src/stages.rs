@@ -68,11 +68,13 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
     let zero_shot =
         if image_text { Some(crate::clip::zero_shot_stage(cx, p, &pre_dir)?) } else { None };
     let log = read_log(&pre_dir.join("log.jsonl"))?;
+    let decree = match inspection {
+        Some(c) => Some(crate::decree::decree_stage(cx, p, &pre_dir, c)?),
+        None => None,
+    };
+    // Made last, so that its seconds hold every stage.
     let mut result = run_result(cx, p, poisons, &scores, log, zero_shot, clock);
-    result.detection = detection;
-    if let Some(c) = inspection {
-        result.decree = Some(crate::decree::decree_stage(cx, p, &pre_dir, c)?);
-    }
+    (result.detection, result.decree) = (detection, decree);
     Ok(result)
 }
 
