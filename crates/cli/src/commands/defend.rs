@@ -58,6 +58,10 @@ pub(crate) struct DefendArgs {
     /// decree: clean images the trigger is optimised over (default 50).
     #[arg(long)]
     shadow_images: Option<usize>,
+    /// decree: steps without a smaller collapsing mask before it stops (default: the
+    /// reference's 10).
+    #[arg(long)]
+    early_stop_patience: Option<usize>,
     /// decree: seed of the image sample and of the mask's starting values.
     #[arg(long, default_value_t)]
     seed: u64,
@@ -132,6 +136,7 @@ fn run_decree(args: DefendArgs) -> anyhow::Result<ExitCode> {
     let mut config = DecreeConfig { seed: args.seed, size: args.crop, ..Default::default() };
     super::set(&mut config.epochs, args.epochs);
     super::set(&mut config.shadow_images, args.shadow_images);
+    super::set(&mut config.early_stop_patience, args.early_stop_patience);
     config.validate()?;
     let device = device(&args.device)?;
     let shadow = open_dataset(&args.data, None)

@@ -31,8 +31,9 @@ pub(crate) enum Command {
     /// Contrastive and image-text pre-training with checkpoints and resume.
     #[command(after_help = pretrain::defaults())]
     Pretrain(Box<pretrain::PretrainArgs>),
-    /// Score every image of a pre-training list with a poison detector (k-distance, DAO)
-    /// under an encoder; write the scores and the list without the flagged images.
+    /// Detectors on their own: score every image of a pre-training list with a poison
+    /// detector (k-distance, DAO) under an encoder and write the list without the flagged
+    /// images, or ask DECREE whether an encoder is backdoored.
     Defend(Box<defend::DefendArgs>),
     /// Score an encoder downstream: linear probe or kNN, CA/BA, ASR, per-class accuracy.
     Eval(Box<eval::EvalArgs>),

@@ -93,6 +93,8 @@ fn defend_scores_a_list_writes_the_kept_list_and_refuses_to_overwrite() {
         "16",
         "--epochs",
         "40",
+        "--early-stop-patience",
+        "40",
     ];
     let o = run(dir, &decree);
     assert!(o.status.success(), "{}", stderr(&o));
