@@ -5,7 +5,7 @@ use std::path::Path;
 use super::{Record, opts, tiny};
 use corruptencoder_defense::{DecreeConfig, DefenseConfig, EmbeddingDetectorConfig};
 use corruptencoder_experiment::*;
-use corruptencoder_train::{ByolConfig, MethodConfig};
+use corruptencoder_train::{ByolConfig, ClipConfig, MethodConfig};
 
 fn detector(kind: &str) -> DefenseConfig {
     let c = EmbeddingDetectorConfig { k: 4, flag_fraction: 0.1, ..Default::default() };
@@ -129,4 +129,27 @@ fn a_defense_that_pre_training_cannot_take_is_refused_before_anything_runs() {
     });
     let chain = chain(&config.validate().unwrap_err());
     assert!(chain.contains("pretrain.method.name = byol"), "{chain}");
+}
+
+#[test]
+fn decree_inspects_the_image_tower_of_an_image_text_encoder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("exp");
+    let mut config = tiny();
+    config.pretrain.monitor.every = 0;
+    config.pretrain.method = MethodConfig::Clip(ClipConfig {
+        embed_dim: 8,
+        text_width: 8,
+        text_layers: 1,
+        text_heads: 2,
+        ..Default::default()
+    });
+    let clean = config.arms[0].clone();
+    config.arms = vec![clean.clone(), arm("clean-decree", &clean, "decree")];
+    config.validate().unwrap();
+    let results = run_experiment(&config, &opts(&out), &Record::default()).unwrap();
+    let run = results.runs.iter().find(|r| r.arm == "clean-decree").unwrap();
+    let d = run.decree.as_ref().expect("DECREE ran on the image tower");
+    assert_eq!(d.encoder, "runs/clean/seed-0/pretrain/encoder.safetensors");
+    assert!(run.zero_shot.is_some(), "the inspected arm is scored as its encoder is");
 }
