@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use corruptencoder_core::{Progress, write_atomic};
-use corruptencoder_data::{DatasetFormat, FileList, list_entry, open_dataset};
+use corruptencoder_data::{Dataset, DatasetFormat, FileList, list_entry, open_dataset};
 use corruptencoder_eval::{DetectionQuality, Features, detection_quality, flag_highest};
 use corruptencoder_train::{EncoderConfig, EvalTransform, ExtractOptions, FeatureJob, FeatureSets};
 
@@ -47,6 +47,7 @@ pub struct Filtered {
 /// order) and `kept.txt`, each atomically.
 pub fn filter_list(detector: &dyn Detector, job: &FilterJob<'_>, dir: &Path) -> Result<Filtered> {
     let list = FileList::open(job.list)?;
+    detector.check_set(list.len())?;
     let ds = open_dataset(job.list, Some(DatasetFormat::FileList))?;
     let jobs = [FeatureJob { name: "pretraining", dataset: ds.as_ref(), transform: job.transform }];
     let sets = FeatureSets::extract(job.encoder, job.arch, &jobs, &job.extract, job.progress)?;

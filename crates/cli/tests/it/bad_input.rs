@@ -46,6 +46,10 @@ const PT: &str = "pretrain --data {f}/data_batch_1.bin --out out --method simclr
 const EV: &str = "eval --encoder {f}/enc/encoder.safetensors --train {f}/data_batch_1.bin \
                   --test {f}/test_batch.bin --resize 0 --crop 16 --epochs 1 --json out.json";
 const EX: &str = "experiment --out out";
+const DF: &str = "defend dao --encoder {f}/enc/encoder.safetensors --data {f}/clean10.txt \
+                  --out out --resize 16 --crop 16 --k 3";
+const DC: &str = "defend decree --encoder {f}/enc/encoder.safetensors --data \
+                  {f}/test_batch.bin --out out --crop 16 --epochs 5";
 /// Bases without their output flag, for the cases about the output path itself.
 const CTRLN: &str = "poison ctrl --target-images {f}/img --num-poisons 2";
 const TSN: &str = "testset --dataset {f}/test_batch.bin --resize 0 --crop 32 --trigger white \
@@ -219,6 +223,22 @@ fn cases() -> Vec<(&'static str, Case)> {
         (EV, clap("--triggered {f}/test_batch.bin", &["--target"])),
         (EV, clap("--classifier svm", &["--classifier"])),
         (EV, case("--device nope", &["nope"])),
+        // defend
+        (DF, case("--k 16", &["--k 16", "the set has 10"])),
+        (DF, case("--k 0", &["--k 0"])),
+        (DF, case("--flag-fraction 0", &["--flag-fraction"])),
+        (DF, case("--flag-fraction 1", &["--flag-fraction"])),
+        (DF, case("--encoder {f}/junk.safetensors", &["junk.safetensors"])),
+        (DF, case("--encoder {f}/nowhere.safetensors", &["nowhere.safetensors"])),
+        (DF, case("--data {f}/nowhere.txt", &["nowhere.txt"])),
+        (DF, case("--data {f}/cutlist.txt", &["--k 3", "the set has 1"])),
+        (DF, case("--crop 0", &["--crop"])),
+        (DF, clap("--k many", &["--k"])),
+        (DF, case("--device nope", &["nope"])),
+        (DC, case("--shadow-images 1", &["--shadow-images"])),
+        (DC, case("--epochs 0", &["--epochs"])),
+        (DC, case("--encoder {f}/nowhere.safetensors", &["nowhere.safetensors"])),
+        (DC, case("--data {f}/short.bin", &["short.bin"])),
         // experiment: files invalid under every version of the format
         (EX, case("{f}/nowhere.toml", &["nowhere.toml"])),
         (EX, case("{f}/junk.toml", &["junk.toml"])),

@@ -64,4 +64,8 @@ impl Detector for Dao {
     fn flag_count(&self, images: usize) -> usize {
         self.config.flag_count(images)
     }
+
+    fn check_set(&self, images: usize) -> Result<()> {
+        self.config.check_set(images)
+    }
 }

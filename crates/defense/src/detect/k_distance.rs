@@ -28,4 +28,8 @@ impl Detector for KDistance {
     fn flag_count(&self, images: usize) -> usize {
         self.config.flag_count(images)
     }
+
+    fn check_set(&self, images: usize) -> Result<()> {
+        self.config.check_set(images)
+    }
 }

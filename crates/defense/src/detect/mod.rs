@@ -30,4 +30,7 @@ pub trait Detector: Send + Sync {
 
     /// How many of `images` scored images to flag and leave out of pre-training.
     fn flag_count(&self, images: usize) -> usize;
+
+    /// Whether a set of `images` can be scored, checked before any image is read.
+    fn check_set(&self, images: usize) -> Result<()>;
 }

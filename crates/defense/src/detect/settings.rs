@@ -59,17 +59,19 @@ impl EmbeddingDetectorConfig {
         ((self.flag_fraction * images as f64).round() as usize).clamp(1, images.max(1))
     }
 
+    /// Whether a set of `images` has enough images for `k` neighbours each.
+    pub(crate) fn check_set(&self, images: usize) -> Result<()> {
+        self.validate()?;
+        if self.k + 1 >= images {
+            let problem = format!("needs more than k + 1 images to score; the set has {images}");
+            return Err(SettingError::new("k", self.k, problem).into());
+        }
+        Ok(())
+    }
+
     /// The embeddings as the detectors see them and each row's `k + 1` nearest others.
     pub(crate) fn neighbours(&self, embeddings: &Features) -> Result<Neighbours> {
-        self.validate()?;
-        if self.k + 1 >= embeddings.rows() {
-            return Err(SettingError::new(
-                "k",
-                self.k,
-                format!("needs more than k + 1 images to score; the set has {}", embeddings.rows()),
-            )
-            .into());
-        }
+        self.check_set(embeddings.rows())?;
         let dim = embeddings.dim();
         let mut values = Vec::with_capacity(embeddings.rows() * dim);
         for i in 0..embeddings.rows() {
