@@ -1,13 +1,16 @@
 //! The pre-training-set filter both front doors call (`corruptencoder defend` and the
-//! detector arms of an experiment): embed every image of a `path label` list with an
-//! encoder, score the embeddings with a detector, flag the highest scores, and write the
-//! scores and the list without the flagged images. Where the list marks poisons (label -1),
-//! the detector is scored against them.
+//! detector arms of an experiment): embed every image of a `path label` list or an
+//! `image,caption` CSV with an encoder, score the embeddings with a detector, flag the
+//! highest scores, and write the scores and the set without the flagged images. Where the
+//! poisons are known (label -1 in a list, or the rows from a given one on), the detector is
+//! scored against them.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use corruptencoder_core::{Progress, write_atomic};
-use corruptencoder_data::{Dataset, DatasetFormat, FileList, list_entry, open_dataset};
+use corruptencoder_data::{
+    CaptionedImages, Dataset, DatasetFormat, FileList, list_entry, open_dataset, write_caption_csv,
+};
 use corruptencoder_eval::{DetectionQuality, Features, detection_quality, flag_highest};
 use corruptencoder_train::{EncoderConfig, EvalTransform, ExtractOptions, FeatureJob, FeatureSets};
 
@@ -16,8 +19,12 @@ use crate::detect::Detector;
 
 /// What [`filter_list`] reads.
 pub struct FilterJob<'a> {
-    /// The pre-training set: a `path label` list, poisons labelled -1.
+    /// The pre-training set: a `path label` list, poisons labelled -1, or (with
+    /// `captions`) an `image,caption` CSV.
     pub list: &'a Path,
+    /// `Some(n)`: `list` is an `image,caption` CSV whose rows from `n` on are the poisons
+    /// (captioned images carry no labels); `None`: a `path label` list.
+    pub captions: Option<usize>,
     /// The encoder whose embeddings are scored (the poisoned one, as the detectors assume).
     pub encoder: &'a Path,
     /// Its architecture, checked; `None` infers it from the weights.
@@ -36,7 +43,7 @@ pub struct FilterJob<'a> {
 /// What [`filter_list`] wrote and measured.
 #[derive(Debug, Clone)]
 pub struct Filtered {
-    /// The list without the flagged images (`kept.txt`).
+    /// The set without the flagged images (`kept.txt`, or `kept.csv` for captions).
     pub kept: PathBuf,
     /// The detector against the list's poison marks.
     pub quality: DetectionQuality,
@@ -44,15 +51,20 @@ pub struct Filtered {
 
 /// Scores every image of `job.list` with `detector` and writes into the existing folder
 /// `dir`: `scores.csv` (`index,image,poison,score,flagged`, one row per image in list
-/// order) and `kept.txt`, each atomically.
+/// order) and the set without the flagged images, each atomically.
 pub fn filter_list(detector: &dyn Detector, job: &FilterJob<'_>, dir: &Path) -> Result<Filtered> {
-    let list = FileList::open(job.list)?;
-    detector.check_set(list.len())?;
-    let ds = open_dataset(job.list, Some(DatasetFormat::FileList))?;
+    let rows = Rows::open(job)?;
+    detector.check_set(rows.len())?;
+    let format =
+        if job.captions.is_some() { DatasetFormat::CaptionCsv } else { DatasetFormat::FileList };
+    let ds = open_dataset(job.list, Some(format))?;
     let jobs = [FeatureJob { name: "pretraining", dataset: ds.as_ref(), transform: job.transform }];
     let sets = FeatureSets::extract(job.encoder, job.arch, &jobs, &job.extract, job.progress)?;
     let f = sets.get("pretraining").expect("the one set extracted");
-    let poison: Vec<bool> = f.labels.iter().map(|&l| l < 0).collect();
+    let poison: Vec<bool> = match job.captions {
+        Some(first) => (0..f.labels.len()).map(|i| i >= first).collect(),
+        None => f.labels.iter().map(|&l| l < 0).collect(),
+    };
     let scores = detector.score(&Features::new(f.values.clone(), f.dim)?)?;
     let flagged = flag_highest(&scores, detector.flag_count(scores.len()));
     let quality = detection_quality(&scores, &poison, &flagged)?;
@@ -60,19 +72,78 @@ pub fn filter_list(detector: &dyn Detector, job: &FilterJob<'_>, dir: &Path) -> 
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let (here, root) = (absolute(dir), job.list_root.map(absolute));
     let mut csv = String::from("index,image,poison,score,flagged\n");
-    let mut kept = String::new();
+    let mut kept = Vec::new();
     for (i, (&score, &out)) in scores.iter().zip(&flagged).enumerate() {
-        let entry = list_entry(&absolute(list.image_path(i)), &here, root.as_deref());
-        let (shown, label) = (entry.display(), ds.label(i));
+        let entry = list_entry(&absolute(rows.image_path(i)), &here, root.as_deref());
+        let shown = entry.display();
         let _ = writeln!(csv, "{i},{shown},{},{score},{}", u8::from(poison[i]), u8::from(out));
         if !out {
-            let _ = writeln!(kept, "{shown} {label}");
+            kept.push((entry.clone(), i));
         }
     }
     write_atomic(&dir.join("scores.csv"), csv.as_bytes())?;
-    let kept_path = dir.join("kept.txt");
-    write_atomic(&kept_path, kept.as_bytes())?;
-    Ok(Filtered { kept: kept_path, quality })
+    Ok(Filtered { kept: rows.write_kept(&kept, dir)?, quality })
+}
+
+/// The set's rows as the filter reads and writes them back.
+enum Rows {
+    List(FileList),
+    Captions(CaptionedImages),
+}
+
+impl Rows {
+    fn open(job: &FilterJob<'_>) -> Result<Self> {
+        Ok(match job.captions {
+            Some(_) => Self::Captions(CaptionedImages::open_csv(job.list)?),
+            None => Self::List(FileList::open(job.list)?),
+        })
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::List(l) => l.len(),
+            Self::Captions(c) => c.len(),
+        }
+    }
+
+    fn image_path(&self, i: usize) -> &Path {
+        match self {
+            Self::List(l) => l.image_path(i),
+            Self::Captions(c) => c.image_path(i),
+        }
+    }
+
+    /// Writes the rows `kept` (each its entry and row index) as the set's format, under
+    /// `dir`, atomically; returns the file.
+    fn write_kept(&self, kept: &[(PathBuf, usize)], dir: &Path) -> Result<PathBuf> {
+        match self {
+            Self::List(l) => {
+                let mut text = String::new();
+                for (entry, i) in kept {
+                    let _ = writeln!(text, "{} {}", entry.display(), l.label(*i));
+                }
+                let path = dir.join("kept.txt");
+                write_atomic(&path, text.as_bytes())?;
+                Ok(path)
+            }
+            Self::Captions(c) => {
+                let pairs: Vec<(PathBuf, String)> = kept
+                    .iter()
+                    .map(|(entry, i)| (entry.clone(), c.caption(*i).unwrap_or_default().to_owned()))
+                    .collect();
+                let (path, staged) = (dir.join("kept.csv"), dir.join(".kept.csv.partial"));
+                write_caption_csv(&staged, &pairs)?;
+                fs_err::rename(&staged, &path).map_err(|e| {
+                    corruptencoder_core::Error::Io(corruptencoder_core::IoError::new(
+                        "rename",
+                        staged.clone(),
+                        e,
+                    ))
+                })?;
+                Ok(path)
+            }
+        }
+    }
 }
 
 /// The scores and poison marks of a `scores.csv` written by [`filter_list`], read from

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use corruptencoder_core::write_atomic;
+use corruptencoder_data::{CaptionedImages, Dataset};
 use corruptencoder_defense::{Detector, FilterJob, filter_list, read_scores};
 use corruptencoder_report::{DetectionScores, Figure, RunResult, detection_histogram_svg};
 use corruptencoder_train::{EvalTransform, ExtractOptions};
@@ -17,10 +18,10 @@ use crate::plan::{Plan, run_dir};
 /// The folder of a run's detection files.
 const DETECTION: &str = "detection";
 
-/// Scores `data` (a `path label` list) with `detector` under the poisoned encoder and
-/// writes, under the run's `detection/`: `scores.csv`, `kept.txt` (the list without the
-/// flagged images) and `summary.json`. Returns that list and the summary; skipped when both
-/// are there.
+/// Scores `data` (a `path label` list, or an image-text run's `image,caption` CSV) with
+/// `detector` under the poisoned encoder and writes, under the run's `detection/`:
+/// `scores.csv`, `kept.txt` or `kept.csv` (the set without the flagged images) and
+/// `summary.json`. Returns that set and the summary; skipped when both are there.
 pub(crate) fn detection_stage(
     cx: &Context<'_>,
     p: &Plan,
@@ -28,7 +29,9 @@ pub(crate) fn detection_stage(
     detector: &dyn Detector,
 ) -> Result<(PathBuf, DetectionScores)> {
     let dir = p.dir.join(DETECTION);
-    let (kept, summary_path) = (dir.join("kept.txt"), dir.join("summary.json"));
+    let image_text = cx.config.pretrain.method.is_image_text();
+    let kept = dir.join(if image_text { "kept.csv" } else { "kept.txt" });
+    let summary_path = dir.join("summary.json");
     if kept.exists()
         && let Some(summary) = read_summary(&summary_path)
     {
@@ -37,8 +40,14 @@ pub(crate) fn detection_stage(
     let encoder = scoring_encoder(cx, p, data)?;
     cx.observer.stage(&p.label(), "detection");
     fs_err::create_dir_all(&dir).map_err(crate::error::io("create", &dir))?;
+    // Captioned images carry no labels: the clean pairs come first, the poisons after them.
+    let captions = match cx.config.pretrain.method.is_image_text() {
+        true => Some(CaptionedImages::open_csv(&crate::clip::clean_captions(cx)?)?.len()),
+        false => None,
+    };
     let job = FilterJob {
         list: data,
+        captions,
         encoder: &encoder,
         arch: Some(&cx.config.pretrain.encoder),
         transform: pretraining_transform(cx.config.eval.transform),

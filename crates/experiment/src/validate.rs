@@ -48,11 +48,6 @@ impl ExperimentConfig {
             let mut adjusted = self.pretrain.clone();
             defense.build().adjust_pretraining(&mut adjusted);
             adjusted.validate().map_err(|e| e.within("pretrain"))?;
-            if self.pretrain.method.is_image_text() && defense.build().detector().is_some() {
-                let problem = "filters image-only pre-training sets (a `path label` list); \
-                               image-text pre-training is not supported by it";
-                return Err(SettingError::new("defense.kind", defense.name(), problem));
-            }
         }
         let Some(attack) = &arm.attack else { return Ok(()) };
         if self.pretrain.method.is_image_text() && !attack.is_image_text() {

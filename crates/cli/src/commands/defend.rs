@@ -103,6 +103,7 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let progress = ui.progress();
     let job = FilterJob {
         list: &args.data,
+        captions: None,
         encoder: &args.encoder,
         arch: None,
         transform: EvalTransform { resize: args.resize, crop: args.crop },

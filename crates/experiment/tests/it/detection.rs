@@ -131,10 +131,8 @@ fn a_defense_that_pre_training_cannot_take_is_refused_before_anything_runs() {
     assert!(chain.contains("pretrain.method.name = byol"), "{chain}");
 }
 
-#[test]
-fn decree_inspects_the_image_tower_of_an_image_text_encoder() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("exp");
+/// `tiny()` with a small CLIP as its pre-training.
+fn tiny_clip() -> ExperimentConfig {
     let mut config = tiny();
     config.pretrain.monitor.every = 0;
     config.pretrain.method = MethodConfig::Clip(ClipConfig {
@@ -144,6 +142,41 @@ fn decree_inspects_the_image_tower_of_an_image_text_encoder() {
         text_heads: 2,
         ..Default::default()
     });
+    config
+}
+
+#[test]
+fn a_detector_filters_an_image_text_set_by_its_rows_and_keeps_the_captions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("exp");
+    let mut config = tiny_clip();
+    let attack = ArmConfig {
+        name: "clip-ce".into(),
+        attack: Some(
+            toml::from_str(
+                "kind = \"clip-corruptencoder\"\ntrigger_size = 4\nimage_size = 16\nclass_name = \"c00-stripes\"",
+            )
+            .unwrap(),
+        ),
+        defense: None,
+    };
+    config.arms = vec![attack.clone(), arm("clip-ce-dao", &attack, "dao")];
+    let results = run_experiment(&config, &opts(&out), &Record::default()).unwrap();
+    let run = results.runs.iter().find(|r| r.arm == "clip-ce-dao").unwrap();
+    let d = run.detection.as_ref().expect("the detector ran on the caption set");
+    assert_eq!((d.images, d.poisons), (26, 2), "24 clean pairs, then the 2 poisons");
+    assert_eq!(d.encoder, "runs/clip-ce/seed-0/pretrain/encoder.safetensors");
+    let kept = out.join("runs/clip-ce-dao/seed-0/detection/kept.csv");
+    let text = std::fs::read_to_string(&kept).unwrap();
+    assert_eq!(text.lines().count(), 1 + 26 - d.flagged, "header and the kept pairs: {text}");
+    assert!(run.zero_shot.is_some(), "the filtered set trained a CLIP model");
+}
+
+#[test]
+fn decree_inspects_the_image_tower_of_an_image_text_encoder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("exp");
+    let mut config = tiny_clip();
     let clean = config.arms[0].clone();
     config.arms = vec![clean.clone(), arm("clean-decree", &clean, "decree")];
     config.validate().unwrap();
