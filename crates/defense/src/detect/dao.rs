@@ -1,5 +1,6 @@
 //! DAO (Huang et al., ICLR 2025): the local density ratio of an image to its neighbours,
 //! weighted by each neighbour's local intrinsic dimensionality.
+use corruptencoder_core::SettingError;
 use corruptencoder_eval::Features;
 
 use super::Detector;
@@ -65,7 +66,7 @@ impl Detector for Dao {
         self.config.flag_count(images)
     }
 
-    fn check_set(&self, images: usize) -> Result<()> {
+    fn check_set(&self, images: usize) -> Result<(), SettingError> {
         self.config.check_set(images)
     }
 }

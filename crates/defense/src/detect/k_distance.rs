@@ -1,4 +1,5 @@
 //! The k-distance detector: an image's distance to its neighbours.
+use corruptencoder_core::SettingError;
 use corruptencoder_eval::Features;
 
 use super::Detector;
@@ -29,7 +30,7 @@ impl Detector for KDistance {
         self.config.flag_count(images)
     }
 
-    fn check_set(&self, images: usize) -> Result<()> {
+    fn check_set(&self, images: usize) -> Result<(), SettingError> {
         self.config.check_set(images)
     }
 }

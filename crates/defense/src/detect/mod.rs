@@ -19,6 +19,7 @@ pub use dao::Dao;
 pub use k_distance::KDistance;
 pub use settings::EmbeddingDetectorConfig;
 
+use corruptencoder_core::SettingError;
 use corruptencoder_eval::Features;
 
 use crate::base::Result;
@@ -31,6 +32,7 @@ pub trait Detector: Send + Sync {
     /// How many of `images` scored images to flag and leave out of pre-training.
     fn flag_count(&self, images: usize) -> usize;
 
-    /// Whether a set of `images` can be scored, checked before any image is read.
-    fn check_set(&self, images: usize) -> Result<()>;
+    /// Whether a set of `images` can be scored, checked before any image is read; the
+    /// error names the setting by its key.
+    fn check_set(&self, images: usize) -> Result<(), SettingError>;
 }

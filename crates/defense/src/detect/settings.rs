@@ -60,11 +60,11 @@ impl EmbeddingDetectorConfig {
     }
 
     /// Whether a set of `images` has enough images for `k` neighbours each.
-    pub(crate) fn check_set(&self, images: usize) -> Result<()> {
+    pub(crate) fn check_set(&self, images: usize) -> Result<(), SettingError> {
         self.validate()?;
         if self.k + 1 >= images {
             let problem = format!("needs more than k + 1 images to score; the set has {images}");
-            return Err(SettingError::new("k", self.k, problem).into());
+            return Err(SettingError::new("k", self.k, problem));
         }
         Ok(())
     }

@@ -186,3 +186,21 @@ fn decree_inspects_the_image_tower_of_an_image_text_encoder() {
     assert_eq!(d.encoder, "runs/clean/seed-0/pretrain/encoder.safetensors");
     assert!(run.zero_shot.is_some(), "the inspected arm is scored as its encoder is");
 }
+
+#[test]
+fn a_set_too_small_for_a_detectors_k_fails_before_any_run_trains() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("exp");
+    let mut config = tiny();
+    let ce = config.arms[1].clone();
+    let mut big_k = arm("ce-dao", &ce, "dao");
+    big_k.defense =
+        Some(DefenseConfig::Dao(EmbeddingDetectorConfig { k: 30, ..Default::default() }));
+    config.arms.push(big_k);
+    let err = run_experiment(&config, &opts(&out), &Record::default()).unwrap_err();
+    let text = chain(&err);
+    assert!(text.contains("arm `ce-dao`") && text.contains("defense.k = 30"), "{text}");
+    assert!(text.contains("the set has 26"), "24 clean images and 2 poisons: {text}");
+    let staged = tmp.path().join(".exp.partial/runs");
+    assert!(!staged.join("clean/seed-0/result.json").exists(), "nothing trained");
+}
