@@ -17,6 +17,16 @@ pub(crate) struct Context<'a> {
     pub(crate) root: &'a Path,
 }
 
+impl Context<'_> {
+    /// `path` relative to the experiment folder, as results name files (absolute paths
+    /// would name the staging folder, which is renamed when the experiment completes).
+    pub(crate) fn shown(&self, path: &Path) -> String {
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let (root, path) = (absolute(self.root), absolute(path));
+        path.strip_prefix(&root).unwrap_or(&path).display().to_string()
+    }
+}
+
 pub(crate) fn stage<T, E>(p: &Plan, stage: &'static str, r: std::result::Result<T, E>) -> Result<T>
 where
     E: std::error::Error + Send + Sync + 'static,

@@ -9,7 +9,7 @@ use corruptencoder_report::{DecreeScores, Figure, RunResult};
 use crate::config::ExperimentConfig;
 use crate::context::{Context, stage};
 use crate::error::Result;
-use crate::plan::{Plan, run_dir};
+use crate::plan::Plan;
 
 /// The folder of a run's DECREE files.
 const DECREE: &str = "decree";
@@ -24,9 +24,7 @@ pub(crate) fn decree_stage(
 ) -> Result<DecreeScores> {
     let dir = p.dir.join(DECREE);
     let encoder = pre_dir.join("encoder.safetensors");
-    let root = std::path::absolute(cx.root).unwrap_or_else(|_| cx.root.to_path_buf());
-    let shown = std::path::absolute(&encoder).unwrap_or_else(|_| encoder.clone());
-    let shown = shown.strip_prefix(&root).unwrap_or(&shown).display().to_string();
+    let shown = cx.shown(&encoder);
     let scores = |s: DecreeSummary| DecreeScores {
         encoder: shown.clone(),
         backdoored: s.backdoored,
@@ -62,12 +60,8 @@ pub(crate) fn trigger_figures(
     runs: &[RunResult],
 ) -> Result<Vec<Figure>> {
     let mut figures = Vec::new();
-    for arm in &config.arms {
-        let Some(run) = runs.iter().find(|r| r.arm == arm.name && r.decree.is_some()) else {
-            continue;
-        };
-        let png =
-            run_dir(out, &arm.name, run.sweep.as_ref(), run.seed).join(DECREE).join("trigger.png");
+    for (arm, run, dir) in crate::report::first_runs(config, out, runs, |r| r.decree.is_some()) {
+        let png = dir.join(DECREE).join("trigger.png");
         let Ok(image) = image::open(&png) else { continue };
         let (w, h) = (image.width() * 8, image.height() * 8);
         let big = image.resize(w, h, image::imageops::FilterType::Nearest).to_rgb8();

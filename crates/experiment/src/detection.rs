@@ -61,10 +61,8 @@ pub(crate) fn detection_stage(
     };
     let filtered = stage(p, "detection", filter_list(detector, &job, &dir))?;
     let q = filtered.quality;
-    let root = std::path::absolute(cx.root).unwrap_or_else(|_| cx.root.to_path_buf());
-    let encoder = std::path::absolute(&encoder).unwrap_or(encoder);
     let summary = DetectionScores {
-        encoder: encoder.strip_prefix(&root).unwrap_or(&encoder).display().to_string(),
+        encoder: cx.shown(&encoder),
         images: q.images,
         poisons: q.poisons,
         flagged: q.flagged,
@@ -121,14 +119,9 @@ pub(crate) fn histograms(
     runs: &[RunResult],
 ) -> Result<Vec<Figure>> {
     let mut figures = Vec::new();
-    for arm in &config.arms {
+    for (arm, run, dir) in crate::report::first_runs(config, out, runs, |r| r.detection.is_some()) {
         let Some(defense) = &arm.defense else { continue };
-        let Some(run) = runs.iter().find(|r| r.arm == arm.name && r.detection.is_some()) else {
-            continue;
-        };
-        let csv = run_dir(out, &arm.name, run.sweep.as_ref(), run.seed)
-            .join(DETECTION)
-            .join("scores.csv");
+        let csv = dir.join(DETECTION).join("scores.csv");
         let Some((scores, poison)) = read_scores(&csv) else { continue };
         let title = format!("{} scores, arm {} seed {}", defense.name(), arm.name, run.seed);
         let file = format!("figures/detection-{}.svg", arm.name);

@@ -43,7 +43,8 @@ pub enum Error {
         /// The experiment's number of runs.
         total: usize,
     },
-    /// The folder a process worked in no longer holds its experiment.
+    /// The folder a process works in holds another experiment, or none: a process that ran
+    /// beside it removed or replaced it.
     #[error(
         "{path} no longer holds this experiment: another process removed or replaced it \
          while this one ran"

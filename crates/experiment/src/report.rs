@@ -170,15 +170,12 @@ pub(crate) fn figures(
     fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
     let mut figures = Vec::new();
     let mut seen = Vec::new();
-    for arm in &config.arms {
+    for (arm, _, dir) in first_runs(config, out, runs, |_| true) {
         let name = arm.attack_name();
         if arm.attack.is_none() || seen.contains(&name) {
             continue;
         }
-        let Some(run) = runs.iter().find(|r| r.arm == arm.name) else { continue };
-        let preview = run_dir(out, &arm.name, run.sweep.as_ref(), run.seed)
-            .join("poisons")
-            .join("preview.png");
+        let preview = dir.join("poisons").join("preview.png");
         if let Ok(bytes) = fs_err::read(&preview) {
             let file = format!("figures/poisons-{name}.png");
             write_atomic(&out.join(&file), &bytes)?;
@@ -195,6 +192,23 @@ pub(crate) fn figures(
     figures.extend(crate::detection::histograms(config, out, runs)?);
     figures.extend(crate::decree::trigger_figures(config, out, runs)?);
     Ok(figures)
+}
+
+/// Each arm's first run that `has` what a figure draws, with the run's folder under `out`.
+pub(crate) fn first_runs<'a>(
+    config: &'a ExperimentConfig,
+    out: &Path,
+    runs: &'a [RunResult],
+    has: impl Fn(&RunResult) -> bool,
+) -> Vec<(&'a crate::config::ArmConfig, &'a RunResult, std::path::PathBuf)> {
+    config
+        .arms
+        .iter()
+        .filter_map(|arm| {
+            let run = runs.iter().find(|r| r.arm == arm.name && has(r))?;
+            Some((arm, run, run_dir(out, &arm.name, run.sweep.as_ref(), run.seed)))
+        })
+        .collect()
 }
 
 /// P(poisoned pair) over trigger positions for the first reference at the configured

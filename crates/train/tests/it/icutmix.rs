@@ -1,19 +1,8 @@
 //! Pre-training with i-CutMix: MoCo-v2 and SimCLR train, reproduce themselves and differ
 //! from the unmixed run; BYOL is refused by key.
-use corruptencoder_train::{ByolConfig, ICutMixConfig, MethodConfig, MocoV2Config, SimclrConfig};
+use corruptencoder_train::{ByolConfig, ICutMixConfig, MethodConfig, SimclrConfig};
 
-use crate::util::{logged_losses, run, tiny_config, tiny_dataset};
-
-fn moco() -> MethodConfig {
-    MethodConfig::MocoV2(MocoV2Config {
-        queue_size: 8,
-        momentum: 0.99,
-        hidden_dim: Some(32),
-        projection_dim: 16,
-        bn_splits: 2,
-        ..Default::default()
-    })
-}
+use crate::util::{logged_losses, run, tiny_config, tiny_dataset, tiny_moco};
 
 fn simclr() -> MethodConfig {
     MethodConfig::Simclr(SimclrConfig {
@@ -25,7 +14,7 @@ fn simclr() -> MethodConfig {
 
 #[test]
 fn mixed_moco_trains_reproducibly_and_differs_from_unmixed() {
-    trains_reproducibly_and_differs_from_unmixed(moco());
+    trains_reproducibly_and_differs_from_unmixed(tiny_moco());
 }
 
 #[test]

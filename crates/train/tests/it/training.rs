@@ -1,6 +1,6 @@
-use corruptencoder_train::{ByolConfig, MethodConfig, MocoV2Config, SimclrConfig};
+use corruptencoder_train::{ByolConfig, MethodConfig, SimclrConfig};
 
-use crate::util::{logged_losses, run, tiny_config, tiny_dataset};
+use crate::util::{logged_losses, run, tiny_config, tiny_dataset, tiny_moco};
 
 /// Trains `method` for 8 epochs of 4 steps and checks the mean loss of the last 6 steps is
 /// clearly below that of 6 steps from `from` on (MoCo's loss first rises while its queue of
@@ -44,17 +44,7 @@ fn simclr_loss_falls() {
 
 #[test]
 fn moco_v2_loss_falls() {
-    // A queue much shorter than the dataset: one holding every image would keep each
-    // query's own earlier key as a negative, which a tiny dataset cannot afford.
-    let moco = MocoV2Config {
-        queue_size: 8,
-        momentum: 0.99,
-        hidden_dim: Some(32),
-        projection_dim: 16,
-        bn_splits: 2,
-        ..Default::default()
-    };
-    loss_falls(MethodConfig::MocoV2(moco), 0.06, 1);
+    loss_falls(tiny_moco(), 0.06, 1);
 }
 
 #[test]

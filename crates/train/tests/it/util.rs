@@ -56,6 +56,20 @@ pub(crate) fn tiny_config(method: MethodConfig, epochs: usize) -> PretrainConfig
     }
 }
 
+/// MoCo-v2 for the tiny datasets: a queue much shorter than the dataset (one holding every
+/// image would keep each query's own earlier key as a negative, which a tiny dataset cannot
+/// afford), small heads, two batch-norm groups.
+pub(crate) fn tiny_moco() -> MethodConfig {
+    MethodConfig::MocoV2(corruptencoder_train::MocoV2Config {
+        queue_size: 8,
+        momentum: 0.99,
+        hidden_dim: Some(32),
+        projection_dim: 16,
+        bn_splits: 2,
+        ..Default::default()
+    })
+}
+
 pub(crate) fn run(
     config: &PretrainConfig,
     data: &Path,
