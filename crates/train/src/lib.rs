@@ -42,7 +42,8 @@ pub use io::tensorboard::{EVENTS_FILE, Scalar, read_scalars};
 pub use io::weights::{export_encoder, torchvision_key, torchvision_state};
 pub use kernels::{Kernels, batch_norm, conv2d};
 pub use loss::{
-    byol_loss, clip_loss, info_nce, l2_normalize, mixed_info_nce, mixed_nt_xent, nt_xent,
+    byol_loss, clip_loss, info_nce, l2_normalize, mixed_byol_loss, mixed_info_nce, mixed_nt_xent,
+    nt_xent,
 };
 pub use method::clip::{
     CLIP_FILE, Clip, ClipConfig, ClipEncoders, TOKENIZER_FILE, TextTower, ZERO_SHOT_TEMPLATES,
