@@ -246,6 +246,26 @@ pub(crate) fn gather_channels(
     }
 }
 
+/// Copies `images` images of `[C, P]` (NCHW) into one `[images*P, C]` matrix: each pixel's
+/// channels side by side.
+pub(crate) fn transpose_channels(
+    src: &[f32],
+    channels: usize,
+    p: usize,
+    images: usize,
+    dst: &mut [f32],
+) {
+    for img in 0..images {
+        let src = &src[img * channels * p..][..channels * p];
+        let dst = &mut dst[img * p * channels..][..p * channels];
+        for (q, pixel) in dst.chunks_exact_mut(channels).enumerate() {
+            for (c, d) in pixel.iter_mut().enumerate() {
+                *d = src[c * p + q];
+            }
+        }
+    }
+}
+
 pub(crate) fn scatter_channels(
     src: &[f32],
     channels: usize,
