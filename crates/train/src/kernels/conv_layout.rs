@@ -110,13 +110,16 @@ impl PhasedRows {
         for (src, dst) in plane.chunks_exact(self.width).zip(out.chunks_exact_mut(self.width)) {
             if self.stride == 2 {
                 // The common case, written so that it compiles to straight copies.
+                let pairs = self.width / 2;
                 let (even, odd) = dst.split_at_mut(self.starts[1]);
-                for ((pair, e), o) in src.chunks_exact(2).zip(even.iter_mut()).zip(odd.iter_mut()) {
-                    *e = pair[0];
-                    *o = pair[1];
+                let (even_pairs, odd, src_pairs) =
+                    (&mut even[..pairs], &mut odd[..pairs], &src[..2 * pairs]);
+                for j in 0..pairs {
+                    even_pairs[j] = src_pairs[2 * j];
+                    odd[j] = src_pairs[2 * j + 1];
                 }
                 if self.width % 2 == 1 {
-                    even[self.width / 2] = src[self.width - 1];
+                    even[pairs] = src[self.width - 1];
                 }
                 continue;
             }
@@ -132,9 +135,26 @@ impl PhasedRows {
     /// Adds the regrouped rows of `grouped` back into `plane`, each element once.
     fn add_back(&self, grouped: &[f32], plane: &mut [f32]) {
         for (src, dst) in grouped.chunks_exact(self.width).zip(plane.chunks_exact_mut(self.width)) {
+            if self.stride == 2 {
+                // As in `regroup`.
+                let pairs = self.width / 2;
+                let (even, odd) = src.split_at(self.starts[1]);
+                let (even_pairs, odd, dst_pairs) =
+                    (&even[..pairs], &odd[..pairs], &mut dst[..2 * pairs]);
+                for j in 0..pairs {
+                    dst_pairs[2 * j] += even_pairs[j];
+                    dst_pairs[2 * j + 1] += odd[j];
+                }
+                if self.width % 2 == 1 {
+                    dst[self.width - 1] += even[pairs];
+                }
+                continue;
+            }
             for (phase, &at) in self.starts.iter().enumerate() {
-                for (d, v) in dst.iter_mut().skip(phase).step_by(self.stride).zip(&src[at..]) {
-                    *d += *v;
+                let n = self.width.saturating_sub(phase).div_ceil(self.stride);
+                let src = &src[at..at + n];
+                for (j, v) in src.iter().enumerate() {
+                    dst[phase + j * self.stride] += *v;
                 }
             }
         }
