@@ -266,6 +266,9 @@ pub(crate) fn gather_channels(
     }
 }
 
+/// Pixels per block of [`transpose_channels`].
+const TRANSPOSE_BLOCK: usize = 16;
+
 /// Copies `images` images of `[C, P]` (NCHW) into one `[images*P, C]` matrix: each pixel's
 /// channels side by side.
 pub(crate) fn transpose_channels(
@@ -278,9 +281,15 @@ pub(crate) fn transpose_channels(
     for img in 0..images {
         let src = &src[img * channels * p..][..channels * p];
         let dst = &mut dst[img * p * channels..][..p * channels];
-        for (q, pixel) in dst.chunks_exact_mut(channels).enumerate() {
-            for (c, d) in pixel.iter_mut().enumerate() {
-                *d = src[c * p + q];
+        // Blocks of pixels: each channel's run of a block is read in one go, and the block's
+        // rows of `dst` stay in L1 while every channel is written into them.
+        for q0 in (0..p).step_by(TRANSPOSE_BLOCK) {
+            let block = TRANSPOSE_BLOCK.min(p - q0);
+            let rows = &mut dst[q0 * channels..][..block * channels];
+            for c in 0..channels {
+                for (j, v) in src[c * p + q0..][..block].iter().enumerate() {
+                    rows[j * channels + c] = *v;
+                }
             }
         }
     }
