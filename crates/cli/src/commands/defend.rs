@@ -109,7 +109,8 @@ pub(crate) struct DefendArgs {
     /// k-distance, dao: images per forward pass. cleanclip: pairs per step.
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Device for the embedding pass or the fine-tuning: flex (CPU, default), cuda[:N], wgpu, libtorch.
+    /// Device for the embedding pass or the fine-tuning: flex (CPU, default), cuda[:N],
+    /// wgpu, libtorch.
     #[arg(long, default_value = "flex")]
     device: String,
 }
