@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use corruptencoder_core::{OutputDir, item_rng, uniform_int, write_atomic};
 use corruptencoder_data::{
-    CaptionedImages, Dataset as _, DatasetFormat, Tokenizer, open_dataset, write_caption_csv,
+    CaptionedImages, Dataset as _, DatasetFormat, Tokenizer, list_entry, open_dataset,
+    write_caption_csv,
 };
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +32,8 @@ const PAIRS_STREAM: u64 = u64::MAX - 2;
 /// What `cleanclip.toml` records: the model fine-tuned and the settings.
 #[derive(Debug, Serialize, Deserialize)]
 struct Record {
-    /// The folder of the CLIP run fine-tuned.
+    /// The folder of the CLIP run fine-tuned, relative to the fine-tuned run's folder (so
+    /// that it still holds when a folder holding both is moved).
     source: PathBuf,
     cleanclip: CleanClipConfig,
 }
@@ -125,11 +127,24 @@ fn write_inputs(
     fs_err::rename(&staged, dir.join(PAIRS_FILE))
         .map_err(|e| corruptencoder_core::IoError::new("rename", staged.clone(), e))?;
     write_atomic(&dir.join(TOKENIZER_FILE), tokenizer.to_json().as_bytes())?;
-    let record = Record { source: absolute(source), cleanclip: *settings };
+    let record =
+        Record { source: relative(&absolute(source), &absolute(dir)), cleanclip: *settings };
     let text = toml::to_string_pretty(&record).expect("the record serialises");
     // Last: its presence marks the inputs as written.
     write_atomic(&record_path, text.as_bytes())?;
     Ok(())
+}
+
+/// The absolute `path` as seen from the absolute folder `dir`: up to their deepest common
+/// folder, then down.
+fn relative(path: &Path, dir: &Path) -> PathBuf {
+    let common: PathBuf = path
+        .components()
+        .zip(dir.components())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a)
+        .collect();
+    list_entry(path, dir, Some(&common))
 }
 
 #[cfg(test)]
@@ -149,5 +164,15 @@ mod tests {
             (0..7).collect::<Vec<_>>()
         );
         assert_eq!(chosen_pairs(&CleanClipConfig { clean_pairs: 9, ..s }, 7).len(), 7);
+    }
+
+    #[test]
+    fn the_source_is_named_from_the_run_folder() {
+        let rel = |p: &str, d: &str| relative(Path::new(p), Path::new(d));
+        assert_eq!(
+            rel("/x/runs/a/seed-0/pretrain", "/x/runs/b/seed-0/cleanclip"),
+            Path::new("../../../a/seed-0/pretrain")
+        );
+        assert_eq!(rel("/w/clip", "/w/.clean.partial"), Path::new("../clip"));
     }
 }
