@@ -4,6 +4,7 @@
 //! `defend cleanclip` calls too); the stages after it score the fine-tuned model.
 use std::path::{Path, PathBuf};
 
+use corruptencoder_core::SettingError;
 use corruptencoder_data::{CaptionedImages, Dataset as _};
 use corruptencoder_report::CleanClipScores;
 use corruptencoder_train::{CleanClipConfig, PAIRS_FILE, finetune_cleanclip};
@@ -56,29 +57,19 @@ pub(crate) fn cleanclip_stage(
     Ok(Finetuned { dir, scores })
 }
 
-/// Each CleanCLIP arm's batch against the clean pairs it will fine-tune on, checked once
-/// the inputs are known and before any run trains.
-pub(crate) fn check_cleanclip_sets(
-    config_path: &Path,
+/// A CleanCLIP arm's batch against the clean pairs it will fine-tune on.
+pub(crate) fn check_pairs(
     inputs: &crate::inputs::Inputs,
-    plans: &[Plan],
-) -> Result<()> {
-    for p in plans {
-        let Some(defense) = p.arm.defense.as_ref().map(|d| d.build()) else { continue };
-        let Some(settings) = defense.finetunes_clip() else { continue };
-        let pairs = match settings.clean_pairs {
-            0 => inputs.clean_images,
-            n => n.min(inputs.clean_images),
-        };
-        if settings.batch_size > pairs {
-            let problem = format!("is more than the {pairs} clean pairs it fine-tunes on");
-            let e =
-                corruptencoder_core::SettingError::new("batch_size", settings.batch_size, problem);
-            return Err(crate::error::Error::Invalid {
-                path: config_path.to_path_buf(),
-                source: crate::error::Invalid::in_arm(&p.arm.name)(e.within("defense")),
-            });
-        }
+    defense: &dyn corruptencoder_defense::Defense,
+) -> std::result::Result<(), SettingError> {
+    let Some(settings) = defense.finetunes_clip() else { return Ok(()) };
+    let pairs = match settings.clean_pairs {
+        0 => inputs.clean_images,
+        n => n.min(inputs.clean_images),
+    };
+    if settings.batch_size > pairs {
+        let problem = format!("is more than the {pairs} clean pairs it fine-tunes on");
+        return Err(SettingError::new("batch_size", settings.batch_size, problem));
     }
     Ok(())
 }
