@@ -93,9 +93,9 @@ impl PretrainConfig {
         }
         if let Some(mix) = &self.icutmix {
             mix.validate().map_err(|e| e.within("icutmix"))?;
-            if !matches!(self.method, MethodConfig::MocoV2(_) | MethodConfig::Simclr(_)) {
-                let problem = "does not take i-CutMix (`icutmix`), which is implemented for \
-                               MoCo-v2 and SimCLR so far";
+            if self.method.is_image_text() {
+                let problem = "does not take i-CutMix (`icutmix`), which mixes the views of \
+                               image-only contrastive methods";
                 return fail("method.name", &self.method.name(), problem);
             }
         }

@@ -44,7 +44,7 @@ pub use io::weights::{export_encoder, torchvision_key, torchvision_state};
 pub use kernels::{Kernels, batch_norm, conv2d};
 pub use loss::{
     CleanClipBatch, byol_loss, cleanclip_loss, clip_loss, in_modal_loss, info_nce, l2_normalize,
-    mixed_info_nce, mixed_nt_xent, nt_xent,
+    mixed_byol_loss, mixed_info_nce, mixed_nt_xent, nt_xent,
 };
 pub use method::clip::{
     CLEANCLIP_FILE, CLIP_FILE, CleanClipConfig, Clip, ClipConfig, ClipEncoders, PAIRS_FILE,

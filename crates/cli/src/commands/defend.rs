@@ -1,17 +1,19 @@
-//! `corruptencoder defend`: the defenses that run on their own. `k-distance` and `dao`
-//! embed every image of a `path label` list with an encoder, score it, flag the highest
-//! scores and write `scores.csv`, `kept.txt` (the list to pre-train on again) and
-//! `summary.json` (AUROC, precision and recall when the list marks its poisons with label
-//! -1). `decree` inverts a trigger on the encoder over clean images and writes its verdict
-//! (`summary.json`) and the inverted mask, pattern and trigger as PNGs. `cleanclip`
-//! fine-tunes a trained CLIP model on clean `image,caption` pairs into a new CLIP run folder.
-use std::path::PathBuf;
+//! `corruptencoder defend`: the defenses that run on their own. `k-distance` and `dao` embed
+//! every image of a `path label` list or an `image,caption` CSV with an encoder, score it,
+//! flag the highest scores and write `scores.csv`, the set without the flagged images to
+//! pre-train on again (`kept.txt`, or `kept.csv` with the captions) and `summary.json`
+//! (AUROC, precision and recall when the set marks its poisons: label -1 in a list,
+//! `--poisons-from` in a CSV). `decree` inverts a trigger on the encoder over clean images and
+//! writes its verdict (`summary.json`) and the inverted mask, pattern and trigger as PNGs.
+//! `cleanclip` fine-tunes a trained CLIP model on clean `image,caption` pairs into a new CLIP
+//! run folder.
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
 use corruptencoder_core::{OutputDir, write_atomic};
-use corruptencoder_data::{ImageLimits, open_dataset};
+use corruptencoder_data::{CaptionedImages, Dataset, DatasetFormat, ImageLimits, open_dataset};
 use corruptencoder_defense::{
     DecreeConfig, DecreeSummary, DefenseConfig, EmbeddingDetectorConfig, FilterJob, Filtered,
     decree, filter_list,
@@ -38,9 +40,15 @@ pub(crate) struct DefendArgs {
     #[arg(long, required_unless_present = "clip", conflicts_with = "clip")]
     encoder: Option<PathBuf>,
     /// k-distance, dao: the pre-training set, a `path label` list (poisons labelled -1 are
-    /// scored against). decree: clean images (any labelled dataset format).
+    /// scored against) or an `image,caption` CSV (`*.csv`; see --poisons-from). decree:
+    /// clean images (any labelled dataset format).
     #[arg(long, required_unless_present = "clip", conflicts_with = "clip")]
     data: Option<PathBuf>,
+    /// k-distance, dao on an `image,caption` CSV: the rows from this one on (0 = the first
+    /// after the header) are the poisons the detector is scored against, as an attack
+    /// appends them; without it no row is marked.
+    #[arg(long, value_name = "ROW")]
+    poisons_from: Option<usize>,
     /// cleanclip: the CLIP run folder to fine-tune (`clip.safetensors`, `tokenizer.json`,
     /// `config.toml` of a `pretrain --method clip` run or a fine-tuning).
     #[arg(long, required_if_eq("detector", "cleanclip"), requires = "pairs")]
@@ -137,6 +145,7 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     if batch_size == 0 || args.crop == 0 {
         bail!("--batch-size and --crop must be positive");
     }
+    let captions = caption_rows(data, args.poisons_from)?;
     let device = device(&args.device)?;
     let out = OutputDir::create(&args.out, args.force)?;
     let defense = config.build();
@@ -144,7 +153,7 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let progress = ui.progress();
     let job = FilterJob {
         list: data,
-        captions: None,
+        captions,
         encoder,
         arch: None,
         transform: EvalTransform { resize: args.resize, crop: args.crop },
@@ -166,6 +175,26 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let dir = out.commit()?;
     print_summary(&filtered, &dir);
     Ok(ExitCode::SUCCESS)
+}
+
+/// For an `image,caption` CSV `--data`, the row the poisons start at (its row count when
+/// `--poisons-from` marks none); `None` for a `path label` list, which marks its own.
+fn caption_rows(data: &Path, poisons_from: Option<usize>) -> anyhow::Result<Option<usize>> {
+    if DatasetFormat::detect(data)? != DatasetFormat::CaptionCsv {
+        if poisons_from.is_some() {
+            bail!(
+                "--poisons-from marks rows of an image,caption CSV; --data is a `path label` list, whose poisons carry label -1"
+            );
+        }
+        return Ok(None);
+    }
+    let rows = CaptionedImages::open_csv(data)?.len();
+    match poisons_from {
+        Some(first) if first > rows => {
+            bail!("--poisons-from {first}: {} has {rows} rows", data.display())
+        }
+        first => Ok(Some(first.unwrap_or(rows))),
+    }
 }
 
 /// `defend decree`: the verdict and the inverted trigger's images.
@@ -258,5 +287,6 @@ fn print_summary(f: &Filtered, dir: &std::path::Path) {
         }
         None => println!("no AUROC: the list marks no poisons (label -1), or only poisons"),
     }
-    println!("kept list: {}", dir.join("kept.txt").display());
+    let kept = f.kept.file_name().expect("the kept set is a file in the output folder");
+    println!("kept set: {}", dir.join(kept).display());
 }

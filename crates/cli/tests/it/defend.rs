@@ -79,6 +79,8 @@ fn defend_scores_a_list_writes_the_kept_list_and_refuses_to_overwrite() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
 
+    caption_csv_is_scored_by_its_rows(dir);
+
     // DECREE on the same encoder over the clean images: a verdict and the trigger's images.
     let decree = [
         "defend",
@@ -107,6 +109,40 @@ fn defend_scores_a_list_writes_the_kept_list_and_refuses_to_overwrite() {
     if summary["pl1"].is_number() {
         assert!(dir.join("dec/trigger.png").is_file() && dir.join("dec/mask.png").is_file());
     }
+}
+
+/// `k-distance` over the same images as an `image,caption` CSV whose last 4 rows are the
+/// poisons: the rows are scored against `--poisons-from`, the kept pairs keep their
+/// captions, and a row past the end or the flag on a list is refused before any output.
+fn caption_csv_is_scored_by_its_rows(dir: &Path) {
+    let mut csv = String::from("image,caption\n");
+    for i in 0..24 {
+        csv += &format!("img{i:02}.png,\"a photo of thing {i}, small\"\n");
+    }
+    std::fs::write(dir.join("pairs.csv"), csv).unwrap();
+    let args = |data: &'static str, first: &'static str, out: &'static str| {
+        let mut a = vec!["defend", "k-distance", "--encoder", "run/encoder.safetensors"];
+        a.extend(["--data", data, "--poisons-from", first, "--out", out, "--k", "4"]);
+        a.extend(["--flag-fraction", "0.2", "--resize", "0", "--crop", "16"]);
+        a
+    };
+    let o = run(dir, &args("pairs.csv", "20", "csv"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed = String::from_utf8(o.stdout).unwrap();
+    assert!(printed.contains("scored 24 images (4 marked as poisons)"), "{printed}");
+    assert!(printed.contains("kept.csv"), "{printed}");
+    let kept = std::fs::read_to_string(dir.join("csv/kept.csv")).unwrap();
+    assert_eq!(kept.lines().count(), 1 + 24 - 5, "the header and the kept pairs: {kept}");
+    assert!(kept.starts_with("image,caption\n") && kept.contains(", small\""), "{kept}");
+    let scores = std::fs::read_to_string(dir.join("csv/scores.csv")).unwrap();
+    let poisons = scores.lines().skip(1).filter(|l| l.rsplit(',').nth(2) == Some("1"));
+    assert_eq!(poisons.count(), 4, "{scores}");
+
+    let o = run(dir, &args("pairs.csv", "25", "past"));
+    assert!(stderr(&o).contains("--poisons-from 25") && stderr(&o).contains("24 rows"));
+    let o = run(dir, &args("list.txt", "20", "list"));
+    assert!(stderr(&o).contains("--poisons-from") && stderr(&o).contains("label -1"));
+    assert!(!dir.join("past").exists() && !dir.join("list").exists());
 }
 
 #[test]

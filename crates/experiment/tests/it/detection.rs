@@ -5,7 +5,7 @@ use std::path::Path;
 use super::{Record, opts, tiny};
 use corruptencoder_defense::{DecreeConfig, DefenseConfig, EmbeddingDetectorConfig};
 use corruptencoder_experiment::*;
-use corruptencoder_train::{ByolConfig, ClipConfig, MethodConfig};
+use corruptencoder_train::{ClipConfig, MethodConfig};
 
 fn detector(kind: &str) -> DefenseConfig {
     let c = EmbeddingDetectorConfig { k: 4, flag_fraction: 0.1, ..Default::default() };
@@ -118,17 +118,12 @@ fn detector_settings_are_checked_before_anything_runs() {
 
 #[test]
 fn a_defense_that_pre_training_cannot_take_is_refused_before_anything_runs() {
-    let mut config = tiny();
-    config.pretrain.method = MethodConfig::Byol(ByolConfig::default());
-    let ce = config.arms[1].clone();
+    let mut config = tiny_clip();
     let icutmix = DefenseConfig::named("i-cutmix").unwrap();
-    config.arms.push(ArmConfig {
-        name: "ce-i-cutmix".into(),
-        attack: ce.attack,
-        defense: Some(icutmix),
-    });
+    config.arms =
+        vec![ArmConfig { name: "clean-i-cutmix".into(), attack: None, defense: Some(icutmix) }];
     let chain = chain(&config.validate().unwrap_err());
-    assert!(chain.contains("pretrain.method.name = byol"), "{chain}");
+    assert!(chain.contains("pretrain.method.name = clip"), "{chain}");
 }
 
 /// `tiny()` with a small CLIP as its pre-training.

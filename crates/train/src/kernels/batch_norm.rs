@@ -3,8 +3,10 @@
 //! gradient sums, one for the input gradient (backward). burn's default instead records
 //! reductions over `swap_dims` copies and element-wise passes, each its own full sweep.
 //!
-//! Sums run per channel in image order, accumulated in `f64`, one channel per task, so
-//! the bits never depend on the thread count.
+//! Sums run per channel in image order, accumulated in `f64`, so the bits never depend on
+//! the thread count. Each sum is one sequential chain (its order fixes its bits), so a lone
+//! chain waits on every addition's latency; a task therefore runs [`LANES`] channels' chains
+//! side by side, each still in its own order.
 
 use rayon::prelude::*;
 
@@ -16,14 +18,66 @@ pub(crate) struct BnShape {
     pub(crate) pixels: usize,
 }
 
+/// Channels whose sums one task runs side by side.
+const LANES: usize = 4;
+
 impl BnShape {
     fn len(&self) -> usize {
         self.batch * self.channels * self.pixels
     }
 
-    /// `f(c, segment)` summed over channel `c`'s segments (one per image), in image order.
-    fn per_channel<T: Send>(&self, f: impl Fn(usize, usize) -> T + Sync + Send) -> Vec<T> {
-        (0..self.channels).into_par_iter().map(|c| f(c, self.channels * self.pixels)).collect()
+    /// `f(c, lanes)` for the groups of up to [`LANES`] channels from `c` on, flattened to one
+    /// value per channel in channel order.
+    fn per_channel<T: Send + Copy>(
+        &self,
+        f: impl Fn(usize, usize) -> [T; LANES] + Sync + Send,
+    ) -> Vec<T> {
+        let groups: Vec<([T; LANES], usize)> = (0..self.channels.div_ceil(LANES))
+            .into_par_iter()
+            .map(|g| {
+                let lanes = LANES.min(self.channels - g * LANES);
+                (f(g * LANES, lanes), lanes)
+            })
+            .collect();
+        groups.into_iter().flat_map(|(v, lanes)| v.into_iter().take(lanes)).collect()
+    }
+
+    /// Adds `term(lane, values...)` over channel `c + lane`'s elements, lane by lane, in
+    /// image order then pixel order: for each of `LANES` channels from `c` (lanes past
+    /// `lanes` sum nothing), the same chain of additions a loop over that channel alone
+    /// makes. `slices` are `[B, C, S]` tensors read at the same element.
+    fn sum_lanes<const K: usize, const N: usize>(
+        &self,
+        c: usize,
+        lanes: usize,
+        slices: [&[f32]; N],
+        term: impl Fn(usize, [f32; N]) -> [f64; K],
+    ) -> [[f64; K]; LANES] {
+        let mut acc = [[0.0f64; K]; LANES];
+        let image = self.channels * self.pixels;
+        let at = |b: usize, lane: usize| b * image + (c + lane) * self.pixels;
+        for b in 0..self.batch {
+            if lanes == LANES {
+                for i in 0..self.pixels {
+                    for (lane, acc) in acc.iter_mut().enumerate() {
+                        let values = slices.map(|v| v[at(b, lane) + i]);
+                        for (a, t) in acc.iter_mut().zip(term(lane, values)) {
+                            *a += t;
+                        }
+                    }
+                }
+            } else {
+                for (lane, acc) in acc.iter_mut().enumerate().take(lanes) {
+                    for i in 0..self.pixels {
+                        let values = slices.map(|v| v[at(b, lane) + i]);
+                        for (a, t) in acc.iter_mut().zip(term(lane, values)) {
+                            *a += t;
+                        }
+                    }
+                }
+            }
+        }
+        acc
     }
 }
 
@@ -38,11 +92,11 @@ pub(crate) fn batch_norm_forward(
     assert_eq!(x.len(), s.len(), "input shape");
     assert!(gamma.len() == s.channels && beta.len() == s.channels, "affine shape");
     let n = (s.batch * s.pixels) as f64;
-    let stats = s.per_channel(|c, image| {
-        let segments = || (0..s.batch).map(move |b| &x[b * image + c * s.pixels..][..s.pixels]);
-        let mean = segments().flatten().map(|v| f64::from(*v)).sum::<f64>() / n;
-        let var = segments().flatten().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / n;
-        (mean, var)
+    let stats = s.per_channel(|c, lanes| {
+        let sums = s.sum_lanes(c, lanes, [x], |_, [v]| [f64::from(v)]);
+        let mean = sums.map(|[sum]| sum / n);
+        let squares = s.sum_lanes(c, lanes, [x], |lane, [v]| [(f64::from(v) - mean[lane]).powi(2)]);
+        std::array::from_fn(|lane| (mean[lane], squares[lane][0] / n))
     });
     // y = x * scale + shift per channel.
     let affine: Vec<(f32, f32)> = stats
@@ -81,17 +135,13 @@ pub(crate) fn batch_norm_backward(
     let n = (s.batch * s.pixels) as f64;
     let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (f64::from(*v) + epsilon).sqrt()).collect();
     // Per channel: sum(dy) and sum(dy * (x - mean)); the latter times inv_std is dgamma.
-    let sums = s.per_channel(|c, image| {
-        let m = f64::from(mean[c]);
-        let (mut sum_dy, mut sum_dy_xc) = (0.0f64, 0.0f64);
-        for b in 0..s.batch {
-            let at = b * image + c * s.pixels;
-            for (x, dy) in x[at..][..s.pixels].iter().zip(&dy[at..][..s.pixels]) {
-                sum_dy += f64::from(*dy);
-                sum_dy_xc += f64::from(*dy) * (f64::from(*x) - m);
-            }
-        }
-        (sum_dy, sum_dy_xc)
+    let sums = s.per_channel(|c, lanes| {
+        let m: [f64; LANES] =
+            std::array::from_fn(|l| mean.get(c + l).map_or(0.0, |&m| f64::from(m)));
+        let sums = s.sum_lanes(c, lanes, [x, dy], |lane, [x, dy]| {
+            [f64::from(dy), f64::from(dy) * (f64::from(x) - m[lane])]
+        });
+        sums.map(|[sum_dy, sum_dy_xc]| (sum_dy, sum_dy_xc))
     });
     let dbeta: Vec<f32> = sums.iter().map(|s| s.0 as f32).collect();
     let dgamma: Vec<f32> = sums.iter().zip(&inv_std).map(|(s, i)| (s.1 * i) as f32).collect();
@@ -152,6 +202,42 @@ mod tests {
         let w_sum_c0: f32 = (0..3).flat_map(|b| w[b * 8..][..4].to_vec()).sum();
         assert!((dbeta[0] - w_sum_c0).abs() < 1e-5);
         assert!(dgamma.iter().all(|g| g.is_finite()));
+    }
+
+    /// Channel `c`'s sums as one loop over that channel alone: `(sum x, sum (x - m)^2,
+    /// sum dy, sum dy (x - m))` with `m` the mean from the first sum.
+    fn channel_sums(s: &BnShape, x: &[f32], dy: &[f32], c: usize) -> [f64; 4] {
+        let n = (s.batch * s.pixels) as f64;
+        let at = |b: usize| b * s.channels * s.pixels + c * s.pixels;
+        let elements = || (0..s.batch).flat_map(|b| (0..s.pixels).map(move |i| at(b) + i));
+        let sum = elements().fold(0.0f64, |a, i| a + f64::from(x[i]));
+        let m = sum / n;
+        let squares = elements().fold(0.0f64, |a, i| a + (f64::from(x[i]) - m).powi(2));
+        let m32 = f64::from(m as f32);
+        let sum_dy = elements().fold(0.0f64, |a, i| a + f64::from(dy[i]));
+        let sum_dy_xc =
+            elements().fold(0.0f64, |a, i| a + f64::from(dy[i]) * (f64::from(x[i]) - m32));
+        [sum, squares, sum_dy, sum_dy_xc]
+    }
+
+    #[test]
+    fn side_by_side_sums_equal_each_channels_own_loop_bit_for_bit() {
+        // 6 channels: one full group of four and a group of two.
+        let s = BnShape { batch: 3, channels: 6, pixels: 7 };
+        let x: Vec<f32> = (0..126).map(|i| ((i * 7919) % 1013) as f32 / 97.0 - 4.0).collect();
+        let dy: Vec<f32> = (0..126).map(|i| ((i * 104_729) % 997) as f32 / 113.0 - 3.0).collect();
+        let gamma: Vec<f32> = (0..6).map(|c| 0.5 + c as f32 * 0.25).collect();
+        let (_, mean, var) = batch_norm_forward(&s, &x, &gamma, &[0.0; 6], 1e-5);
+        let (_, dgamma, dbeta) = batch_norm_backward(&s, &x, &gamma, &mean, &var, 1e-5, &dy);
+        let n = 21.0;
+        for c in 0..6 {
+            let [sum, squares, sum_dy, sum_dy_xc] = channel_sums(&s, &x, &dy, c);
+            assert_eq!(mean[c].to_bits(), ((sum / n) as f32).to_bits(), "mean {c}");
+            assert_eq!(var[c].to_bits(), ((squares / n) as f32).to_bits(), "var {c}");
+            assert_eq!(dbeta[c].to_bits(), (sum_dy as f32).to_bits(), "dbeta {c}");
+            let inv_std = 1.0 / (f64::from(var[c]) + 1e-5).sqrt();
+            assert_eq!(dgamma[c].to_bits(), ((sum_dy_xc * inv_std) as f32).to_bits(), "dgamma {c}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Method, MethodOutput, update_momentum};
 use crate::encoder::{Encoder, EncoderConfig};
-use crate::loss::byol_loss;
+use crate::loss::{byol_loss, mixed_byol_loss};
 use crate::method::head::MlpHead;
 use crate::run::parallel::DataParallel;
 
@@ -86,7 +86,35 @@ impl Byol {
 }
 
 /// No keys computed apart: each device's shard is an ordinary forward pass.
-impl DataParallel for Byol {}
+impl DataParallel for Byol {
+    /// [`Method::forward`] with the first views cut-mixed and i-Mix's virtual labels on both
+    /// sides, as SimCLR's mixed NT-Xent has them: mixed view `i` predicts the target
+    /// projection of image `i`'s second view with weight `lam` and image `perm[i]`'s with
+    /// `1 - lam`; second view `i` predicts the target projections of the mixed views that
+    /// hold image `i`: view `i` with `lam`, view `j` (`perm[j] = i`) with `1 - lam`.
+    fn forward_mixed(
+        &self,
+        views1: Tensor<4>,
+        views2: Tensor<4>,
+        _keys: Option<Tensor<2>>,
+        _groups: usize,
+        (perm, lam): (&[usize], f64),
+    ) -> MethodOutput {
+        let online =
+            |v: Tensor<4>| self.predictor.forward(self.projector.forward(self.encoder.forward(v)));
+        let target =
+            |v: Tensor<4>| self.target_projector.forward(self.target_encoder.forward(v)).detach();
+        let (p1, p2) = (online(views1.clone()), online(views2.clone()));
+        let (t1, t2) = (target(views1), target(views2));
+        let mut inverse = vec![0; perm.len()];
+        for (i, &j) in perm.iter().enumerate() {
+            inverse[j] = i;
+        }
+        let loss =
+            (mixed_byol_loss(p1, t2, (perm, lam)) + mixed_byol_loss(p2, t1, (&inverse, lam))) / 2.0;
+        MethodOutput { loss, keys: None }
+    }
+}
 
 impl Method for Byol {
     fn forward(&self, views1: Tensor<4>, views2: Tensor<4>) -> MethodOutput {

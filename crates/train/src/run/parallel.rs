@@ -99,7 +99,7 @@ pub(crate) trait DataParallel: Method {
         targets: (&[usize], f64),
     ) -> MethodOutput {
         let _ = (views1, views2, keys, groups, targets);
-        unreachable!("the configuration check lets i-CutMix reach MoCo-v2 and SimCLR only")
+        unreachable!("the configuration check keeps i-CutMix to the image-only methods")
     }
 }
 

@@ -1,6 +1,6 @@
-//! Pre-training with i-CutMix: MoCo-v2 and SimCLR train, reproduce themselves and differ
-//! from the unmixed run; BYOL is refused by key.
-use corruptencoder_train::{ByolConfig, ICutMixConfig, MethodConfig, SimclrConfig};
+//! Pre-training with i-CutMix: MoCo-v2, SimCLR and BYOL train, reproduce themselves and
+//! differ from the unmixed run; CLIP is refused by key.
+use corruptencoder_train::{ByolConfig, ClipConfig, ICutMixConfig, MethodConfig, SimclrConfig};
 
 use crate::util::{logged_losses, run, tiny_config, tiny_dataset, tiny_moco};
 
@@ -20,6 +20,12 @@ fn mixed_moco_trains_reproducibly_and_differs_from_unmixed() {
 #[test]
 fn mixed_simclr_trains_reproducibly_and_differs_from_unmixed() {
     trains_reproducibly_and_differs_from_unmixed(simclr());
+}
+
+#[test]
+fn mixed_byol_trains_reproducibly_and_differs_from_unmixed() {
+    let byol = ByolConfig { hidden_dim: 32, projection_dim: 16, ..Default::default() };
+    trains_reproducibly_and_differs_from_unmixed(MethodConfig::Byol(byol));
 }
 
 fn trains_reproducibly_and_differs_from_unmixed(method: MethodConfig) {
@@ -43,12 +49,9 @@ fn trains_reproducibly_and_differs_from_unmixed(method: MethodConfig) {
 }
 
 #[test]
-fn i_cutmix_with_byol_is_refused_naming_the_method() {
-    let dir = tempfile::tempdir().unwrap();
-    let list = tiny_dataset(dir.path(), 8);
-    let mut config = tiny_config(MethodConfig::Byol(ByolConfig::default()), 1);
+fn i_cutmix_with_clip_is_refused_naming_the_method() {
+    let mut config = tiny_config(MethodConfig::Clip(ClipConfig::default()), 1);
     config.icutmix = Some(ICutMixConfig::default());
-    let err = run(&config, &list, &dir.path().join("out"), false, None).unwrap_err().to_string();
-    assert!(err.starts_with("method.name = byol:") && err.contains("i-CutMix"), "{err}");
-    assert!(!dir.path().join("out").exists());
+    let err = config.validate().unwrap_err().to_string();
+    assert!(err.starts_with("method.name = clip:") && err.contains("i-CutMix"), "{err}");
 }
