@@ -53,7 +53,8 @@ pub(crate) struct DefendArgs {
     /// `config.toml` of a `pretrain --method clip` run or a fine-tuning).
     #[arg(long, required_if_eq("detector", "cleanclip"), requires = "pairs")]
     clip: Option<PathBuf>,
-    /// cleanclip: the clean pairs, an `image,caption` CSV.
+    /// cleanclip: the clean pairs, an `image,caption` CSV or a folder of images with .txt
+    /// captions.
     #[arg(long, requires = "clip")]
     pairs: Option<PathBuf>,
     /// Output folder.

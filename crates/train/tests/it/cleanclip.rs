@@ -99,6 +99,16 @@ fn cleanclip_refuses_other_settings_on_resume_and_image_only_models() {
         .unwrap();
     let err = finetune(&s, &moco, (&csv, &dir.path().join("x")), (false, None)).unwrap_err();
     assert!(err.to_string().contains("simclr, not clip"), "{err}");
+    // A folder of images with .txt captions serves as the pairs too.
+    let folder = dir.path().join("folder");
+    fs_err::create_dir(&folder).unwrap();
+    for i in 0..6 {
+        fs_err::copy(dir.path().join(format!("c{i:03}.png")), folder.join(format!("{i}.png")))
+            .unwrap();
+        fs_err::write(folder.join(format!("{i}.txt")), "a red block").unwrap();
+    }
+    let from_folder = finetune(&s, &source, (&folder, &dir.path().join("f")), (false, Some(1)));
+    assert_eq!(from_folder.unwrap().steps, 1);
     let big = CleanClipConfig { batch_size: 64, ..s };
     let err = finetune(&big, &source, (&csv, &dir.path().join("y")), (false, None)).unwrap_err();
     assert!(err.to_string().contains("batch size 64"), "{err}");

@@ -39,11 +39,11 @@ struct Record {
 }
 
 /// Fine-tunes the CLIP model of `source` (a `clip` run's folder: `config.toml`,
-/// `clip.safetensors`, `tokenizer.json`) with CleanCLIP on the `image,caption` CSV
-/// `run.data`, writing into `run.out` a run folder of the same kind (`config.toml`, the
-/// tokenizer, `clip.safetensors`, `encoder.safetensors`, `log.jsonl`, checkpoints) plus
-/// `pairs.csv` and `cleanclip.toml`. The folder is staged and resumable as
-/// [`pretrain`](crate::pretrain)'s; `run.format` is ignored (the pairs are a CSV).
+/// `clip.safetensors`, `tokenizer.json`) with CleanCLIP on the clean pairs `run.data` (an
+/// `image,caption` CSV, or a folder of images with `.txt` captions), writing into `run.out`
+/// a run folder of the same kind (`config.toml`, the tokenizer, `clip.safetensors`,
+/// `encoder.safetensors`, `log.jsonl`, checkpoints) plus `pairs.csv` and `cleanclip.toml`. The folder is staged and resumable as
+/// [`pretrain`](crate::pretrain)'s; `run.format` is ignored.
 pub fn finetune_cleanclip(
     settings: &CleanClipConfig,
     source: &Path,
@@ -59,7 +59,10 @@ pub fn finetune_cleanclip(
     config.validate()?;
     OutputDir::check(run.out, run.force)?;
     let tokenizer = Tokenizer::from_file(&source.join(TOKENIZER_FILE))?;
-    let pairs = CaptionedImages::open_csv(run.data)?;
+    let pairs = match run.data.is_dir() {
+        true => CaptionedImages::open_folder(run.data)?,
+        false => CaptionedImages::open_csv(run.data)?,
+    };
     let rows = chosen_pairs(settings, pairs.len());
     if rows.len() < settings.batch_size {
         return Err(Error::BatchTooLarge { batch: settings.batch_size, images: rows.len() });
