@@ -1,4 +1,5 @@
-//! View samplers and image augmentations with torchvision semantics.
+//! View samplers and image augmentations with torchvision semantics, and EDA's caption
+//! augmentation.
 //!
 //! The crop samplers here are the single implementation used both by the pre-training view
 //! pipeline and by the layout theory's Monte Carlo estimator (method.md sections 4 and 6). Each
@@ -17,11 +18,14 @@
 //! ```
 #![deny(missing_docs)]
 
+mod auto_augment;
+mod auto_augment_ops;
 mod color_jitter;
 mod crop_box;
 mod crop_policy;
 mod crop_region;
 mod draws;
+mod eda;
 mod flip;
 mod float_image;
 mod gaussian_blur;
@@ -34,11 +38,13 @@ mod random_resized_crop;
 mod resized_crop;
 mod views;
 
+pub use auto_augment::auto_augment;
 pub use color_jitter::{
     ColorJitter, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation,
 };
 pub use crop_box::CropBox;
 pub use crop_policy::{CropPolicy, PairSampler, SquareCrop};
+pub use eda::{Eda, random_deletion, random_insertion, random_swap};
 pub use flip::horizontal_flip;
 pub use float_image::FloatImage;
 pub use gaussian_blur::gaussian_blur;

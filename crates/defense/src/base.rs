@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use corruptencoder_train::PretrainConfig;
+use corruptencoder_train::{CleanClipConfig, PretrainConfig};
 
 use crate::decree::DecreeConfig;
 use crate::detect::Detector;
@@ -54,6 +54,13 @@ pub trait Defense: Send + Sync {
     /// An encoder-level check: the pipeline inverts a trigger on the arm's encoder after
     /// pre-training (DECREE) and records its verdict; the encoder itself is left as it is.
     fn inverts_trigger(&self) -> Option<&DecreeConfig> {
+        None
+    }
+
+    /// A fine-tuning after image-text pre-training (CleanCLIP): the pipeline fine-tunes the
+    /// arm's CLIP model on clean image-caption pairs with these settings and scores it
+    /// zero-shot before and after.
+    fn finetunes_clip(&self) -> Option<&CleanClipConfig> {
         None
     }
 }

@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use corruptencoder_core::SettingError;
-use corruptencoder_train::ICutMixConfig;
+use corruptencoder_train::{CleanClipConfig, ICutMixConfig};
 
 use crate::base::Defense;
+use crate::cleanclip::CleanClip;
 use crate::decree::DecreeConfig;
 use crate::decree_check::DecreeCheck;
 use crate::detect::{Dao, EmbeddingDetectorConfig, KDistance};
@@ -34,6 +35,10 @@ pub enum DefenseConfig {
     /// arm's encoder (the same attack's undefended one when it has finished) is inspected,
     /// not changed (`defense = { kind = "decree" }`).
     Decree(DecreeConfig),
+    /// CleanCLIP (Bansal et al., ICCV 2023) after image-text pre-training: the arm's CLIP
+    /// model (the same attack's undefended one when it has finished) fine-tuned on clean
+    /// pairs with CLIP's loss plus in-modal losses (`defense = { kind = "cleanclip" }`).
+    Cleanclip(CleanClipConfig),
 }
 
 impl DefenseConfig {
@@ -45,6 +50,7 @@ impl DefenseConfig {
             Self::KDistance(EmbeddingDetectorConfig::default()),
             Self::Dao(EmbeddingDetectorConfig::default()),
             Self::Decree(DecreeConfig::default()),
+            Self::Cleanclip(CleanClipConfig::default()),
         ]
     }
 
@@ -66,6 +72,7 @@ impl DefenseConfig {
             Self::KDistance(_) => "k-distance",
             Self::Dao(_) => "dao",
             Self::Decree(_) => "decree",
+            Self::Cleanclip(_) => "cleanclip",
         }
     }
 
@@ -83,6 +90,7 @@ impl DefenseConfig {
                 "DECREE trigger inversion on {} clean images, flagged below PL1 {}",
                 c.shadow_images, c.pl1_threshold
             ),
+            Self::Cleanclip(c) => c.describe(),
         }
     }
 
@@ -93,6 +101,7 @@ impl DefenseConfig {
             Self::ICutmix(c) => c.validate(),
             Self::KDistance(c) | Self::Dao(c) => c.validate(),
             Self::Decree(c) => c.validate(),
+            Self::Cleanclip(c) => c.validate(),
         }
     }
 
@@ -106,6 +115,12 @@ impl DefenseConfig {
             }
             Self::Dao(c) => Box::new(EmbeddingFilter::new("dao", Box::new(Dao::new(c.clone())))),
             Self::Decree(c) => Box::new(DecreeCheck::new(c.clone())),
+            Self::Cleanclip(c) => Box::new(CleanClip::new(*c)),
         }
+    }
+
+    /// Whether the defense works on image-text (CLIP) models only.
+    pub fn needs_image_text(&self) -> bool {
+        matches!(self, Self::Cleanclip(_))
     }
 }

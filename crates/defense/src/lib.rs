@@ -1,7 +1,7 @@
 //! Defenses against poisoned contrastive pre-training, behind one [`Defense`] trait with a
 //! serde-tagged registry, [`DefenseConfig`]: localized cropping (docs/method.md section 6),
-//! i-CutMix, and pre-training-set filtering by embedding-space poison detectors
-//! (k-distance, DAO).
+//! i-CutMix, pre-training-set filtering by embedding-space poison detectors (k-distance,
+//! DAO), DECREE's encoder inspection and CleanCLIP's fine-tuning of image-text models.
 //!
 //! ```
 //! use corruptencoder_defense::{DefenseConfig, LocalizedCroppingConfig};
@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 mod base;
+mod cleanclip;
 mod config;
 mod decree;
 mod decree_check;
@@ -24,6 +25,7 @@ mod icutmix;
 mod localized_cropping;
 
 pub use base::{Defense, Error, Result};
+pub use cleanclip::CleanClip;
 pub use config::DefenseConfig;
 pub use decree::{DecreeConfig, DecreeReport, DecreeSummary, Inversion, decree, invert_trigger};
 pub use detect::{Dao, Detector, EmbeddingDetectorConfig, KDistance};

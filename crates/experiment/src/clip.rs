@@ -59,8 +59,17 @@ pub(crate) fn zero_shot_stage(
     p: &Plan,
     pre_dir: &Path,
 ) -> Result<ZeroShotScores> {
-    let cache = p.dir.join("zero-shot.json");
-    if let Some(scores) = fs_err::read_to_string(&cache)
+    zero_shot_cached(cx, p, pre_dir, &p.dir.join("zero-shot.json"))
+}
+
+/// Zero-shot CA/BA and both ASRs of the image-text model in `pre_dir`, cached in `cache`.
+pub(crate) fn zero_shot_cached(
+    cx: &Context<'_>,
+    p: &Plan,
+    pre_dir: &Path,
+    cache: &Path,
+) -> Result<ZeroShotScores> {
+    if let Some(scores) = fs_err::read_to_string(cache)
         .ok()
         .and_then(|t| serde_json::from_str::<ZeroShotScores>(&t).ok())
     {
@@ -108,6 +117,6 @@ pub(crate) fn zero_shot_stage(
         asr_non_target_eligible: r.asr_non_target.eligible,
     };
     let json = serde_json::to_string_pretty(&scores).expect("scores serialise");
-    write_atomic(&cache, json.as_bytes())?;
+    write_atomic(cache, json.as_bytes())?;
     Ok(scores)
 }

@@ -137,26 +137,38 @@ pub(crate) fn histograms(
     Ok(figures)
 }
 
-/// Each detector arm's neighbour count against the set it will score, checked once the
+/// Each defense arm's settings against the sets it will read (a detector's neighbour count
+/// against the set it scores, CleanCLIP's batch against its clean pairs), checked once the
 /// inputs are known and before any run trains, so a too-small set fails at once instead of
 /// after the undefended arm's pre-training.
-pub(crate) fn check_detector_sets(
+pub(crate) fn check_defense_sets(
     config_path: &Path,
     inputs: &crate::inputs::Inputs,
     plans: &[Plan],
 ) -> Result<()> {
     for p in plans {
         let Some(defense) = p.arm.defense.as_ref().map(|d| d.build()) else { continue };
-        let Some(detector) = defense.detector() else { continue };
-        let clean = inputs.clean_images;
-        let poisons = match &p.attack {
-            Some(_) => crate::inputs::poisons_for(p.shared.poison_ratio, clean),
-            None => 0,
-        };
-        detector.check_set(clean + poisons).map_err(|e| crate::error::Error::Invalid {
+        let checked = check_detector_set(inputs, p, defense.as_ref())
+            .and_then(|()| crate::cleanclip::check_pairs(inputs, defense.as_ref()));
+        checked.map_err(|e| crate::error::Error::Invalid {
             path: config_path.to_path_buf(),
             source: crate::error::Invalid::in_arm(&p.arm.name)(e.within("defense")),
         })?;
     }
     Ok(())
+}
+
+/// A detector's neighbour count against the clean images and the run's poisons.
+fn check_detector_set(
+    inputs: &crate::inputs::Inputs,
+    p: &Plan,
+    defense: &dyn corruptencoder_defense::Defense,
+) -> std::result::Result<(), corruptencoder_core::SettingError> {
+    let Some(detector) = defense.detector() else { return Ok(()) };
+    let clean = inputs.clean_images;
+    let poisons = match &p.attack {
+        Some(_) => crate::inputs::poisons_for(p.shared.poison_ratio, clean),
+        None => 0,
+    };
+    detector.check_set(clean + poisons)
 }

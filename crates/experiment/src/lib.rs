@@ -1,16 +1,19 @@
 //! One-command experiments: arms (clean, each attack, each defense) sharing one
 //! pre-training set and one downstream task; per arm poison → pre-train → features →
-//! probe → CA/BA/ASR (image-text arms add zero-shot CA/BA and both ASRs); several seeds; a
+//! probe → CA/BA/ASR (image-text arms add zero-shot CA/BA and both ASRs); defenses' stages
+//! around them (filtering, inspection, CleanCLIP's fine-tuning); several seeds; a
 //! sweep over one parameter; resume; shards, which split the runs between processes that
 //! share the output folder ([`run_shard`], [`Shard`]); and the report.
 //!
 //! The output folder holds `experiment.toml`, `data/` (synthetic data), `testset*/`,
 //! `runs/<arm>[/<parameter>-<value>]/seed-<s>/{poisons,pretrain,features.safetensors,
-//! result.json}`, `figures/`, `results.json`, `report.md` and `report.html`; [`rescore`]
-//! adds `rescore/`, `runs/.../rescore/`, `rescore.json` and `rescore.md`. Beside the folder,
-//! `.<out>.lock` is the lock its processes share.
+//! result.json}` (and a defense's folder: `detection/`, `decree/`, `cleanclip/`),
+//! `figures/`, `results.json`, `report.md` and `report.html`; [`rescore`] adds `rescore/`,
+//! `runs/.../rescore/`, `rescore.json` and `rescore.md`. Beside the folder, `.<out>.lock` is
+//! the lock its processes share.
 #![deny(missing_docs)]
 
+mod cleanclip;
 mod clip;
 mod config;
 mod context;
@@ -29,6 +32,7 @@ mod presets;
 mod report;
 mod rescore;
 mod rescore_sets;
+mod run_log;
 mod runner;
 mod shard;
 mod stages;

@@ -93,7 +93,7 @@ pub fn run_shard(
         (root, inputs)
     };
     let plans = plan(config, &root)?;
-    crate::detection::check_detector_sets(&root.join("experiment.toml"), &inputs, &plans)?;
+    crate::detection::check_defense_sets(&root.join("experiment.toml"), &inputs, &plans)?;
     let arms: Vec<&str> = plans.iter().map(|p| p.arm.name.as_str()).collect();
     let mine = shard.runs_of(&arms);
     let cx = Context { config, inputs: &inputs, opts, observer, root: &root };

@@ -11,7 +11,7 @@ use corruptencoder_eval::{
     attack_success_rate, class_labels, evaluate, score,
 };
 use corruptencoder_poison::{AttackConfig, OutputOptions, make_poisons};
-use corruptencoder_report::{MonitorPoint, RunResult, ZeroShotScores};
+use corruptencoder_report::{RunResult, ZeroShotScores};
 use corruptencoder_train::{
     EvalTransform, ExtractOptions, FeatureJob, FeatureSets, MonitorReport, MonitorSets,
     PretrainRun, Reporter, StepReport, contact_sheet, export_encoder, initial_encoder, pretrain,
@@ -22,6 +22,7 @@ use crate::error::Result;
 use crate::inputs::poisons_for;
 use crate::options::Observer;
 use crate::plan::Plan;
+use crate::run_log::{Log, read_log};
 
 /// Runs the four stages of `p`, each skipped when its output is already there.
 pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
@@ -57,12 +58,20 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
             detection = Some(scores);
         }
     }
-    // An inspection needs the encoder, not a new one: the undefended arm's when it is there.
+    // An inspection or a fine-tuning needs the encoder as pre-trained, not a new one: the
+    // undefended arm's when it is there.
     let inspection = defense.as_ref().and_then(|d| d.inverts_trigger());
-    let pre_dir = match inspection.and_then(|_| crate::detection::finished_sibling(cx, p)) {
+    let finetune = defense.as_ref().and_then(|d| d.finetunes_clip());
+    let reuse = inspection.is_some() || finetune.is_some();
+    let pre_dir = match reuse.then(|| crate::detection::finished_sibling(cx, p)).flatten() {
         Some(dir) => dir,
         None => pretrain_stage(cx, p, &data, defense.as_deref(), "pretrain")?,
     };
+    let mut cleanclip = match finetune {
+        Some(c) => Some(crate::cleanclip::cleanclip_stage(cx, p, &pre_dir, c)?),
+        None => None,
+    };
+    let pre_dir = cleanclip.as_ref().map_or(pre_dir, |f| f.dir.clone());
     let sets = feature_stage(cx, p, &pre_dir.join("encoder.safetensors"))?;
     let scores = score_stage(cx, p, &sets)?;
     let zero_shot =
@@ -72,9 +81,13 @@ pub(crate) fn run_one(cx: &Context<'_>, p: &Plan) -> Result<RunResult> {
         Some(c) => Some(crate::decree::decree_stage(cx, p, &pre_dir, c)?),
         None => None,
     };
+    if let (Some(f), Some(after)) = (cleanclip.as_mut(), zero_shot) {
+        f.scores.after = after;
+    }
     // Made last, so that its seconds hold every stage.
     let mut result = run_result(cx, p, poisons, &scores, log, zero_shot, clock);
     (result.detection, result.decree) = (detection, decree);
+    result.cleanclip = cleanclip.map(|f| f.scores);
     Ok(result)
 }
 
@@ -115,6 +128,7 @@ fn run_result(
         provenance: Some(cx.opts.provenance.clone()),
         detection: None,
         decree: None,
+        cleanclip: None,
     }
 }
 
@@ -191,25 +205,37 @@ pub(crate) fn pretrain_stage(
         view_sheet(p, data, &pc)?;
     }
     let mut reporter = StepHook(cx.observer);
-    let run = PretrainRun {
+    let mut run = training_run(cx, p, (data, &pre_dir), &mut reporter);
+    // The poison stage writes a `path label` list; image-text runs read captions.
+    run.format = Some(if pc.method.is_image_text() {
+        DatasetFormat::CaptionCsv
+    } else {
+        DatasetFormat::FileList
+    });
+    stage(p, "pretrain", pretrain(&pc, run))?;
+    Ok(pre_dir)
+}
+
+/// A training of run `p` on `data` into `out` on the experiment's device, resumed when `out`
+/// was left staged, with the run's monitor and `reporter`.
+pub(crate) fn training_run<'a>(
+    cx: &'a Context<'_>,
+    p: &Plan,
+    (data, out): (&'a Path, &'a Path),
+    reporter: &'a mut dyn Reporter,
+) -> PretrainRun<'a> {
+    PretrainRun {
         data,
-        // The poison stage writes a `path label` list; image-text runs read captions.
-        format: Some(if pc.method.is_image_text() {
-            DatasetFormat::CaptionCsv
-        } else {
-            DatasetFormat::FileList
-        }),
-        out: &pre_dir,
-        resume: OutputDir::partial_path(&pre_dir).exists(),
+        format: None,
+        out,
+        resume: OutputDir::partial_path(out).exists(),
         force: false,
         device: cx.opts.device.clone(),
         progress: cx.observer.progress(),
-        reporter: &mut reporter,
+        reporter,
         stop_after: None,
         monitor: Some(monitor_sets(cx, p)),
-    };
-    stage(p, "pretrain", pretrain(&pc, run))?;
-    Ok(pre_dir)
+    }
 }
 
 /// Poison view pairs shown in the contact sheet.
@@ -347,7 +373,8 @@ fn score_stage(cx: &Context<'_>, p: &Plan, sets: &FeatureSets) -> Result<Scores>
     Ok(Scores { downstream, target_patch: Some(hits) })
 }
 
-struct StepHook<'a>(&'a dyn Observer);
+/// The observer as the training loop's per-step hook.
+pub(crate) struct StepHook<'a>(pub(crate) &'a dyn Observer);
 
 impl Reporter for StepHook<'_> {
     fn on_step(&mut self, report: &StepReport) {
@@ -356,40 +383,4 @@ impl Reporter for StepHook<'_> {
     fn on_monitor(&mut self, report: &MonitorReport) {
         self.0.on_monitor(report);
     }
-}
-
-/// What a run's pre-training log says.
-#[derive(Default)]
-struct Log {
-    /// Mean loss per epoch.
-    epoch_loss: Vec<f64>,
-    /// The training monitor's lines.
-    monitor: Vec<MonitorPoint>,
-}
-
-/// Mean loss per epoch and the monitor's measurements from a pre-training `log.jsonl`
-/// (step lines carry `loss`, monitor lines `knn_accuracy`).
-fn read_log(log: &Path) -> Result<Log> {
-    let text = fs_err::read_to_string(log).map_err(crate::error::io("read", log))?;
-    let mut sums: Vec<(f64, usize)> = Vec::new();
-    let mut monitor = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-        if v.get("knn_accuracy").is_some() {
-            if let Ok(point) = serde_json::from_value::<MonitorPoint>(v) {
-                monitor.push(point);
-            }
-            continue;
-        }
-        let (Some(epoch), Some(loss)) = (v["epoch"].as_u64(), v["loss"].as_f64()) else { continue };
-        let e = epoch as usize;
-        if sums.len() <= e {
-            sums.resize(e + 1, (0.0, 0));
-        }
-        sums[e].0 += loss;
-        sums[e].1 += 1;
-    }
-    let epoch_loss =
-        sums.into_iter().map(|(s, n)| if n == 0 { f64::NAN } else { s / n as f64 }).collect();
-    Ok(Log { epoch_loss, monitor })
 }

@@ -44,6 +44,14 @@ impl ExperimentConfig {
     fn validate_arm(&self, arm: &ArmConfig) -> Result<(), SettingError> {
         if let Some(defense) = &arm.defense {
             defense.validate().map_err(|e| e.within("defense"))?;
+            let method = &self.pretrain.method;
+            if defense.needs_image_text() && !method.is_image_text() {
+                let problem = format!(
+                    "does not take defense `{}`, which fine-tunes an image-text (clip) model",
+                    defense.name()
+                );
+                return Err(SettingError::new("pretrain.method.name", method.name(), problem));
+            }
             // What the defense makes of pre-training must still be a valid pre-training.
             let mut adjusted = self.pretrain.clone();
             defense.build().adjust_pretraining(&mut adjusted);

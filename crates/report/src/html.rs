@@ -193,13 +193,15 @@ fn runs(s: &mut String, results: &Results) {
     s.push_str("</table>\n");
 }
 
-/// The poison detectors' table and DECREE's, when an arm used one.
+/// The poison detectors' table, DECREE's and CleanCLIP's, when an arm used one.
 fn detection(s: &mut String, results: &Results) {
     use crate::detection::{DECREE_HEADER, DETECTION_HEADER, decree_rows, detection_rows};
     let poison = detection_rows(&results.runs);
     table(s, "Poison detection", &DETECTION_HEADER, poison, crate::markdown::DETECTION);
     let decree = decree_rows(&results.runs);
     table(s, "Encoder inspection (DECREE)", &DECREE_HEADER, decree, crate::markdown::DECREE);
+    use crate::cleanclip::{CLEANCLIP, CLEANCLIP_HEADER, cleanclip_rows};
+    table(s, "CleanCLIP fine-tuning", &CLEANCLIP_HEADER, cleanclip_rows(&results.runs), CLEANCLIP);
 }
 
 /// A titled table of `rows` under `header` with `note` below it; nothing without rows.

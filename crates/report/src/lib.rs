@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 mod charts;
+mod cleanclip;
 mod comparison;
 mod detection;
 mod doc_tables;
@@ -28,6 +29,7 @@ mod summary;
 mod table;
 
 pub use charts::{bar_chart_svg, loss_chart_svg, monitor_chart_svg, sweep_chart_svg};
+pub use cleanclip::CleanClipScores;
 pub use comparison::attach_statistics;
 pub use detection::detection_histogram_svg;
 pub use doc_tables::{

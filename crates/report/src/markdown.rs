@@ -81,6 +81,14 @@ pub fn render_markdown(results: &Results) -> String {
         s.push_str(&table);
         let _ = writeln!(s, "\n{DECREE}\n");
     }
+    let cleanclip = crate::cleanclip::cleanclip_rows(&results.runs);
+    if let Some(table) =
+        crate::detection::markdown_table(&crate::cleanclip::CLEANCLIP_HEADER, cleanclip)
+    {
+        let _ = writeln!(s, "### CleanCLIP fine-tuning\n");
+        s.push_str(&table);
+        let _ = writeln!(s, "\n{}\n", crate::cleanclip::CLEANCLIP);
+    }
     let _ = writeln!(s, "## Runs\n");
     s.push_str(&runs_table(&results.runs));
     if !results.figures.is_empty() {

@@ -130,6 +130,8 @@ pub struct RunResult {
     pub detection: Option<DetectionScores>,
     /// For arms inspected by DECREE: its verdict on the encoder above.
     pub decree: Option<DecreeScores>,
+    /// For CleanCLIP arms: the zero-shot scores before and after fine-tuning.
+    pub cleanclip: Option<crate::cleanclip::CleanClipScores>,
 }
 
 /// DECREE's verdict on a run's encoder.

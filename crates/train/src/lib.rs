@@ -1,7 +1,8 @@
 //! Contrastive pre-training for corruptencoder on burn: encoders (torchvision ResNets, a
 //! small CNN), methods (MoCo-v2, SimCLR, BYOL) behind one [`Method`] trait, image-text
-//! pre-training (a small CLIP, `MethodConfig::Clip`), pure losses,
-//! and [`pretrain`], the loop with checkpoints, resume and torchvision-named export.
+//! pre-training (a small CLIP, `MethodConfig::Clip`) and its CleanCLIP fine-tuning
+//! ([`finetune_cleanclip`]), pure losses, and [`pretrain`], the loop with checkpoints,
+//! resume and torchvision-named export.
 //!
 //! Models take a burn [`Device`](burn::prelude::Device); the caller picks the backend.
 //!
@@ -42,11 +43,12 @@ pub use io::tensorboard::{EVENTS_FILE, Scalar, read_scalars};
 pub use io::weights::{export_encoder, torchvision_key, torchvision_state};
 pub use kernels::{Kernels, batch_norm, conv2d};
 pub use loss::{
-    byol_loss, clip_loss, info_nce, l2_normalize, mixed_byol_loss, mixed_info_nce, mixed_nt_xent,
-    nt_xent,
+    CleanClipBatch, byol_loss, cleanclip_loss, clip_loss, in_modal_loss, info_nce, l2_normalize,
+    mixed_byol_loss, mixed_info_nce, mixed_nt_xent, nt_xent,
 };
 pub use method::clip::{
-    CLIP_FILE, Clip, ClipConfig, ClipEncoders, TOKENIZER_FILE, TextTower, ZERO_SHOT_TEMPLATES,
+    CLEANCLIP_FILE, CLIP_FILE, CleanClipConfig, Clip, ClipConfig, ClipEncoders, PAIRS_FILE,
+    TOKENIZER_FILE, TextTower, ZERO_SHOT_TEMPLATES, finetune_cleanclip,
 };
 pub use method::head::MlpHead;
 pub use method::{

@@ -1,12 +1,13 @@
-//! `corruptencoder defend`: the detectors on their own. `k-distance` and `dao` embed every
-//! image of a `path label` list or an `image,caption` CSV with an encoder, score it, flag
-//! the highest scores and write `scores.csv`, the set without the flagged images to
+//! `corruptencoder defend`: the defenses that run on their own. `k-distance` and `dao` embed
+//! every image of a `path label` list or an `image,caption` CSV with an encoder, score it,
+//! flag the highest scores and write `scores.csv`, the set without the flagged images to
 //! pre-train on again (`kept.txt`, or `kept.csv` with the captions) and `summary.json`
 //! (AUROC, precision and recall when the set marks its poisons: label -1 in a list,
-//! `--poisons-from` in a CSV). `decree`
-//! inverts a trigger on the encoder over clean images and writes its verdict
-//! (`summary.json`) and the inverted mask, pattern and trigger as PNGs.
-use std::path::PathBuf;
+//! `--poisons-from` in a CSV). `decree` inverts a trigger on the encoder over clean images and
+//! writes its verdict (`summary.json`) and the inverted mask, pattern and trigger as PNGs.
+//! `cleanclip` fine-tunes a trained CLIP model on clean `image,caption` pairs into a new CLIP
+//! run folder.
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -17,7 +18,9 @@ use corruptencoder_defense::{
     DecreeConfig, DecreeSummary, DefenseConfig, EmbeddingDetectorConfig, FilterJob, Filtered,
     decree, filter_list,
 };
-use corruptencoder_train::{EvalTransform, ExtractOptions};
+use corruptencoder_train::{
+    CleanClipConfig, EvalTransform, ExtractOptions, PretrainRun, finetune_cleanclip,
+};
 
 use crate::commands::pretrain::device;
 use crate::reporters::Ui;
@@ -25,26 +28,35 @@ use crate::reporters::Ui;
 /// Flags of `corruptencoder defend`.
 #[derive(Debug, Args)]
 pub(crate) struct DefendArgs {
-    /// The detector: k-distance or dao (poisons in a pre-training set), decree (a
-    /// backdoored encoder); docs/defenses.md. The other defenses act during pre-training:
-    /// experiment arms, or `pretrain --crops localized`.
-    #[arg(value_parser = ["k-distance", "dao", "decree"])]
+    /// The defense: k-distance or dao (poisons in a pre-training set), decree (a
+    /// backdoored encoder), cleanclip (fine-tunes a CLIP model on clean pairs);
+    /// docs/defenses.md. The other defenses act during pre-training: experiment arms, or
+    /// `pretrain --crops localized`.
+    #[arg(value_parser = ["k-distance", "dao", "decree", "cleanclip"])]
     detector: String,
     /// The encoder: for k-distance and dao the one pre-trained on --data, as the detectors
     /// assume; for decree the one inspected (our `encoder.safetensors` or a PyTorch
     /// checkpoint).
-    #[arg(long)]
-    encoder: PathBuf,
+    #[arg(long, required_unless_present = "clip", conflicts_with = "clip")]
+    encoder: Option<PathBuf>,
     /// k-distance, dao: the pre-training set, a `path label` list (poisons labelled -1 are
     /// scored against) or an `image,caption` CSV (`*.csv`; see --poisons-from). decree:
     /// clean images (any labelled dataset format).
-    #[arg(long)]
-    data: PathBuf,
+    #[arg(long, required_unless_present = "clip", conflicts_with = "clip")]
+    data: Option<PathBuf>,
     /// k-distance, dao on an `image,caption` CSV: the rows from this one on (0 = the first
     /// after the header) are the poisons the detector is scored against, as an attack
     /// appends them; without it no row is marked.
     #[arg(long, value_name = "ROW")]
     poisons_from: Option<usize>,
+    /// cleanclip: the CLIP run folder to fine-tune (`clip.safetensors`, `tokenizer.json`,
+    /// `config.toml` of a `pretrain --method clip` run or a fine-tuning).
+    #[arg(long, required_if_eq("detector", "cleanclip"), requires = "pairs")]
+    clip: Option<PathBuf>,
+    /// cleanclip: the clean pairs, an `image,caption` CSV or a folder of images with .txt
+    /// captions.
+    #[arg(long, requires = "clip")]
+    pairs: Option<PathBuf>,
     /// Output folder.
     #[arg(long, short)]
     out: PathBuf,
@@ -60,9 +72,31 @@ pub(crate) struct DefendArgs {
     /// Score the raw embeddings instead of unit-length ones.
     #[arg(long)]
     raw: bool,
-    /// decree: most optimisation steps (default: the reference's 1,000).
+    /// decree: most optimisation steps (default: the reference's 1,000). cleanclip:
+    /// fine-tuning epochs.
     #[arg(long)]
     epochs: Option<usize>,
+    /// cleanclip: peak learning rate.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// cleanclip: steps of linear warm-up before the cosine.
+    #[arg(long)]
+    warmup_steps: Option<u64>,
+    /// cleanclip: weight of CLIP's image-caption loss.
+    #[arg(long)]
+    clip_weight: Option<f64>,
+    /// cleanclip: weight of the in-modal losses.
+    #[arg(long)]
+    inmodal_weight: Option<f64>,
+    /// cleanclip: AdamW's weight decay.
+    #[arg(long)]
+    weight_decay: Option<f64>,
+    /// cleanclip: pairs drawn from --pairs to fine-tune on (0: all).
+    #[arg(long)]
+    clean_pairs: Option<usize>,
+    /// cleanclip: continue an interrupted fine-tuning in --out.
+    #[arg(long)]
+    resume: bool,
     /// decree: clean images the trigger is optimised over (default 50).
     #[arg(long)]
     shadow_images: Option<usize>,
@@ -70,7 +104,8 @@ pub(crate) struct DefendArgs {
     /// reference's 10).
     #[arg(long)]
     early_stop_patience: Option<usize>,
-    /// decree: seed of the image sample and of the mask's starting values.
+    /// decree: seed of the image sample and of the mask's starting values. cleanclip: seed
+    /// of the pair sample, the order, the views and the augmented captions.
     #[arg(long, default_value_t)]
     seed: u64,
     /// Shorter side after resizing, before the centre crop; 0 skips resizing (k-distance,
@@ -80,18 +115,25 @@ pub(crate) struct DefendArgs {
     /// Centre-crop side the encoder sees.
     #[arg(long, default_value_t = EvalTransform::default().crop)]
     crop: u32,
-    /// Images per forward pass.
-    #[arg(long, default_value_t = ExtractOptions::DEFAULT_BATCH)]
-    batch_size: usize,
-    /// Device for the embedding pass: flex (CPU, default), cuda[:N], wgpu, libtorch.
+    /// k-distance, dao: images per forward pass. cleanclip: pairs per step.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Device for the embedding pass or the fine-tuning: flex (CPU, default), cuda[:N],
+    /// wgpu, libtorch.
     #[arg(long, default_value = "flex")]
     device: String,
 }
 
 pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
-    if args.detector == "decree" {
-        return run_decree(args);
+    match args.detector.as_str() {
+        "decree" => return run_decree(args),
+        "cleanclip" => return run_cleanclip(args, ui),
+        _ => {}
     }
+    let (Some(encoder), Some(data)) = (&args.encoder, &args.data) else {
+        bail!("--encoder and --data are required for {}", args.detector);
+    };
+    let batch_size = args.batch_size.unwrap_or(ExtractOptions::DEFAULT_BATCH);
     let mut settings = EmbeddingDetectorConfig::default();
     super::set(&mut settings.k, args.k);
     super::set(&mut settings.flag_fraction, args.flag_fraction);
@@ -101,37 +143,32 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
         _ => DefenseConfig::KDistance(settings),
     };
     config.validate()?;
-    if args.batch_size == 0 || args.crop == 0 {
+    if batch_size == 0 || args.crop == 0 {
         bail!("--batch-size and --crop must be positive");
     }
-    let captions = caption_rows(&args)?;
+    let captions = caption_rows(data, args.poisons_from)?;
     let device = device(&args.device)?;
     let out = OutputDir::create(&args.out, args.force)?;
     let defense = config.build();
     let detector = defense.detector().expect("both choices are detectors");
     let progress = ui.progress();
     let job = FilterJob {
-        list: &args.data,
+        list: data,
         captions,
-        encoder: &args.encoder,
+        encoder,
         arch: None,
         transform: EvalTransform { resize: args.resize, crop: args.crop },
-        extract: ExtractOptions {
-            batch_size: args.batch_size,
-            device,
-            limits: ImageLimits::default(),
-        },
+        extract: ExtractOptions { batch_size, device, limits: ImageLimits::default() },
         list_root: None,
         progress: &progress,
     };
-    let filtered = filter_list(detector, &job, out.path()).with_context(|| {
-        format!("scoring {} under {}", args.data.display(), args.encoder.display())
-    })?;
+    let filtered = filter_list(detector, &job, out.path())
+        .with_context(|| format!("scoring {} under {}", data.display(), encoder.display()))?;
     let summary = serde_json::json!({
         "detector": config.name(),
         "settings": config.describe(),
-        "encoder": std::path::absolute(&args.encoder).unwrap_or(args.encoder.clone()),
-        "data": std::path::absolute(&args.data).unwrap_or(args.data.clone()),
+        "encoder": std::path::absolute(encoder).unwrap_or(encoder.clone()),
+        "data": std::path::absolute(data).unwrap_or(data.clone()),
         "quality": &filtered.quality,
     });
     let json = serde_json::to_string_pretty(&summary).expect("the summary serialises");
@@ -143,19 +180,19 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
 
 /// For an `image,caption` CSV `--data`, the row the poisons start at (its row count when
 /// `--poisons-from` marks none); `None` for a `path label` list, which marks its own.
-fn caption_rows(args: &DefendArgs) -> anyhow::Result<Option<usize>> {
-    if DatasetFormat::detect(&args.data)? != DatasetFormat::CaptionCsv {
-        if args.poisons_from.is_some() {
+fn caption_rows(data: &Path, poisons_from: Option<usize>) -> anyhow::Result<Option<usize>> {
+    if DatasetFormat::detect(data)? != DatasetFormat::CaptionCsv {
+        if poisons_from.is_some() {
             bail!(
                 "--poisons-from marks rows of an image,caption CSV; --data is a `path label` list, whose poisons carry label -1"
             );
         }
         return Ok(None);
     }
-    let rows = CaptionedImages::open_csv(&args.data)?.len();
-    match args.poisons_from {
+    let rows = CaptionedImages::open_csv(data)?.len();
+    match poisons_from {
         Some(first) if first > rows => {
-            bail!("--poisons-from {first}: {} has {rows} rows", args.data.display())
+            bail!("--poisons-from {first}: {} has {rows} rows", data.display())
         }
         first => Ok(Some(first.unwrap_or(rows))),
     }
@@ -163,22 +200,66 @@ fn caption_rows(args: &DefendArgs) -> anyhow::Result<Option<usize>> {
 
 /// `defend decree`: the verdict and the inverted trigger's images.
 fn run_decree(args: DefendArgs) -> anyhow::Result<ExitCode> {
+    let (Some(encoder), Some(data)) = (&args.encoder, &args.data) else {
+        bail!("--encoder and --data are required for decree");
+    };
     let mut config = DecreeConfig { seed: args.seed, size: args.crop, ..Default::default() };
     super::set(&mut config.epochs, args.epochs);
     super::set(&mut config.shadow_images, args.shadow_images);
     super::set(&mut config.early_stop_patience, args.early_stop_patience);
     config.validate()?;
     let device = device(&args.device)?;
-    let shadow = open_dataset(&args.data, None)
-        .with_context(|| format!("opening {}", args.data.display()))?;
+    let shadow = open_dataset(data, None).with_context(|| format!("opening {}", data.display()))?;
     let out = OutputDir::create(&args.out, args.force)?;
     let limits = ImageLimits::default();
-    let report = decree(&args.encoder, None, shadow.as_ref(), &config, &device, &limits)
-        .with_context(|| format!("DECREE on {}", args.encoder.display()))?;
+    let report = decree(encoder, None, shadow.as_ref(), &config, &device, &limits)
+        .with_context(|| format!("DECREE on {}", encoder.display()))?;
     let summary = report.write(&config, out.path())?;
     let dir = out.commit()?;
     print_verdict(&summary, &dir);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `defend cleanclip`: the CLIP model of --clip fine-tuned on --pairs into --out.
+fn run_cleanclip(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let mut settings = CleanClipConfig { seed: args.seed, ..Default::default() };
+    super::set(&mut settings.epochs, args.epochs);
+    super::set(&mut settings.batch_size, args.batch_size);
+    super::set(&mut settings.lr, args.lr);
+    super::set(&mut settings.warmup_steps, args.warmup_steps);
+    super::set(&mut settings.clip_weight, args.clip_weight);
+    super::set(&mut settings.inmodal_weight, args.inmodal_weight);
+    super::set(&mut settings.weight_decay, args.weight_decay);
+    super::set(&mut settings.clean_pairs, args.clean_pairs);
+    settings.validate()?;
+    let (Some(clip), Some(pairs)) = (&args.clip, &args.pairs) else {
+        bail!("--clip and --pairs are required for cleanclip");
+    };
+    let progress = ui.progress();
+    let mut reporter = progress.step_reporter();
+    let run = PretrainRun {
+        data: pairs,
+        format: None,
+        out: &args.out,
+        resume: args.resume,
+        force: args.force,
+        device: device(&args.device)?,
+        progress: &progress,
+        reporter: &mut reporter,
+        stop_after: None,
+        monitor: None,
+    };
+    let summary = finetune_cleanclip(&settings, clip, run).with_context(|| {
+        format!("CleanCLIP fine-tuning of {} on {}", clip.display(), pairs.display())
+    })?;
+    print_finetuned(summary.steps, summary.last_loss, &args.out);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[expect(clippy::print_stdout, reason = "where the model went is the command's output")]
+fn print_finetuned(steps: u64, last_loss: Option<f32>, out: &std::path::Path) {
+    let loss = last_loss.map_or("-".into(), |l| format!("{l:.4}"));
+    println!("fine-tuned for {steps} steps (last loss {loss}); CLIP model in {}", out.display());
 }
 
 #[expect(clippy::print_stdout, reason = "the verdict is the command's output")]

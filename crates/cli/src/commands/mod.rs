@@ -31,9 +31,17 @@ pub(crate) enum Command {
     /// Contrastive and image-text pre-training with checkpoints and resume.
     #[command(after_help = pretrain::defaults())]
     Pretrain(Box<pretrain::PretrainArgs>),
-    /// Detectors on their own: score every image of a pre-training list with a poison
+    /// Defenses on their own: score every image of a pre-training list with a poison
     /// detector (k-distance, DAO) under an encoder and write the list without the flagged
-    /// images, or ask DECREE whether an encoder is backdoored.
+    /// images, ask DECREE whether an encoder is backdoored, or fine-tune a CLIP model with
+    /// CleanCLIP on clean pairs.
+    #[command(after_help = defaults_help::<corruptencoder_train::CleanClipConfig>(
+        "cleanclip's, docs/defenses.md",
+        &[format!(
+            "batch_size = {} for k-distance and dao",
+            corruptencoder_train::ExtractOptions::DEFAULT_BATCH
+        )],
+    ))]
     Defend(Box<defend::DefendArgs>),
     /// Score an encoder downstream: linear probe or kNN, CA/BA, ASR, per-class accuracy.
     Eval(Box<eval::EvalArgs>),

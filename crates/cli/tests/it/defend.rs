@@ -168,3 +168,84 @@ fn bad_detector_settings_name_the_flag_and_create_nothing() {
     assert!(stderr(&o).contains("--flag-fraction 1.5"), "{}", stderr(&o));
     assert!(std::fs::read_dir(dir).unwrap().next().is_none(), "nothing created");
 }
+
+/// `n` plain 16 px images of three colours and an `image,caption` CSV naming the colour.
+fn captioned(dir: &Path, n: usize) {
+    let colours = [("red", [220, 30, 30]), ("green", [30, 200, 40]), ("blue", [30, 40, 220])];
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let (name, rgb) = colours[i % 3];
+            image::RgbImage::from_pixel(16, 16, rgb.into())
+                .save(dir.join(format!("c{i}.png")))
+                .unwrap();
+            format!("c{i}.png,a photo of a {name} square\n")
+        })
+        .collect();
+    std::fs::write(dir.join("pairs.csv"), format!("image,caption\n{}", rows.concat())).unwrap();
+}
+
+#[test]
+fn defend_cleanclip_fine_tunes_a_clip_run_into_another() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    captioned(dir, 12);
+    std::fs::write(
+        dir.join("clip.toml"),
+        "[method]\nname = \"clip\"\nembed_dim = 8\ntext_width = 8\ntext_layers = 1\ntext_heads = 2\ncontext = 8\n",
+    )
+    .unwrap();
+    // The tiny pre-training with captions and a small CLIP (the file's, same method).
+    let clip = ["--config", "clip.toml", "--epochs", "1", "--out", "clip"];
+    let pretrain: Vec<&str> = TINY_PRETRAIN
+        .iter()
+        .map(|&a| match a {
+            "data_batch_1.bin" => "pairs.csv",
+            "simclr" => "clip",
+            other => other,
+        })
+        .chain(clip)
+        .collect();
+    let o = run(dir, &pretrain);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cleanclip = [
+        "defend",
+        "cleanclip",
+        "--clip",
+        "clip",
+        "--pairs",
+        "pairs.csv",
+        "--out",
+        "clean",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "4",
+        "--clean-pairs",
+        "8",
+        "--lr",
+        "0.001",
+    ];
+    let o = run(dir, &cleanclip);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed = String::from_utf8(o.stdout).unwrap();
+    assert!(printed.contains("fine-tuned for 4 steps"), "8 pairs, batch 4, 2 epochs: {printed}");
+    for f in
+        ["clip.safetensors", "encoder.safetensors", "tokenizer.json", "pairs.csv", "cleanclip.toml"]
+    {
+        assert!(dir.join("clean").join(f).is_file(), "{f}");
+    }
+    let pairs = std::fs::read_to_string(dir.join("clean/pairs.csv")).unwrap();
+    assert_eq!(pairs.lines().count(), 9, "header and 8 pairs");
+
+    // Refusals name the flag and write nothing.
+    let o = run(dir, &cleanclip);
+    assert!(!o.status.success() && stderr(&o).contains("already exists"), "{}", stderr(&o));
+    let mut bad = cleanclip.to_vec();
+    bad[7] = "other";
+    bad[11] = "1";
+    let o = run(dir, &bad);
+    assert!(stderr(&o).contains("--batch-size 1: must be at least 2"), "{}", stderr(&o));
+    assert!(!dir.join("other").exists());
+    let o = run(dir, &["defend", "cleanclip", "--pairs", "pairs.csv", "--out", "x"]);
+    assert!(!o.status.success() && stderr(&o).contains("--clip"), "{}", stderr(&o));
+}

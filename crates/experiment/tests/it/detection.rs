@@ -17,7 +17,7 @@ fn detector(kind: &str) -> DefenseConfig {
 }
 
 /// An error with its causes, as the CLI prints it.
-fn chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(e) = source {
@@ -127,7 +127,7 @@ fn a_defense_that_pre_training_cannot_take_is_refused_before_anything_runs() {
 }
 
 /// `tiny()` with a small CLIP as its pre-training.
-fn tiny_clip() -> ExperimentConfig {
+pub(crate) fn tiny_clip() -> ExperimentConfig {
     let mut config = tiny();
     config.pretrain.monitor.every = 0;
     config.pretrain.method = MethodConfig::Clip(ClipConfig {

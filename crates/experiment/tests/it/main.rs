@@ -472,6 +472,7 @@ fn every_preset_in_configs_parses_and_validates() {
 }
 
 // Detector defenses as arms.
+mod cleanclip;
 mod detection;
 // Property tests of the experiment-file parser.
 mod fuzz;

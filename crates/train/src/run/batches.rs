@@ -7,7 +7,8 @@
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use corruptencoder_augment::{FloatImage, ViewRecipe};
-use corruptencoder_core::item_rng;
+use corruptencoder_core::{Rng, item_rng};
+use image::RgbImage;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
@@ -43,29 +44,60 @@ pub(crate) fn epoch_order(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
     order
 }
 
-/// Builds the views of each image of `indices` for `epoch`, in parallel: a pair
-/// ([`ViewRecipe::views`]) when `views` is 2, one view ([`ViewRecipe::view`]) when it is 1.
+/// What the producer draws of each image: a method's view recipe, or the views another
+/// kind of training needs (CleanCLIP's clean and augmented pair).
+pub(crate) trait ViewSource: Sync {
+    /// Views per image.
+    fn count(&self) -> usize;
+    /// The side of every view.
+    fn size(&self) -> u32;
+    /// The `count` normalised views of `image`, every random choice from `rng`; `source`
+    /// names the image in errors.
+    fn draw(&self, image: &RgbImage, source: &str, rng: &mut Rng) -> Result<Vec<FloatImage>>;
+}
+
+/// A method's recipe: a pair ([`ViewRecipe::views`]) when `views` is 2, one view
+/// ([`ViewRecipe::view`]) when it is 1.
+pub(crate) struct RecipeViews<'a> {
+    pub(crate) recipe: &'a ViewRecipe,
+    pub(crate) views: usize,
+}
+
+impl ViewSource for RecipeViews<'_> {
+    fn count(&self) -> usize {
+        self.views
+    }
+
+    fn size(&self) -> u32 {
+        self.recipe.size
+    }
+
+    fn draw(&self, image: &RgbImage, _source: &str, rng: &mut Rng) -> Result<Vec<FloatImage>> {
+        Ok(match self.views {
+            1 => vec![self.recipe.view(image, rng)],
+            _ => self.recipe.views(image, rng).into(),
+        })
+    }
+}
+
+/// Builds the views of each image of `indices` for `epoch` from `source`, in parallel.
 pub(crate) fn make_batch(
     store: &ImageStore,
-    recipe: &ViewRecipe,
+    source: &dyn ViewSource,
     (seed, epoch): (u64, usize),
     indices: &[usize],
-    views: usize,
 ) -> Result<Batch> {
     let drawn: Vec<Vec<FloatImage>> = indices
         .par_iter()
         .map(|&i| {
             let mut rng = item_rng(seed, 2 * epoch as u64 + 1, i as u64);
-            store.with_image(i, |img| match views {
-                1 => vec![recipe.view(img, &mut rng)],
-                _ => recipe.views(img, &mut rng).into(),
-            })
+            store.with_image(i, |img| source.draw(img, &store.source(i), &mut rng))?
         })
         .collect::<Result<_>>()?;
     let mut batch = Batch {
         rows: indices.to_vec(),
-        views: vec![Vec::new(); views],
-        size: recipe.size as usize,
+        views: vec![Vec::new(); source.count()],
+        size: source.size() as usize,
     };
     for image_views in drawn {
         for (all, view) in batch.views.iter_mut().zip(image_views) {
@@ -75,15 +107,13 @@ pub(crate) fn make_batch(
     Ok(batch)
 }
 
-/// Steps `start..end` of a run with `steps_per_epoch` full batches of `batch_size`, each
-/// image giving `views` views.
+/// Steps `start..end` of a run with `steps_per_epoch` full batches of `batch_size`.
 pub(crate) struct Schedule {
     pub(crate) seed: u64,
     pub(crate) batch_size: usize,
     pub(crate) steps_per_epoch: u64,
     pub(crate) start: u64,
     pub(crate) end: u64,
-    pub(crate) views: usize,
 }
 
 /// Runs the producer on a scoped thread: batches arrive in step order, at most `depth`
@@ -91,16 +121,21 @@ pub(crate) struct Schedule {
 pub(crate) fn spawn_loader<'s>(
     scope: &'s std::thread::Scope<'s, '_>,
     store: &'s ImageStore,
-    recipe: &'s ViewRecipe,
+    source: &'s dyn ViewSource,
     schedule: Schedule,
     depth: usize,
 ) -> Receiver<Result<Batch>> {
     let (tx, rx) = sync_channel(depth.max(1));
-    scope.spawn(move || produce(store, recipe, schedule, tx));
+    scope.spawn(move || produce(store, source, schedule, tx));
     rx
 }
 
-fn produce(store: &ImageStore, recipe: &ViewRecipe, s: Schedule, tx: SyncSender<Result<Batch>>) {
+fn produce(
+    store: &ImageStore,
+    source: &dyn ViewSource,
+    s: Schedule,
+    tx: SyncSender<Result<Batch>>,
+) {
     let mut order: Option<(usize, Vec<usize>)> = None;
     for step in s.start..s.end {
         let epoch = (step / s.steps_per_epoch) as usize;
@@ -110,7 +145,7 @@ fn produce(store: &ImageStore, recipe: &ViewRecipe, s: Schedule, tx: SyncSender<
         let within = (step % s.steps_per_epoch) as usize;
         let indices = &order.as_ref().expect("set above").1
             [within * s.batch_size..(within + 1) * s.batch_size];
-        let batch = make_batch(store, recipe, (s.seed, epoch), indices, s.views);
+        let batch = make_batch(store, source, (s.seed, epoch), indices);
         let failed = batch.is_err();
         // A closed receiver means training stopped; nothing more to do.
         if tx.send(batch).is_err() || failed {

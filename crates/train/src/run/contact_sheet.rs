@@ -66,7 +66,7 @@ fn paste_scaled(sheet: &mut RgbImage, view: &RgbImage, (x0, y0): (u32, u32), sca
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::batches::make_batch;
+    use crate::run::batches::{RecipeViews, make_batch};
     use crate::run::images::ImageStore;
     use corruptencoder_augment::FloatImage;
 
@@ -87,7 +87,8 @@ mod tests {
         let sheet = contact_sheet(open().as_ref(), &[2, 0], &recipe, (9, 1), 2).unwrap();
         assert_eq!(sheet.dimensions(), (2 * 32 + 3 * GAP, 2 * (32 + GAP) + GAP));
         let (store, _) = ImageStore::open(open(), true, 1 << 20).unwrap();
-        let batch = make_batch(&store, &recipe, (9, 1), &[2], 2).unwrap();
+        let pairs = RecipeViews { recipe: &recipe, views: 2 };
+        let batch = make_batch(&store, &pairs, (9, 1), &[2]).unwrap();
         let view =
             |data: &[f32]| to_rgb(&FloatImage { width: 16, height: 16, data: data.to_vec() });
         let (v1, v2) = (view(&batch.views[0]), view(&batch.views[1]));

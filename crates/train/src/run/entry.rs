@@ -1,11 +1,11 @@
 //! The pre-training entry points: inputs checked before any output exists, the run folder
 //! staged, the method's model built by its registry and trained by the loop, the folder
 //! renamed into place once the encoder is exported.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use corruptencoder_core::{OutputDir, Rng, SettingError};
-use corruptencoder_data::open_dataset;
+use corruptencoder_data::{Dataset, open_dataset};
 
 use crate::config::PretrainConfig;
 use crate::encoder::Encoder;
@@ -70,17 +70,7 @@ fn pretrain_on(
     }
     // A finished run in the way is refused before the data is read.
     OutputDir::check(run.out, run.force)?;
-    let dataset = open_dataset(run.data, run.format)?;
-    let (store, skipped) = ImageStore::open(dataset, config.strict, config.cache_mib << 20)?;
-    if skipped > 0 {
-        log::warn!("skipped {skipped} unreadable images of {}", run.data.display());
-    }
-    if store.len() == 0 {
-        return Err(Error::EmptyDataset { path: run.data.to_path_buf() });
-    }
-    if config.batch_size > store.len() {
-        return Err(Error::BatchTooLarge { batch: config.batch_size, images: store.len() });
-    }
+    let (store, skipped) = open_store(open_dataset(run.data, run.format)?, config, run.data)?;
     if let Some(advice) = config.method.advice(store.len()) {
         log::warn!("{advice}");
     }
@@ -94,7 +84,34 @@ fn pretrain_on(
     let job = Job { config, store: &store, run, dir: &dir, device: &device, replicas };
     let mut summary = config.method.visit(&config.encoder, &device, rng, Train { job })?;
     summary.skipped = skipped;
+    commit_run(out, summary)
+}
+
+/// The usable images of `dataset` (read from `path`) under `config`'s strictness and cache,
+/// and the count of unreadable ones skipped; enough of them for one batch.
+pub(crate) fn open_store(
+    dataset: Box<dyn Dataset>,
+    config: &PretrainConfig,
+    path: &Path,
+) -> Result<(ImageStore, usize)> {
+    let (store, skipped) = ImageStore::open(dataset, config.strict, config.cache_mib << 20)?;
+    if skipped > 0 {
+        log::warn!("skipped {skipped} unreadable images of {}", path.display());
+    }
+    if store.len() == 0 {
+        return Err(Error::EmptyDataset { path: path.to_path_buf() });
+    }
+    if config.batch_size > store.len() {
+        return Err(Error::BatchTooLarge { batch: config.batch_size, images: store.len() });
+    }
+    Ok((store, skipped))
+}
+
+/// A run that exported its encoder renamed into place, the summary's paths moved with it;
+/// an unfinished one left staged for a resume.
+pub(crate) fn commit_run(out: OutputDir, mut summary: PretrainSummary) -> Result<PretrainSummary> {
     if summary.encoder.is_some() {
+        let dir = out.path().to_path_buf();
         let target = out.commit()?;
         let moved = |p: &PathBuf| target.join(p.strip_prefix(&dir).unwrap_or(p));
         summary.encoder = summary.encoder.as_ref().map(moved);

@@ -63,6 +63,11 @@ impl ImageStore {
         self.dataset.caption(self.usable[index])
     }
 
+    /// Where usable image `index` comes from (for messages).
+    pub(crate) fn source(&self, index: usize) -> String {
+        self.dataset.source(self.usable[index])
+    }
+
     /// The dataset the images come from (for messages).
     pub(crate) fn dataset_path(&self) -> &std::path::Path {
         self.dataset.path()

@@ -8,11 +8,13 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
+use corruptencoder_augment::ViewRecipe;
 
+use crate::config::PretrainConfig;
 use crate::encoder::Encoder;
 use crate::error::Result;
 use crate::optim::OptimState;
-use crate::run::batches::Batch;
+use crate::run::batches::{Batch, RecipeViews, ViewSource};
 
 /// A step's forward and backward pass: the loss, the gradients, what the method keeps for
 /// after the update, and the two passes' seconds (`None` where they are interleaved across
@@ -38,6 +40,18 @@ pub(crate) trait Learner {
 
     /// The encoder being trained (exported, monitored).
     fn encoder(model: &Self::Model) -> &Encoder;
+
+    /// What the batch producer draws of each image: [`Learner::VIEWS`] views of the run's
+    /// recipe.
+    fn view_source<'a>(&'a self, recipe: &'a ViewRecipe) -> Box<dyn ViewSource + 'a> {
+        Box::new(RecipeViews { recipe, views: Self::VIEWS })
+    }
+
+    /// The learning rate of the 0-based global `step`, with `per_epoch` steps an epoch: the
+    /// run's schedule (`optim`).
+    fn learning_rate(&self, config: &PretrainConfig, step: u64, per_epoch: u64) -> f64 {
+        config.optim.learning_rate(step, per_epoch, config.epochs)
+    }
 
     /// The batch's mean loss, the gradients of `model`'s parameters and what
     /// [`Learner::after_step`] takes; `step` is the 0-based global step.

@@ -45,10 +45,10 @@ pub(crate) fn train<L: Learner>(
         steps_per_epoch,
         start: start.step,
         end,
-        views: L::VIEWS,
     };
+    let source = learner.view_source(&config.views);
     let model = std::thread::scope(|scope| -> Result<L::Model> {
-        let batches = spawn_loader(scope, store, &config.views, schedule, config.prefetch);
+        let batches = spawn_loader(scope, store, source.as_ref(), schedule, config.prefetch);
         let mut model = model;
         let mut clock = Instant::now();
         for step in start.step..end {
@@ -101,7 +101,7 @@ impl<L: Learner> Steps<'_, '_, '_, L> {
             let checkpoint = self.summary.checkpoint.clone();
             return Err(Error::NonFiniteLoss { loss, epoch, step: step + 1, checkpoint });
         }
-        let lr = self.config.optim.learning_rate(step, per_epoch, self.config.epochs);
+        let lr = self.learner.learning_rate(self.config, step, per_epoch);
         let updating = Instant::now();
         let model = self.learner.update(&mut self.optimizer, model, grads, (lr, step));
         let update = updating.elapsed().as_secs_f64();

@@ -1,6 +1,7 @@
 //! Integration tests of corruptencoder-train on tiny generated data.
 mod backend_parity;
 mod bad_input;
+mod cleanclip;
 mod clip;
 mod export;
 mod fuzz;

@@ -72,12 +72,7 @@ impl Learner for ImageText<'_> {
         let [view]: [Vec<f32>; 1] = batch.views.try_into().expect("one view per image");
         let images = Tensor::<4>::from_data(TensorData::new(view, shape), self.device);
         let (tokens, eot) = token_tensors(&self.encoded, &batch.rows, self.context, self.device);
-        let loss = model.forward(images, tokens, eot);
-        let value = loss.clone().into_scalar::<f32>();
-        let forward = clock.elapsed().as_secs_f64();
-        let grads = GradientsParams::from_grads(loss.backward(), model);
-        let backward = clock.elapsed().as_secs_f64() - forward;
-        Pass { loss: value, grads, output: (), forward: Some(forward), backward: Some(backward) }
+        backward_pass(model, model.forward(images, tokens, eot), clock)
     }
 
     fn update(
@@ -99,6 +94,16 @@ impl Learner for ImageText<'_> {
         log::info!("clip temperature at the end: {:.4}", model.temperature());
         export_clip(model, steps, &dir.join(CLIP_FILE))
     }
+}
+
+/// The gradients of `loss` (computed from `model` since `clock` started), and the forward
+/// and backward passes' seconds.
+pub(crate) fn backward_pass(model: &Clip, loss: Tensor<1>, clock: Instant) -> Pass<()> {
+    let value = loss.clone().into_scalar::<f32>();
+    let forward = clock.elapsed().as_secs_f64();
+    let grads = GradientsParams::from_grads(loss.backward(), model);
+    let backward = clock.elapsed().as_secs_f64() - forward;
+    Pass { loss: value, grads, output: (), forward: Some(forward), backward: Some(backward) }
 }
 
 /// The run's tokenizer: the one saved in `dir` when resuming, else fitted on the captions

@@ -200,8 +200,13 @@ impl Clip {
         tokens: Tensor<2, Int>,
         eot: Tensor<1, Int>,
     ) -> Tensor<1> {
-        let scale = self.logit_scale.val().clamp_max(self.max_logit_scale);
-        clip_loss(self.encode_images(images), self.encode_texts(tokens, eot), scale)
+        clip_loss(self.encode_images(images), self.encode_texts(tokens, eot), self.logit_scale())
+    }
+
+    /// The log inverse temperature the losses use: the learned value, clamped at the
+    /// largest logit scale. `[1]`.
+    pub fn logit_scale(&self) -> Tensor<1> {
+        self.logit_scale.val().clamp_max(self.max_logit_scale)
     }
 
     /// The image encoder (exported as `encoder.safetensors` for the linear probe).
