@@ -6,17 +6,7 @@ use crate::FloatImage;
 /// box-filter approximation and an exact Gaussian agree to within a grey level; borders
 /// reflect (torchvision's `gaussian_blur` padding).
 pub fn gaussian_blur(image: &mut FloatImage, sigma: f32) {
-    let radius = (3.0 * sigma).ceil().max(1.0) as usize;
-    let kernel: Vec<f32> = {
-        let raw: Vec<f32> = (0..=2 * radius)
-            .map(|i| {
-                let d = i as f32 - radius as f32;
-                (-d * d / (2.0 * sigma * sigma)).exp()
-            })
-            .collect();
-        let sum: f32 = raw.iter().sum();
-        raw.into_iter().map(|k| k / sum).collect()
-    };
+    let (radius, kernel) = gaussian_kernel(sigma);
     let (w, h) = (image.width, image.height);
     // Nothing to blur in an empty image (and `chunks_mut(0)` would panic).
     if w * h == 0 {
@@ -50,6 +40,19 @@ pub fn gaussian_blur(image: &mut FloatImage, sigma: f32) {
             plane[y * w..][..w].copy_from_slice(&acc);
         }
     }
+}
+
+/// The blur's radius and its normalised kernel of `2 radius + 1` taps.
+fn gaussian_kernel(sigma: f32) -> (usize, Vec<f32>) {
+    let radius = (3.0 * sigma).ceil().max(1.0) as usize;
+    let raw: Vec<f32> = (0..=2 * radius)
+        .map(|i| {
+            let d = i as f32 - radius as f32;
+            (-d * d / (2.0 * sigma * sigma)).exp()
+        })
+        .collect();
+    let sum: f32 = raw.iter().sum();
+    (radius, raw.into_iter().map(|k| k / sum).collect())
 }
 
 /// Reflect padding without repeating the edge (`torch.nn.functional.pad(mode="reflect")`),
@@ -86,15 +89,7 @@ mod tests {
     /// The blur as a per-pixel loop reflecting every tap's index: the definition the
     /// row-wise passes must equal bit for bit.
     fn blur_per_pixel(image: &mut FloatImage, sigma: f32) {
-        let radius = (3.0 * sigma).ceil().max(1.0) as usize;
-        let raw: Vec<f32> = (0..=2 * radius)
-            .map(|i| {
-                let d = i as f32 - radius as f32;
-                (-d * d / (2.0 * sigma * sigma)).exp()
-            })
-            .collect();
-        let sum: f32 = raw.iter().sum();
-        let kernel: Vec<f32> = raw.into_iter().map(|k| k / sum).collect();
+        let (radius, kernel) = gaussian_kernel(sigma);
         let (w, h) = (image.width, image.height);
         let mut tmp = vec![0.0; w * h];
         let at = |i: usize, k: usize| i as isize + k as isize - radius as isize;

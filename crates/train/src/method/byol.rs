@@ -83,6 +83,16 @@ impl Byol {
     pub fn target_encoder(&self) -> &Encoder {
         &self.target_encoder
     }
+
+    /// The online network's prediction for a batch of views.
+    fn online(&self, views: Tensor<4>) -> Tensor<2> {
+        self.predictor.forward(self.projector.forward(self.encoder.forward(views)))
+    }
+
+    /// The target network's projection of a batch of views, without gradient.
+    fn target(&self, views: Tensor<4>) -> Tensor<2> {
+        self.target_projector.forward(self.target_encoder.forward(views)).detach()
+    }
 }
 
 /// No keys computed apart: each device's shard is an ordinary forward pass.
@@ -100,12 +110,8 @@ impl DataParallel for Byol {
         _groups: usize,
         (perm, lam): (&[usize], f64),
     ) -> MethodOutput {
-        let online =
-            |v: Tensor<4>| self.predictor.forward(self.projector.forward(self.encoder.forward(v)));
-        let target =
-            |v: Tensor<4>| self.target_projector.forward(self.target_encoder.forward(v)).detach();
-        let (p1, p2) = (online(views1.clone()), online(views2.clone()));
-        let (t1, t2) = (target(views1), target(views2));
+        let (p1, p2) = (self.online(views1.clone()), self.online(views2.clone()));
+        let (t1, t2) = (self.target(views1), self.target(views2));
         let mut inverse = vec![0; perm.len()];
         for (i, &j) in perm.iter().enumerate() {
             inverse[j] = i;
@@ -118,12 +124,8 @@ impl DataParallel for Byol {
 
 impl Method for Byol {
     fn forward(&self, views1: Tensor<4>, views2: Tensor<4>) -> MethodOutput {
-        let online =
-            |v: Tensor<4>| self.predictor.forward(self.projector.forward(self.encoder.forward(v)));
-        let target =
-            |v: Tensor<4>| self.target_projector.forward(self.target_encoder.forward(v)).detach();
-        let (p1, p2) = (online(views1.clone()), online(views2.clone()));
-        let (t1, t2) = (target(views1), target(views2));
+        let (p1, p2) = (self.online(views1.clone()), self.online(views2.clone()));
+        let (t1, t2) = (self.target(views1), self.target(views2));
         MethodOutput { loss: (byol_loss(p1, t2) + byol_loss(p2, t1)) / 2.0, keys: None }
     }
 
