@@ -9,7 +9,7 @@ use crate::base::Defense;
 use crate::decree::DecreeConfig;
 use crate::decree_check::DecreeCheck;
 use crate::detect::{Dao, EmbeddingDetectorConfig, KDistance};
-use crate::embedding_filter::EmbeddingFilter;
+use crate::detector_filter::DetectorFilter;
 use crate::icutmix::ICutMix;
 use crate::localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};
 
@@ -102,9 +102,9 @@ impl DefenseConfig {
             Self::LocalizedCropping(c) => Box::new(LocalizedCropping::new(c.clone())),
             Self::ICutmix(c) => Box::new(ICutMix::new(c.clone())),
             Self::KDistance(c) => {
-                Box::new(EmbeddingFilter::new("k-distance", Box::new(KDistance::new(c.clone()))))
+                Box::new(DetectorFilter::new("k-distance", Box::new(KDistance::new(c.clone()))))
             }
-            Self::Dao(c) => Box::new(EmbeddingFilter::new("dao", Box::new(Dao::new(c.clone())))),
+            Self::Dao(c) => Box::new(DetectorFilter::new("dao", Box::new(Dao::new(c.clone())))),
             Self::Decree(c) => Box::new(DecreeCheck::new(c.clone())),
         }
     }

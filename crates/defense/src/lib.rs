@@ -18,7 +18,7 @@ mod config;
 mod decree;
 mod decree_check;
 mod detect;
-mod embedding_filter;
+mod detector_filter;
 mod filter;
 mod icutmix;
 mod localized_cropping;
@@ -26,7 +26,9 @@ mod localized_cropping;
 pub use base::{Defense, Error, Result};
 pub use config::DefenseConfig;
 pub use decree::{DecreeConfig, DecreeReport, DecreeSummary, Inversion, decree, invert_trigger};
-pub use detect::{Dao, Detector, EmbeddingDetectorConfig, KDistance};
+pub use detect::{
+    Dao, Detection, DetectionSet, Detector, EmbeddingDetector, EmbeddingDetectorConfig, KDistance,
+};
 pub use filter::{FilterJob, Filtered, filter_list, read_scores};
 pub use icutmix::ICutMix;
 pub use localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};

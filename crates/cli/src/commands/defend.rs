@@ -62,7 +62,8 @@ pub(crate) struct DefendArgs {
     /// reference's 10).
     #[arg(long)]
     early_stop_patience: Option<usize>,
-    /// decree: seed of the image sample and of the mask's starting values.
+    /// Seed of the detector's random choices; decree: of the image sample and of the
+    /// mask's starting values.
     #[arg(long, default_value_t)]
     seed: u64,
     /// Shorter side after resizing, before the centre crop; 0 skips resizing (k-distance,
@@ -113,6 +114,7 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
             limits: ImageLimits::default(),
         },
         list_root: None,
+        seed: args.seed,
         progress: &progress,
     };
     let filtered = filter_list(detector, &job, out.path()).with_context(|| {
