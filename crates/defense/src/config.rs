@@ -12,6 +12,7 @@ use crate::detect::{Dao, EmbeddingDetectorConfig, KDistance};
 use crate::detector_filter::DetectorFilter;
 use crate::icutmix::ICutMix;
 use crate::localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};
+use crate::patch_search::{PatchSearch, PatchSearchConfig};
 
 /// The defense and its settings, tagged by `kind` in TOML
 /// (`defense = { kind = "localized-cropping" }`). A new defense is one file implementing
@@ -30,6 +31,10 @@ pub enum DefenseConfig {
     /// Pre-training-set filtering by DAO, the local density ratio weighted by the
     /// neighbours' intrinsic dimensionality (Huang et al., ICLR 2025).
     Dao(EmbeddingDetectorConfig),
+    /// Pre-training-set filtering by PatchSearch (Tejankar et al., CVPR 2023): candidate
+    /// trigger patches found by the poisoned encoder's saliency, scored by pasting, and a
+    /// poison classifier trained on the top ones (`defense = { kind = "patch-search" }`).
+    PatchSearch(PatchSearchConfig),
     /// Encoder-level detection by DECREE's trigger inversion (Feng et al., CCS 2023): the
     /// arm's encoder (the same attack's undefended one when it has finished) is inspected,
     /// not changed (`defense = { kind = "decree" }`).
@@ -44,6 +49,7 @@ impl DefenseConfig {
             Self::ICutmix(ICutMixConfig::default()),
             Self::KDistance(EmbeddingDetectorConfig::default()),
             Self::Dao(EmbeddingDetectorConfig::default()),
+            Self::PatchSearch(PatchSearchConfig::default()),
             Self::Decree(DecreeConfig::default()),
         ]
     }
@@ -65,6 +71,7 @@ impl DefenseConfig {
             Self::ICutmix(_) => "i-cutmix",
             Self::KDistance(_) => "k-distance",
             Self::Dao(_) => "dao",
+            Self::PatchSearch(_) => "patch-search",
             Self::Decree(_) => "decree",
         }
     }
@@ -79,6 +86,7 @@ impl DefenseConfig {
             ),
             Self::KDistance(c) => format!("k-distance filtering: {}", c.describe()),
             Self::Dao(c) => format!("DAO filtering: {}", c.describe()),
+            Self::PatchSearch(c) => format!("PatchSearch filtering: {}", c.describe()),
             Self::Decree(c) => format!(
                 "DECREE trigger inversion on {} clean images, flagged below PL1 {}",
                 c.shadow_images, c.pl1_threshold
@@ -92,6 +100,7 @@ impl DefenseConfig {
             Self::LocalizedCropping(_) => Ok(()),
             Self::ICutmix(c) => c.validate(),
             Self::KDistance(c) | Self::Dao(c) => c.validate(),
+            Self::PatchSearch(c) => c.validate(),
             Self::Decree(c) => c.validate(),
         }
     }
@@ -105,6 +114,9 @@ impl DefenseConfig {
                 Box::new(DetectorFilter::new("k-distance", Box::new(KDistance::new(c.clone()))))
             }
             Self::Dao(c) => Box::new(DetectorFilter::new("dao", Box::new(Dao::new(c.clone())))),
+            Self::PatchSearch(c) => {
+                Box::new(DetectorFilter::new("patch-search", Box::new(PatchSearch::new(c.clone()))))
+            }
             Self::Decree(c) => Box::new(DecreeCheck::new(c.clone())),
         }
     }

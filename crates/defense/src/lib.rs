@@ -1,7 +1,7 @@
 //! Defenses against poisoned contrastive pre-training, behind one [`Defense`] trait with a
 //! serde-tagged registry, [`DefenseConfig`]: localized cropping (docs/method.md section 6),
-//! i-CutMix, and pre-training-set filtering by embedding-space poison detectors
-//! (k-distance, DAO).
+//! i-CutMix, pre-training-set filtering by poison detectors (k-distance and DAO in the
+//! embedding space, PatchSearch by the triggers themselves), and DECREE's encoder check.
 //!
 //! ```
 //! use corruptencoder_defense::{DefenseConfig, LocalizedCroppingConfig};
@@ -22,6 +22,7 @@ mod detector_filter;
 mod filter;
 mod icutmix;
 mod localized_cropping;
+mod patch_search;
 
 pub use base::{Defense, Error, Result};
 pub use config::DefenseConfig;
@@ -32,3 +33,4 @@ pub use detect::{
 pub use filter::{FilterJob, Filtered, filter_list, read_scores};
 pub use icutmix::ICutMix;
 pub use localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};
+pub use patch_search::{PatchSearch, PatchSearchConfig};

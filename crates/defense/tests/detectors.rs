@@ -94,6 +94,6 @@ fn settings_are_checked_by_key_and_round_trip_from_toml() {
     assert!(toml::from_str::<DefenseConfig>("kind = \"dao\"\nkk = 3").is_err());
     assert_eq!(
         DefenseConfig::names(),
-        ["localized-cropping", "i-cutmix", "k-distance", "dao", "decree"]
+        ["localized-cropping", "i-cutmix", "k-distance", "dao", "patch-search", "decree"]
     );
 }
