@@ -32,8 +32,8 @@ pub(crate) enum Command {
     #[command(after_help = pretrain::defaults())]
     Pretrain(Box<pretrain::PretrainArgs>),
     /// Detectors on their own: score every image of a pre-training list with a poison
-    /// detector (k-distance, DAO) under an encoder and write the list without the flagged
-    /// images, or ask DECREE whether an encoder is backdoored.
+    /// detector (k-distance, DAO, PatchSearch) under an encoder and write the list without
+    /// the flagged images, or ask DECREE whether an encoder is backdoored.
     Defend(Box<defend::DefendArgs>),
     /// Score an encoder downstream: linear probe or kNN, CA/BA, ASR, per-class accuracy.
     Eval(Box<eval::EvalArgs>),
