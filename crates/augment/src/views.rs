@@ -102,9 +102,11 @@ impl ViewRecipe {
         self.augment(FloatImage::from_rgb(&resized_crop(image, c, self.size)), rng)
     }
 
-    /// The per-view augmentations after the crop, in MoCo-v2's order. torchvision's
-    /// `RandomApply` skips when `p < U[0,1)`; the same comparison keeps decisions aligned.
-    fn augment(&self, mut view: FloatImage, rng: &mut Rng) -> FloatImage {
+    /// The per-view augmentations after the crop, in MoCo-v2's order, then the
+    /// normalisation: for callers that change the cropped view before them (PatchSearch's
+    /// poison classifier pastes a patch on it). torchvision's `RandomApply` skips when
+    /// `p < U[0,1)`; the same comparison keeps decisions aligned.
+    pub fn augment(&self, mut view: FloatImage, rng: &mut Rng) -> FloatImage {
         if self.jitter_p > rng.random::<f64>() {
             self.jitter.apply(&mut view, rng);
         }

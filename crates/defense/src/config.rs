@@ -10,9 +10,10 @@ use crate::cleanclip::CleanClip;
 use crate::decree::DecreeConfig;
 use crate::decree_check::DecreeCheck;
 use crate::detect::{Dao, EmbeddingDetectorConfig, KDistance};
-use crate::embedding_filter::EmbeddingFilter;
+use crate::detector_filter::DetectorFilter;
 use crate::icutmix::ICutMix;
 use crate::localized_cropping::{LocalizedCropping, LocalizedCroppingConfig};
+use crate::patch_search::{PatchSearch, PatchSearchConfig};
 
 /// The defense and its settings, tagged by `kind` in TOML
 /// (`defense = { kind = "localized-cropping" }`). A new defense is one file implementing
@@ -31,6 +32,10 @@ pub enum DefenseConfig {
     /// Pre-training-set filtering by DAO, the local density ratio weighted by the
     /// neighbours' intrinsic dimensionality (Huang et al., ICLR 2025).
     Dao(EmbeddingDetectorConfig),
+    /// Pre-training-set filtering by PatchSearch (Tejankar et al., CVPR 2023): candidate
+    /// trigger patches found by the poisoned encoder's saliency, scored by pasting, and a
+    /// poison classifier trained on the top ones (`defense = { kind = "patch-search" }`).
+    PatchSearch(PatchSearchConfig),
     /// Encoder-level detection by DECREE's trigger inversion (Feng et al., CCS 2023): the
     /// arm's encoder (the same attack's undefended one when it has finished) is inspected,
     /// not changed (`defense = { kind = "decree" }`).
@@ -49,6 +54,7 @@ impl DefenseConfig {
             Self::ICutmix(ICutMixConfig::default()),
             Self::KDistance(EmbeddingDetectorConfig::default()),
             Self::Dao(EmbeddingDetectorConfig::default()),
+            Self::PatchSearch(PatchSearchConfig::default()),
             Self::Decree(DecreeConfig::default()),
             Self::Cleanclip(CleanClipConfig::default()),
         ]
@@ -71,6 +77,7 @@ impl DefenseConfig {
             Self::ICutmix(_) => "i-cutmix",
             Self::KDistance(_) => "k-distance",
             Self::Dao(_) => "dao",
+            Self::PatchSearch(_) => "patch-search",
             Self::Decree(_) => "decree",
             Self::Cleanclip(_) => "cleanclip",
         }
@@ -86,6 +93,7 @@ impl DefenseConfig {
             ),
             Self::KDistance(c) => format!("k-distance filtering: {}", c.describe()),
             Self::Dao(c) => format!("DAO filtering: {}", c.describe()),
+            Self::PatchSearch(c) => format!("PatchSearch filtering: {}", c.describe()),
             Self::Decree(c) => format!(
                 "DECREE trigger inversion on {} clean images, flagged below PL1 {}",
                 c.shadow_images, c.pl1_threshold
@@ -100,6 +108,7 @@ impl DefenseConfig {
             Self::LocalizedCropping(_) => Ok(()),
             Self::ICutmix(c) => c.validate(),
             Self::KDistance(c) | Self::Dao(c) => c.validate(),
+            Self::PatchSearch(c) => c.validate(),
             Self::Decree(c) => c.validate(),
             Self::Cleanclip(c) => c.validate(),
         }
@@ -111,9 +120,12 @@ impl DefenseConfig {
             Self::LocalizedCropping(c) => Box::new(LocalizedCropping::new(c.clone())),
             Self::ICutmix(c) => Box::new(ICutMix::new(c.clone())),
             Self::KDistance(c) => {
-                Box::new(EmbeddingFilter::new("k-distance", Box::new(KDistance::new(c.clone()))))
+                Box::new(DetectorFilter::new("k-distance", Box::new(KDistance::new(c.clone()))))
             }
-            Self::Dao(c) => Box::new(EmbeddingFilter::new("dao", Box::new(Dao::new(c.clone())))),
+            Self::Dao(c) => Box::new(DetectorFilter::new("dao", Box::new(Dao::new(c.clone())))),
+            Self::PatchSearch(c) => {
+                Box::new(DetectorFilter::new("patch-search", Box::new(PatchSearch::new(c.clone()))))
+            }
             Self::Decree(c) => Box::new(DecreeCheck::new(c.clone())),
             Self::Cleanclip(c) => Box::new(CleanClip::new(*c)),
         }

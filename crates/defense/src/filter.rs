@@ -1,9 +1,9 @@
 //! The pre-training-set filter both front doors call (`corruptencoder defend` and the
 //! detector arms of an experiment): embed every image of a `path label` list or an
-//! `image,caption` CSV with an encoder, score the embeddings with a detector, flag the
-//! highest scores, and write the scores and the set without the flagged images. Where the
-//! poisons are known (label -1 in a list, or the rows from a given one on), the detector is
-//! scored against them.
+//! `image,caption` CSV with an encoder, let a detector score the set and flag images (from
+//! the embeddings alone, or with the images and the encoder too), and write the scores and
+//! the set without the flagged images. Where the poisons are known (label -1 in a list, or
+//! the rows from a given one on), the detector is scored against them.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -11,11 +11,13 @@ use corruptencoder_core::{Progress, write_atomic};
 use corruptencoder_data::{
     CaptionedImages, Dataset, DatasetFormat, FileList, list_entry, open_dataset, write_caption_csv,
 };
-use corruptencoder_eval::{DetectionQuality, Features, detection_quality, flag_highest};
-use corruptencoder_train::{EncoderConfig, EvalTransform, ExtractOptions, FeatureJob, FeatureSets};
+use corruptencoder_eval::{DetectionQuality, Features, detection_quality};
+use corruptencoder_train::{
+    EncoderConfig, EvalTransform, ExtractOptions, extract_features, load_encoder_weights,
+};
 
 use crate::base::Result;
-use crate::detect::Detector;
+use crate::detect::{DetectionSet, Detector};
 
 /// What [`filter_list`] reads.
 pub struct FilterJob<'a> {
@@ -36,7 +38,9 @@ pub struct FilterJob<'a> {
     /// A folder that may be renamed as a whole (a staged experiment): the kept list names
     /// the images under it relative to itself. Other images keep absolute paths.
     pub list_root: Option<&'a Path>,
-    /// Progress of the embedding pass.
+    /// The seed of the detector's random choices (the run's seed).
+    pub seed: u64,
+    /// Progress of the embedding pass and the detector's own.
     pub progress: &'a dyn Progress,
 }
 
@@ -51,22 +55,42 @@ pub struct Filtered {
 
 /// Scores every image of `job.list` with `detector` and writes into the existing folder
 /// `dir`: `scores.csv` (`index,image,poison,score,flagged`, one row per image in list
-/// order) and the set without the flagged images, each atomically.
+/// order), the set without the flagged images and whatever files the detector keeps, each
+/// atomically.
 pub fn filter_list(detector: &dyn Detector, job: &FilterJob<'_>, dir: &Path) -> Result<Filtered> {
     let rows = Rows::open(job)?;
     detector.check_set(rows.len())?;
     let format =
         if job.captions.is_some() { DatasetFormat::CaptionCsv } else { DatasetFormat::FileList };
     let ds = open_dataset(job.list, Some(format))?;
-    let jobs = [FeatureJob { name: "pretraining", dataset: ds.as_ref(), transform: job.transform }];
-    let sets = FeatureSets::extract(job.encoder, job.arch, &jobs, &job.extract, job.progress)?;
-    let f = sets.get("pretraining").expect("the one set extracted");
+    let x = &job.extract;
+    let (encoder, _) = load_encoder_weights(job.encoder, job.arch, &x.device)?;
+    let f = extract_features(
+        &encoder,
+        ds.as_ref(),
+        &job.transform,
+        x.batch_size,
+        &x.device,
+        &x.limits,
+        job.progress,
+    )?;
     let poison: Vec<bool> = match job.captions {
         Some(first) => (0..f.labels.len()).map(|i| i >= first).collect(),
         None => f.labels.iter().map(|&l| l < 0).collect(),
     };
-    let scores = detector.score(&Features::new(f.values.clone(), f.dim)?)?;
-    let flagged = flag_highest(&scores, detector.flag_count(scores.len()));
+    let embeddings = Features::new(f.values, f.dim)?;
+    let set = DetectionSet {
+        images: ds.as_ref(),
+        embeddings: &embeddings,
+        encoder: &encoder,
+        transform: job.transform,
+        extract: x,
+        seed: job.seed,
+        dir,
+        progress: job.progress,
+    };
+    let detection = detector.detect(&set)?;
+    let (scores, flagged) = (detection.scores, detection.flagged);
     let quality = detection_quality(&scores, &poison, &flagged)?;
 
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());

@@ -1,6 +1,8 @@
 //! The embedding-space detectors on constructed sets whose outliers are known.
 use corruptencoder_core::{Rng, item_rng, uniform};
-use corruptencoder_defense::{DefenseConfig, EmbeddingDetectorConfig};
+use corruptencoder_defense::{
+    Dao, DefenseConfig, EmbeddingDetector, EmbeddingDetectorConfig, KDistance,
+};
 use corruptencoder_eval::{Features, auroc};
 
 /// A standard normal draw (Box-Muller), so the test needs no distribution crate.
@@ -26,13 +28,15 @@ fn planted_set(clean: usize, planted: usize, dim: usize, seed: u64) -> (Features
     (Features::new(values, dim).unwrap(), poison)
 }
 
+fn detector(kind: &str, config: EmbeddingDetectorConfig) -> Box<dyn EmbeddingDetector> {
+    match kind {
+        "k-distance" => Box::new(KDistance::new(config)),
+        _ => Box::new(Dao::new(config)),
+    }
+}
+
 fn scores(kind: &str, config: EmbeddingDetectorConfig, set: &Features) -> Vec<f64> {
-    let config = match kind {
-        "k-distance" => DefenseConfig::KDistance(config),
-        _ => DefenseConfig::Dao(config),
-    };
-    let defense = config.build();
-    defense.detector().expect("a detector defense").score(set).unwrap()
+    detector(kind, config).score(set).unwrap()
 }
 
 #[test]
@@ -73,8 +77,8 @@ fn dao_is_scale_free_and_k_distance_scales() {
 #[test]
 fn a_set_too_small_for_k_is_an_error_naming_k() {
     let (set, _) = planted_set(10, 0, 3, 1);
-    let config = DefenseConfig::KDistance(EmbeddingDetectorConfig { k: 9, ..Default::default() });
-    let err = config.build().detector().unwrap().score(&set).unwrap_err().to_string();
+    let config = EmbeddingDetectorConfig { k: 9, ..Default::default() };
+    let err = detector("k-distance", config).score(&set).unwrap_err().to_string();
     assert!(err.starts_with("k = 9:"), "{err}");
 }
 
@@ -90,6 +94,14 @@ fn settings_are_checked_by_key_and_round_trip_from_toml() {
     assert!(toml::from_str::<DefenseConfig>("kind = \"dao\"\nkk = 3").is_err());
     assert_eq!(
         DefenseConfig::names(),
-        ["localized-cropping", "i-cutmix", "k-distance", "dao", "decree", "cleanclip"]
+        [
+            "localized-cropping",
+            "i-cutmix",
+            "k-distance",
+            "dao",
+            "patch-search",
+            "decree",
+            "cleanclip"
+        ]
     );
 }

@@ -1,5 +1,6 @@
 //! The filtering stage of detector defenses: the poisoned encoder embeds every
-//! pre-training image, the detector scores them, and the flagged ones are left out of the
+//! pre-training image, the detector scores them (from the embeddings, or with the images
+//! and the encoder too, at the run's seed), and the flagged ones are left out of the
 //! list the arm then pre-trains on (`corruptencoder_defense::filter_list`, which the
 //! `defend` command calls too). The known poison list (label -1) scores the detector.
 use std::path::{Path, PathBuf};
@@ -57,6 +58,7 @@ pub(crate) fn detection_stage(
             limits: cx.opts.limits,
         },
         list_root: Some(cx.root),
+        seed: p.seed,
         progress: cx.observer.progress(),
     };
     let filtered = stage(p, "detection", filter_list(detector, &job, &dir))?;

@@ -17,6 +17,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod classifier;
 mod config;
 mod encoder;
 mod error;
@@ -29,10 +30,11 @@ mod method;
 mod optim;
 mod run;
 
+pub use classifier::ImageClassifier;
 pub use config::PretrainConfig;
 pub use encoder::{
     Arch, BasicBlock, Bottleneck, Downsample, Encoder, EncoderConfig, ResNet, ResidualBlock,
-    SmallCnn, Stem,
+    SmallCnn, Stem, global_average,
 };
 pub use error::{Error, Result};
 pub use features::extract::{EvalTransform, ExtractedFeatures, extract_features};

@@ -3,7 +3,9 @@
 //! flag the highest scores and write `scores.csv`, the set without the flagged images to
 //! pre-train on again (`kept.txt`, or `kept.csv` with the captions) and `summary.json`
 //! (AUROC, precision and recall when the set marks its poisons: label -1 in a list,
-//! `--poisons-from` in a CSV). `decree` inverts a trigger on the encoder over clean images and
+//! `--poisons-from` in a CSV); `patch-search` does the same with PatchSearch's poison
+//! classifier, which flags the images it calls poisons, and leaves its candidate triggers
+//! under `patch-search/`. `decree` inverts a trigger on the encoder over clean images and
 //! writes its verdict (`summary.json`) and the inverted mask, pattern and trigger as PNGs.
 //! `cleanclip` fine-tunes a trained CLIP model on clean `image,caption` pairs into a new CLIP
 //! run folder.
@@ -16,7 +18,7 @@ use corruptencoder_core::{OutputDir, write_atomic};
 use corruptencoder_data::{CaptionedImages, Dataset, DatasetFormat, ImageLimits, open_dataset};
 use corruptencoder_defense::{
     DecreeConfig, DecreeSummary, DefenseConfig, EmbeddingDetectorConfig, FilterJob, Filtered,
-    decree, filter_list,
+    PatchSearchConfig, decree, filter_list,
 };
 use corruptencoder_train::{
     CleanClipConfig, EvalTransform, ExtractOptions, PretrainRun, finetune_cleanclip,
@@ -28,18 +30,18 @@ use crate::reporters::Ui;
 /// Flags of `corruptencoder defend`.
 #[derive(Debug, Args)]
 pub(crate) struct DefendArgs {
-    /// The defense: k-distance or dao (poisons in a pre-training set), decree (a
-    /// backdoored encoder), cleanclip (fine-tunes a CLIP model on clean pairs);
+    /// The defense: k-distance, dao or patch-search (poisons in a pre-training set), decree
+    /// (a backdoored encoder), cleanclip (fine-tunes a CLIP model on clean pairs);
     /// docs/defenses.md. The other defenses act during pre-training: experiment arms, or
     /// `pretrain --crops localized`.
-    #[arg(value_parser = ["k-distance", "dao", "decree", "cleanclip"])]
+    #[arg(value_parser = ["k-distance", "dao", "patch-search", "decree", "cleanclip"])]
     detector: String,
-    /// The encoder: for k-distance and dao the one pre-trained on --data, as the detectors
-    /// assume; for decree the one inspected (our `encoder.safetensors` or a PyTorch
+    /// The encoder: for k-distance, dao and patch-search the one pre-trained on --data, as
+    /// the detectors assume; for decree the one inspected (our `encoder.safetensors` or a PyTorch
     /// checkpoint).
     #[arg(long, required_unless_present = "clip", conflicts_with = "clip")]
     encoder: Option<PathBuf>,
-    /// k-distance, dao: the pre-training set, a `path label` list (poisons labelled -1 are
+    /// k-distance, dao, patch-search: the pre-training set, a `path label` list (poisons labelled -1 are
     /// scored against) or an `image,caption` CSV (`*.csv`; see --poisons-from). decree:
     /// clean images (any labelled dataset format).
     #[arg(long, required_unless_present = "clip", conflicts_with = "clip")]
@@ -104,8 +106,38 @@ pub(crate) struct DefendArgs {
     /// reference's 10).
     #[arg(long)]
     early_stop_patience: Option<usize>,
+    /// patch-search: k-means clusters (default: one per 127 images, the reference's ratio).
+    #[arg(long)]
+    clusters: Option<usize>,
+    /// patch-search: images each candidate trigger is pasted on (default: one per cluster).
+    #[arg(long)]
+    test_images: Option<usize>,
+    /// patch-search: side of a candidate trigger as a share of --crop (default 60 / 224).
+    #[arg(long)]
+    window_fraction: Option<f64>,
+    /// patch-search: images drawn from each remaining cluster per round (default 2).
+    #[arg(long)]
+    samples_per_iteration: Option<usize>,
+    /// patch-search: share of the remaining clusters dropped per round (default 0.25).
+    #[arg(long)]
+    remove_per_iteration: Option<f64>,
+    /// patch-search: top-ranked images whose triggers train the poison classifier
+    /// (default 20).
+    #[arg(long)]
+    topk_poisons: Option<usize>,
+    /// patch-search: poison classifiers averaged (default 5).
+    #[arg(long)]
+    model_count: Option<usize>,
+    /// patch-search: most steps per classifier (default 2,000).
+    #[arg(long)]
+    max_iterations: Option<usize>,
+    /// patch-search: largest share of the set flagged, the largest margins first (default
+    /// 1: every image the classifiers call a poison, as the reference).
+    #[arg(long)]
+    max_flag_fraction: Option<f64>,
     /// decree: seed of the image sample and of the mask's starting values. cleanclip: seed
-    /// of the pair sample, the order, the views and the augmented captions.
+    /// of the pair sample, the order, the views and the augmented captions. patch-search:
+    /// seed of every random choice.
     #[arg(long, default_value_t)]
     seed: u64,
     /// Shorter side after resizing, before the centre crop; 0 skips resizing (k-distance,
@@ -140,6 +172,7 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     settings.normalize = !args.raw;
     let config = match args.detector.as_str() {
         "dao" => DefenseConfig::Dao(settings),
+        "patch-search" => DefenseConfig::PatchSearch(patch_search_settings(&args)),
         _ => DefenseConfig::KDistance(settings),
     };
     config.validate()?;
@@ -150,7 +183,7 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let device = device(&args.device)?;
     let out = OutputDir::create(&args.out, args.force)?;
     let defense = config.build();
-    let detector = defense.detector().expect("both choices are detectors");
+    let detector = defense.detector().expect("every choice but decree is a detector");
     let progress = ui.progress();
     let job = FilterJob {
         list: data,
@@ -160,6 +193,7 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
         transform: EvalTransform { resize: args.resize, crop: args.crop },
         extract: ExtractOptions { batch_size, device, limits: ImageLimits::default() },
         list_root: None,
+        seed: args.seed,
         progress: &progress,
     };
     let filtered = filter_list(detector, &job, out.path())
@@ -196,6 +230,21 @@ fn caption_rows(data: &Path, poisons_from: Option<usize>) -> anyhow::Result<Opti
         }
         first => Ok(Some(first.unwrap_or(rows))),
     }
+}
+
+/// PatchSearch's settings: its defaults under the flags given.
+fn patch_search_settings(args: &DefendArgs) -> PatchSearchConfig {
+    let mut c = PatchSearchConfig::default();
+    c.clusters = args.clusters.or(c.clusters);
+    c.test_images = args.test_images.or(c.test_images);
+    super::set(&mut c.window_fraction, args.window_fraction);
+    super::set(&mut c.samples_per_iteration, args.samples_per_iteration);
+    super::set(&mut c.remove_per_iteration, args.remove_per_iteration);
+    super::set(&mut c.topk_poisons, args.topk_poisons);
+    super::set(&mut c.model_count, args.model_count);
+    super::set(&mut c.max_iterations, args.max_iterations);
+    super::set(&mut c.max_flag_fraction, args.max_flag_fraction);
+    c
 }
 
 /// `defend decree`: the verdict and the inverted trigger's images.
@@ -290,4 +339,8 @@ fn print_summary(f: &Filtered, dir: &std::path::Path) {
     }
     let kept = f.kept.file_name().expect("the kept set is a file in the output folder");
     println!("kept set: {}", dir.join(kept).display());
+    let own = dir.join("patch-search");
+    if own.is_dir() {
+        println!("candidate triggers and search scores: {}", own.display());
+    }
 }

@@ -32,9 +32,9 @@ pub(crate) enum Command {
     #[command(after_help = pretrain::defaults())]
     Pretrain(Box<pretrain::PretrainArgs>),
     /// Defenses on their own: score every image of a pre-training list with a poison
-    /// detector (k-distance, DAO) under an encoder and write the list without the flagged
-    /// images, ask DECREE whether an encoder is backdoored, or fine-tune a CLIP model with
-    /// CleanCLIP on clean pairs.
+    /// detector (k-distance, DAO, PatchSearch) under an encoder and write the list without
+    /// the flagged images, ask DECREE whether an encoder is backdoored, or fine-tune a CLIP
+    /// model with CleanCLIP on clean pairs.
     #[command(after_help = defaults_help::<corruptencoder_train::CleanClipConfig>(
         "cleanclip's, docs/defenses.md",
         &[format!(

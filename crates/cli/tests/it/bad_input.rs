@@ -48,6 +48,8 @@ const EV: &str = "eval --encoder {f}/enc/encoder.safetensors --train {f}/data_ba
 const EX: &str = "experiment --out out";
 const DF: &str = "defend dao --encoder {f}/enc/encoder.safetensors --data {f}/clean10.txt \
                   --out out --resize 16 --crop 16 --k 3";
+const DP: &str = "defend patch-search --encoder {f}/enc/encoder.safetensors --data \
+                  {f}/clean10.txt --out out --resize 16 --crop 16 --topk-poisons 2";
 const DC: &str = "defend decree --encoder {f}/enc/encoder.safetensors --data \
                   {f}/test_batch.bin --out out --crop 16 --epochs 5";
 /// Bases without their output flag, for the cases about the output path itself.
@@ -235,6 +237,10 @@ fn cases() -> Vec<(&'static str, Case)> {
         (DF, case("--crop 0", &["--crop"])),
         (DF, clap("--k many", &["--k"])),
         (DF, case("--device nope", &["nope"])),
+        (DP, case("--remove-per-iteration 1.5", &["--remove-per-iteration 1.5"])),
+        (DP, case("--topk-poisons 6", &["--topk-poisons 6", "10"])),
+        (DP, case("--clusters 11", &["--clusters 11", "10 images"])),
+        (DP, case("--window-fraction 0", &["--window-fraction 0"])),
         (DC, case("--shadow-images 1", &["--shadow-images"])),
         (DC, case("--epochs 0", &["--epochs"])),
         (DC, case("--encoder {f}/nowhere.safetensors", &["nowhere.safetensors"])),

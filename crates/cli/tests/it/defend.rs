@@ -27,16 +27,37 @@ fn labelled_list(dir: &Path, clean: usize, poisons: usize) {
     std::fs::write(dir.join("list.txt"), lines).unwrap();
 }
 
-#[test]
-fn defend_scores_a_list_writes_the_kept_list_and_refuses_to_overwrite() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
+/// A tiny encoder pre-trained for one epoch in `run/`, and `list.txt` of 20 clean images
+/// and 4 poisons.
+fn encoder_and_list(dir: &Path) {
     cifar_batch(dir, 16);
     let args: Vec<&str> =
         TINY_PRETRAIN.iter().copied().chain(["--epochs", "1", "--out", "run"]).collect();
     let o = run(dir, &args);
     assert!(o.status.success(), "{}", stderr(&o));
     labelled_list(dir, 20, 4);
+}
+
+/// Runs a detector over `list.txt` and returns what it printed, which starts with the
+/// 24 images and 4 poisons it scored.
+fn scored(dir: &Path, args: &[&str]) -> String {
+    let o = run(dir, args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed = String::from_utf8(o.stdout).unwrap();
+    assert!(printed.contains("scored 24 images (4 marked as poisons)"), "{printed}");
+    printed
+}
+
+/// The JSON file at `path`.
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn defend_scores_a_list_writes_the_kept_list_and_refuses_to_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    encoder_and_list(dir);
 
     let defend = [
         "defend",
@@ -56,14 +77,10 @@ fn defend_scores_a_list_writes_the_kept_list_and_refuses_to_overwrite() {
         "--crop",
         "16",
     ];
-    let o = run(dir, &defend);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let printed = String::from_utf8(o.stdout).unwrap();
-    assert!(printed.contains("scored 24 images (4 marked as poisons)"), "{printed}");
+    let printed = scored(dir, &defend);
     assert!(printed.contains("AUROC"), "{printed}");
     let det = dir.join("det");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(det.join("summary.json")).unwrap()).unwrap();
+    let summary = read_json(&det.join("summary.json"));
     assert_eq!(summary["detector"], "dao");
     assert_eq!(summary["quality"]["flagged"], 5, "0.2 of 24, rounded");
     let kept = std::fs::read_to_string(det.join("kept.txt")).unwrap();
@@ -143,6 +160,43 @@ fn caption_csv_is_scored_by_its_rows(dir: &Path) {
     let o = run(dir, &args("list.txt", "20", "list"));
     assert!(stderr(&o).contains("--poisons-from") && stderr(&o).contains("label -1"));
     assert!(!dir.join("past").exists() && !dir.join("list").exists());
+}
+
+#[test]
+fn patch_search_flags_by_its_classifier_and_keeps_its_triggers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    encoder_and_list(dir);
+    let patch_search: Vec<&str> = "defend patch-search --encoder run/encoder.safetensors \
+         --data list.txt --out ps --resize 0 --crop 16 --clusters 3 --topk-poisons 3 \
+         --model-count 2 --max-iterations 12 --seed 5"
+        .split_whitespace()
+        .collect();
+    let printed = scored(dir, &patch_search);
+    assert!(printed.contains("candidate triggers"), "{printed}");
+    let ps = dir.join("ps");
+    let summary = read_json(&ps.join("summary.json"));
+    assert_eq!(summary["detector"], "patch-search");
+    let flagged = summary["quality"]["flagged"].as_u64().unwrap() as usize;
+    let kept = std::fs::read_to_string(ps.join("kept.txt")).unwrap();
+    assert_eq!(kept.lines().count(), 24 - flagged);
+    let own = read_json(&ps.join("patch-search/summary.json"));
+    assert_eq!(own["clusters"], 3);
+    assert_eq!(own["classifier_steps"].as_array().unwrap().len(), 2);
+    assert!(own["classifier_steps"].as_array().unwrap().iter().all(|s| s.as_u64() <= Some(12)));
+    assert_eq!(own["flagged"].as_u64(), Some(flagged as u64));
+    let patches = std::fs::read_dir(ps.join("patch-search/patches")).unwrap();
+    let sides: Vec<(u32, u32)> =
+        patches.map(|e| image::open(e.unwrap().path()).unwrap().to_rgb8().dimensions()).collect();
+    assert_eq!(sides, [(4, 4); 3], "three candidate triggers, round(16 * 60 / 224) px");
+    let csv = std::fs::read_to_string(ps.join("patch-search/search.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 25);
+    // The same seed gives the same scores.
+    let again: Vec<&str> =
+        patch_search.iter().map(|&a| if a == "ps" { "ps2" } else { a }).collect();
+    scored(dir, &again);
+    let scores = |d: &str| std::fs::read_to_string(dir.join(d).join("scores.csv")).unwrap();
+    assert_eq!(scores("ps"), scores("ps2"));
 }
 
 #[test]

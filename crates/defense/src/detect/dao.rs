@@ -3,7 +3,7 @@
 use corruptencoder_core::SettingError;
 use corruptencoder_eval::Features;
 
-use super::Detector;
+use super::EmbeddingDetector;
 use super::neighbours::Neighbours;
 use super::settings::EmbeddingDetectorConfig;
 use crate::base::Result;
@@ -39,7 +39,7 @@ fn lid(n: &Neighbours, i: usize, k: usize) -> f64 {
     -(k as f64) / sum
 }
 
-impl Detector for Dao {
+impl EmbeddingDetector for Dao {
     fn score(&self, embeddings: &Features) -> Result<Vec<f64>> {
         let k = self.config.k;
         let n = self.config.neighbours(embeddings)?;

@@ -2,7 +2,7 @@
 use corruptencoder_core::SettingError;
 use corruptencoder_eval::Features;
 
-use super::Detector;
+use super::EmbeddingDetector;
 use super::settings::EmbeddingDetectorConfig;
 use crate::base::Result;
 
@@ -20,7 +20,7 @@ impl KDistance {
     }
 }
 
-impl Detector for KDistance {
+impl EmbeddingDetector for KDistance {
     fn score(&self, embeddings: &Features) -> Result<Vec<f64>> {
         let n = self.config.neighbours(embeddings)?;
         Ok((0..n.rows()).map(|i| n.distances(i)[self.config.k]).collect())

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use super::{Record, opts, tiny};
-use corruptencoder_defense::{DecreeConfig, DefenseConfig, EmbeddingDetectorConfig};
+use corruptencoder_defense::{
+    DecreeConfig, DefenseConfig, EmbeddingDetectorConfig, PatchSearchConfig,
+};
 use corruptencoder_experiment::*;
 use corruptencoder_train::{ClipConfig, MethodConfig};
 
@@ -12,6 +14,13 @@ fn detector(kind: &str) -> DefenseConfig {
     match kind {
         "dao" => DefenseConfig::Dao(c),
         "decree" => DefenseConfig::Decree(DecreeConfig { epochs: 60, ..Default::default() }),
+        "patch-search" => DefenseConfig::PatchSearch(PatchSearchConfig {
+            clusters: Some(3),
+            topk_poisons: 2,
+            model_count: 1,
+            max_iterations: 6,
+            ..Default::default()
+        }),
         _ => DefenseConfig::KDistance(c),
     }
 }
@@ -42,6 +51,7 @@ fn detector_arms_filter_with_the_undefended_arms_encoder_and_report_it() {
     config.arms.push(arm("ce-dao", &ce, "dao"));
     config.arms.push(arm("clean-dao", &clean, "dao"));
     config.arms.push(arm("ce-decree", &ce, "decree"));
+    config.arms.push(arm("ce-patch-search", &ce, "patch-search"));
     let results = run_experiment(&config, &opts(&out), &Record::default()).unwrap();
     let ce_run = results.runs.iter().find(|r| r.arm == "corruptencoder").unwrap();
     for (name, scored_by, poisons) in [
@@ -74,6 +84,21 @@ fn detector_arms_filter_with_the_undefended_arms_encoder_and_report_it() {
         });
         assert_eq!(hits.count(), d.flagged_poisons, "{name}");
     }
+    // PatchSearch reads the same encoder and leaves its own files beside the scores; its
+    // classifier decides how many are flagged.
+    let run = results.runs.iter().find(|r| r.arm == "ce-patch-search").unwrap();
+    let d = run.detection.as_ref().expect("PatchSearch records its detection");
+    assert_eq!(d.encoder, "runs/corruptencoder/seed-0/pretrain/encoder.safetensors");
+    let dir = out.join("runs/ce-patch-search/seed-0/detection");
+    let kept = std::fs::read_to_string(dir.join("kept.txt")).unwrap();
+    assert_eq!(kept.lines().count(), d.images - d.flagged);
+    let own: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("patch-search/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(own["clusters"], 3);
+    assert_eq!(own["flagged"].as_u64(), Some(d.flagged as u64));
+    assert!(dir.join("patch-search/search.csv").is_file());
     // DECREE inspects the undefended arm's encoder: the same numbers, no training of its own.
     let inspected = results.runs.iter().find(|r| r.arm == "ce-decree").unwrap();
     let d = inspected.decree.as_ref().expect("a DECREE arm records its verdict");

@@ -69,13 +69,28 @@ pub enum Encoder {
 }
 
 impl Encoder {
-    /// `[B, 3, H, W]` normalised images to `[B, feature_dim]` features.
+    /// `[B, 3, H, W]` normalised images to `[B, feature_dim]` features: the global average
+    /// of [`feature_map`](Self::feature_map) over its positions.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        global_average(self.feature_map(images))
+    }
+
+    /// `[B, 3, H, W]` normalised images to the last convolutional feature map
+    /// `[B, feature_dim, h, w]` (ResNet's `layer4`, the small CNN's last conv), which the
+    /// features average; saliency methods such as Grad-CAM weigh its channels.
+    pub fn feature_map(&self, images: Tensor<4>) -> Tensor<4> {
         match self {
-            Self::ResNet(m) => m.forward(images),
-            Self::Small(m) => m.forward(images),
+            Self::ResNet(m) => m.feature_map(images),
+            Self::Small(m) => m.feature_map(images),
         }
     }
+}
+
+/// `[B, C, h, w]` to `[B, C]`: the mean over the `h w` positions (torchvision's
+/// `AdaptiveAvgPool2d(1)` and `flatten`).
+pub fn global_average(map: Tensor<4>) -> Tensor<2> {
+    let [b, c, h, w] = map.dims();
+    map.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])
 }
 
 #[cfg(test)]

@@ -74,8 +74,8 @@ impl ResNet {
         Self { conv1, bn1: bn(width, device), maxpool, layer1, layer2, layer3, layer4, kernels }
     }
 
-    /// `[B, 3, H, W]` images to `[B, F]` globally average-pooled features.
-    pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+    /// `[B, 3, H, W]` images to `[B, F, h, w]`, the output of `layer4` before the pool.
+    pub(crate) fn feature_map(&self, x: Tensor<4>) -> Tensor<4> {
         let k = self.kernels;
         let mut x = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x, k), k));
         if let Some(pool) = &self.maxpool {
@@ -85,7 +85,6 @@ impl ResNet {
         {
             x = block.forward(x, k);
         }
-        let [b, c, h, w] = x.dims();
-        x.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])
+        x
     }
 }

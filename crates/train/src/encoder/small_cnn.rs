@@ -26,12 +26,11 @@ impl SmallCnn {
         Self { convs, bns, kernels }
     }
 
-    /// `[B, 3, H, W]` to `[B, 4w]`.
-    pub(crate) fn forward(&self, mut x: Tensor<4>) -> Tensor<2> {
+    /// `[B, 3, H, W]` to `[B, 4w, H / 4, W / 4]` (rounded up), the last conv's activations.
+    pub(crate) fn feature_map(&self, mut x: Tensor<4>) -> Tensor<4> {
         for (c, n) in self.convs.iter().zip(&self.bns) {
             x = relu(batch_norm(n, conv2d(c, x, self.kernels), self.kernels));
         }
-        let [b, c, h, w] = x.dims();
-        x.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])
+        x
     }
 }

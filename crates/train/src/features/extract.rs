@@ -37,6 +37,15 @@ impl EvalTransform {
 
     /// The normalised planar `3 x crop x crop` input of one image.
     pub fn apply(&self, image: &image::RgbImage, source: &str) -> Result<Vec<f32>> {
+        let mut f = FloatImage::from_rgb(&self.prepare(image, source)?);
+        normalize(&mut f, IMAGENET_MEAN, IMAGENET_STD);
+        Ok(f.data)
+    }
+
+    /// The `crop x crop` pixels the encoder sees of one image, before `ToTensor` and the
+    /// normalisation: resized (when `resize` is set), then centre-cropped. `source` names
+    /// the image in the error when it is smaller than the crop.
+    pub fn prepare(&self, image: &image::RgbImage, source: &str) -> Result<image::RgbImage> {
         let resized;
         let image = if self.resize > 0 {
             resized = resize_shorter(image, self.resize);
@@ -44,15 +53,12 @@ impl EvalTransform {
         } else {
             image
         };
-        let crop = center_crop(image, self.crop).ok_or_else(|| Error::ImageTooSmall {
+        center_crop(image, self.crop).ok_or_else(|| Error::ImageTooSmall {
             source_image: source.to_owned(),
             width: image.width(),
             height: image.height(),
             crop: self.crop,
-        })?;
-        let mut f = FloatImage::from_rgb(&crop);
-        normalize(&mut f, IMAGENET_MEAN, IMAGENET_STD);
-        Ok(f.data)
+        })
     }
 }
 

@@ -1,22 +1,22 @@
-//! The defense behind every embedding-space detector: it changes nothing of pre-training
-//! itself and hands the pipeline its detector.
+//! The defense behind every poison detector (k-distance, DAO, PatchSearch): it changes
+//! nothing of pre-training itself and hands the pipeline its detector.
 use crate::base::Defense;
 use crate::detect::Detector;
 
 /// Pre-training-set filtering by one detector.
-pub(crate) struct EmbeddingFilter {
+pub(crate) struct DetectorFilter {
     name: &'static str,
     detector: Box<dyn Detector>,
 }
 
-impl EmbeddingFilter {
+impl DetectorFilter {
     /// The defense called `name` in tables, filtering by `detector`.
     pub(crate) fn new(name: &'static str, detector: Box<dyn Detector>) -> Self {
         Self { name, detector }
     }
 }
 
-impl Defense for EmbeddingFilter {
+impl Defense for DetectorFilter {
     fn name(&self) -> &'static str {
         self.name
     }
