@@ -10,6 +10,7 @@ use corruptencoder_report::{Figure, RunResult, Setting};
 use corruptencoder_theory::{
     Layout, McConfig, Scene, TriggerGrid, render_trigger_map, trigger_map,
 };
+use corruptencoder_train::MethodConfig;
 use corruptencoder_train::burn::prelude::Device;
 
 use crate::config::{DataConfig, ExperimentConfig};
@@ -124,16 +125,22 @@ fn training_settings(s: &mut Vec<Setting>, config: &ExperimentConfig) {
         ),
     ));
     s.push(Setting::new("method", p.method.describe()));
+    // CLIP trains with AdamW (its betas in the method's table); the others with SGD.
+    let optimiser = match &p.method {
+        MethodConfig::Clip(c) => format!(
+            "AdamW lr {} betas ({}, {}) eps {} wd {}",
+            p.optim.lr, c.adam.beta1, c.adam.beta2, c.adam.eps, p.optim.weight_decay
+        ),
+        _ => format!(
+            "SGD lr {} momentum {} wd {}",
+            p.optim.lr, p.optim.momentum, p.optim.weight_decay
+        ),
+    };
     s.push(Setting::new(
         "pre-training",
         format!(
-            "{} epochs, batch {}, SGD lr {} momentum {} wd {}, cosine, {} warm-up epochs",
-            p.epochs,
-            p.batch_size,
-            p.optim.lr,
-            p.optim.momentum,
-            p.optim.weight_decay,
-            p.optim.warmup_epochs
+            "{} epochs, batch {}, {optimiser}, cosine, {} warm-up epochs",
+            p.epochs, p.batch_size, p.optim.warmup_epochs
         ),
     ));
     s.push(Setting::new(

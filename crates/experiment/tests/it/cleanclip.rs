@@ -56,6 +56,8 @@ fn a_cleanclip_arm_fine_tunes_the_undefended_arms_model_and_scores_both() {
         md.contains("### CleanCLIP fine-tuning") && md.contains("| clip-ce-cleanclip seed 0 |"),
         "{md}"
     );
+    // CLIP's pre-training is stated with the optimiser it runs, AdamW.
+    assert!(md.contains("| pre-training | 1 epochs, batch 8, AdamW lr "), "{md}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("CleanCLIP fine-tuning"));
 }
