@@ -144,7 +144,8 @@ pub(crate) struct DefendArgs {
     /// dao; decree resizes to --crop).
     #[arg(long, default_value_t = EvalTransform::default().resize)]
     resize: u32,
-    /// Centre-crop side the encoder sees.
+    /// Centre-crop side the encoder sees (ImageNet's by default; a warning says when the
+    /// encoder's run folder shows it was pre-trained on another side, e.g. 32 px).
     #[arg(long, default_value_t = EvalTransform::default().crop)]
     crop: u32,
     /// k-distance, dao: images per forward pass. cleanclip: pairs per step.
@@ -181,6 +182,7 @@ pub(crate) fn run(args: DefendArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     }
     let captions = caption_rows(data, args.poisons_from)?;
     let device = device(&args.device)?;
+    super::warn_on_view_size(encoder, args.crop);
     let out = OutputDir::create(&args.out, args.force)?;
     let defense = config.build();
     let detector = defense.detector().expect("every choice but decree is a detector");
@@ -258,6 +260,7 @@ fn run_decree(args: DefendArgs) -> anyhow::Result<ExitCode> {
     super::set(&mut config.early_stop_patience, args.early_stop_patience);
     config.validate()?;
     let device = device(&args.device)?;
+    super::warn_on_view_size(encoder, args.crop);
     let shadow = open_dataset(data, None).with_context(|| format!("opening {}", data.display()))?;
     let out = OutputDir::create(&args.out, args.force)?;
     let limits = ImageLimits::default();

@@ -46,8 +46,9 @@ pub(crate) struct EvalArgs {
     /// 7's); 0 skips resizing.
     #[arg(long, default_value_t = EvalTransform::default().resize)]
     resize: u32,
-    /// Centre-crop side (default: docs/method.md section 7's). Triggered images, already
-    /// cropped by `testset`, are only centre-cropped.
+    /// Centre-crop side (default: docs/method.md section 7's; a warning says when the
+    /// encoder's run folder shows it was pre-trained on another side). Triggered images,
+    /// already cropped by `testset`, are only centre-cropped.
     #[arg(long, default_value_t = EvalTransform::default().crop)]
     crop: u32,
     /// Linear-probe epochs (learning-rate steps stay where the probe's settings put them;
@@ -101,6 +102,7 @@ pub(crate) fn run(args: EvalArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
         bail!("--batch-size and --crop must be positive");
     }
     let device = device(&args.device)?;
+    super::warn_on_view_size(&args.encoder, args.crop);
     let transform = EvalTransform { resize: args.resize, crop: args.crop };
     let open = |name, path: &PathBuf, transform| -> anyhow::Result<Set> {
         let dataset =

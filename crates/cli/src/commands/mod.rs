@@ -76,6 +76,27 @@ pub(crate) fn set<T>(setting: &mut T, flag: Option<T>) {
     }
 }
 
+/// Warns when `encoder` sits in a pre-training run folder whose `config.toml` says it saw
+/// views of another side than `crop`: the transform flags default to ImageNet's 224 px, so
+/// an encoder of the demo's 32 px world would be shown every image enlarged seven times, at
+/// about fifty times the compute, and scored on inputs it never saw.
+pub(crate) fn warn_on_view_size(encoder: &std::path::Path, crop: u32) {
+    let Some(config) = encoder.parent().map(|dir| dir.join("config.toml")) else { return };
+    let Ok(trained) = corruptencoder_train::PretrainConfig::from_toml_file(&config) else {
+        return;
+    };
+    let size = trained.views.size;
+    if size != crop {
+        log::warn!(
+            "{} was pre-trained on {size} px views ({}), and --crop {crop} shows it {crop} px \
+             images; pass --resize 0 --crop {size} (or --resize {size} --crop {size}) to score \
+             it as trained",
+            encoder.display(),
+            config.display()
+        );
+    }
+}
+
 /// The `--help` note on where unset options come from: the defaults of `T`, the library's
 /// settings type (the one source of every default), one `key = value` a line, with
 /// `extra` lines after them.

@@ -77,7 +77,11 @@ fn defend_scores_a_list_writes_the_kept_list_and_refuses_to_overwrite() {
         "--crop",
         "16",
     ];
-    let printed = scored(dir, &defend);
+    let o = run(dir, &defend);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("pre-trained on"), "--crop 16 is the encoder's: {}", stderr(&o));
+    let printed = String::from_utf8(o.stdout).unwrap();
+    assert!(printed.contains("scored 24 images (4 marked as poisons)"), "{printed}");
     assert!(printed.contains("AUROC"), "{printed}");
     let det = dir.join("det");
     let summary = read_json(&det.join("summary.json"));
@@ -95,6 +99,19 @@ fn defend_scores_a_list_writes_the_kept_list_and_refuses_to_overwrite() {
     let o = run(dir, &defend);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+
+    // The transform flags' defaults are ImageNet's: an encoder whose run folder says it saw
+    // 16 px views is still scored at 224 px, with a warning naming the flags that match it.
+    let at_224 = ["defend", "k-distance", "--encoder", "run/encoder.safetensors"];
+    let at_224: Vec<&str> =
+        at_224.into_iter().chain(["--data", "list.txt", "--out", "det224", "--k", "4"]).collect();
+    let o = run(dir, &at_224);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let warned = stderr(&o);
+    assert!(
+        warned.contains("pre-trained on 16 px views") && warned.contains("--resize 0 --crop 16"),
+        "{warned}"
+    );
 
     caption_csv_is_scored_by_its_rows(dir);
 
