@@ -43,7 +43,7 @@ pub use io::export::{ExportFormat, export_pytorch, pytorch_snippet};
 pub use io::import::load_encoder_weights;
 pub use io::tensorboard::{EVENTS_FILE, Scalar, read_scalars};
 pub use io::weights::{export_encoder, torchvision_key, torchvision_state};
-pub use kernels::{Kernels, batch_norm, conv2d};
+pub use kernels::{Kernels, batch_norm, conv2d, split_batch_norm};
 pub use loss::{
     CleanClipBatch, byol_loss, cleanclip_loss, clip_loss, in_modal_loss, info_nce, l2_normalize,
     mixed_byol_loss, mixed_info_nce, mixed_nt_xent, nt_xent,
@@ -55,7 +55,7 @@ pub use method::clip::{
 pub use method::head::MlpHead;
 pub use method::{
     Byol, ByolConfig, Method, MethodConfig, MethodOutput, MocoV2, MocoV2Config, Simclr,
-    SimclrConfig, update_momentum,
+    SimclrConfig, SplitBn, update_momentum,
 };
 pub use optim::{AdamConfig, AdamW, OptimConfig, Sgd};
 pub use run::contact_sheet::contact_sheet;

@@ -75,13 +75,24 @@ impl Encoder {
         global_average(self.feature_map(images))
     }
 
+    /// [`forward`](Self::forward) with every training-mode batch norm in `bn_groups`
+    /// interleaved groups of the batch, each with its own batch statistics (MoCo's
+    /// `SplitBatchNorm`; [`crate::split_batch_norm`]). One group is `forward`.
+    pub fn forward_split(&self, images: Tensor<4>, bn_groups: usize) -> Tensor<2> {
+        global_average(self.feature_map_split(images, bn_groups))
+    }
+
     /// `[B, 3, H, W]` normalised images to the last convolutional feature map
     /// `[B, feature_dim, h, w]` (ResNet's `layer4`, the small CNN's last conv), which the
     /// features average; saliency methods such as Grad-CAM weigh its channels.
     pub fn feature_map(&self, images: Tensor<4>) -> Tensor<4> {
+        self.feature_map_split(images, 1)
+    }
+
+    fn feature_map_split(&self, images: Tensor<4>, bn_groups: usize) -> Tensor<4> {
         match self {
-            Self::ResNet(m) => m.feature_map(images),
-            Self::Small(m) => m.feature_map(images),
+            Self::ResNet(m) => m.feature_map(images, bn_groups),
+            Self::Small(m) => m.feature_map(images, bn_groups),
         }
     }
 }

@@ -3,7 +3,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use crate::kernels::{Kernels, batch_norm, conv2d};
+use crate::kernels::{Kernels, conv2d, split_batch_norm};
 
 /// torchvision's conv initialisation: `kaiming_normal_(mode="fan_out", nonlinearity="relu")`,
 /// no bias (every conv is followed by a batch norm).
@@ -40,8 +40,8 @@ impl Downsample {
         Self { conv: conv(c_in, c_out, 1, stride, device), bn: bn(c_out, device) }
     }
 
-    fn forward(&self, x: Tensor<4>, k: Kernels) -> Tensor<4> {
-        batch_norm(&self.bn, conv2d(&self.conv, x, k), k)
+    fn forward(&self, x: Tensor<4>, k: Kernels, g: usize) -> Tensor<4> {
+        split_batch_norm(&self.bn, conv2d(&self.conv, x, k), k, g)
     }
 }
 
@@ -116,20 +116,23 @@ impl ResidualBlock {
         }
     }
 
-    /// `[B, C_in, H, W]` to `[B, C_out, H / stride, W / stride]`, on the kernels `k`.
-    pub(crate) fn forward(&self, x: Tensor<4>, k: Kernels) -> Tensor<4> {
+    /// `[B, C_in, H, W]` to `[B, C_out, H / stride, W / stride]`, on the kernels `k`, with
+    /// training-mode batch norms in `g` groups ([`split_batch_norm`]).
+    pub(crate) fn forward(&self, x: Tensor<4>, k: Kernels, g: usize) -> Tensor<4> {
         match self {
             Self::Basic(b) => {
-                let identity = b.downsample.as_ref().map_or(x.clone(), |d| d.forward(x.clone(), k));
-                let out = relu(batch_norm(&b.bn1, conv2d(&b.conv1, x, k), k));
-                let out = batch_norm(&b.bn2, conv2d(&b.conv2, out, k), k);
+                let identity =
+                    b.downsample.as_ref().map_or(x.clone(), |d| d.forward(x.clone(), k, g));
+                let out = relu(split_batch_norm(&b.bn1, conv2d(&b.conv1, x, k), k, g));
+                let out = split_batch_norm(&b.bn2, conv2d(&b.conv2, out, k), k, g);
                 relu(out + identity)
             }
             Self::Bottleneck(b) => {
-                let identity = b.downsample.as_ref().map_or(x.clone(), |d| d.forward(x.clone(), k));
-                let out = relu(batch_norm(&b.bn1, conv2d(&b.conv1, x, k), k));
-                let out = relu(batch_norm(&b.bn2, conv2d(&b.conv2, out, k), k));
-                let out = batch_norm(&b.bn3, conv2d(&b.conv3, out, k), k);
+                let identity =
+                    b.downsample.as_ref().map_or(x.clone(), |d| d.forward(x.clone(), k, g));
+                let out = relu(split_batch_norm(&b.bn1, conv2d(&b.conv1, x, k), k, g));
+                let out = relu(split_batch_norm(&b.bn2, conv2d(&b.conv2, out, k), k, g));
+                let out = split_batch_norm(&b.bn3, conv2d(&b.conv3, out, k), k, g);
                 relu(out + identity)
             }
         }

@@ -5,7 +5,7 @@ use burn::tensor::activation::relu;
 
 use super::arch::{Arch, Stem};
 use super::block::{ResidualBlock, bn, conv};
-use crate::kernels::{Kernels, batch_norm, conv2d};
+use crate::kernels::{Kernels, conv2d, split_batch_norm};
 
 /// torchvision's `ResNet` without its `fc` layer: the encoder outputs the pooled features.
 /// Field names follow torchvision so exported keys match (`layer1.0.conv1.weight`).
@@ -74,16 +74,17 @@ impl ResNet {
         Self { conv1, bn1: bn(width, device), maxpool, layer1, layer2, layer3, layer4, kernels }
     }
 
-    /// `[B, 3, H, W]` images to `[B, F, h, w]`, the output of `layer4` before the pool.
-    pub(crate) fn feature_map(&self, x: Tensor<4>) -> Tensor<4> {
+    /// `[B, 3, H, W]` images to `[B, F, h, w]`, the output of `layer4` before the pool;
+    /// training-mode batch norms in `g` groups ([`split_batch_norm`]).
+    pub(crate) fn feature_map(&self, x: Tensor<4>, g: usize) -> Tensor<4> {
         let k = self.kernels;
-        let mut x = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x, k), k));
+        let mut x = relu(split_batch_norm(&self.bn1, conv2d(&self.conv1, x, k), k, g));
         if let Some(pool) = &self.maxpool {
             x = pool.forward(x);
         }
         for block in self.layer1.iter().chain(&self.layer2).chain(&self.layer3).chain(&self.layer4)
         {
-            x = block.forward(x, k);
+            x = block.forward(x, k, g);
         }
         x
     }

@@ -3,7 +3,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::block::{bn, conv};
-use crate::kernels::{Kernels, batch_norm, conv2d};
+use crate::kernels::{Kernels, conv2d, split_batch_norm};
 
 /// A three-conv network for CPU demos and tests: widths `w, 2w, 4w`, the last two strided,
 /// then global average pooling to `4w` features.
@@ -26,10 +26,12 @@ impl SmallCnn {
         Self { convs, bns, kernels }
     }
 
-    /// `[B, 3, H, W]` to `[B, 4w, H / 4, W / 4]` (rounded up), the last conv's activations.
-    pub(crate) fn feature_map(&self, mut x: Tensor<4>) -> Tensor<4> {
+    /// `[B, 3, H, W]` to `[B, 4w, H / 4, W / 4]` (rounded up), the last conv's activations;
+    /// training-mode batch norms in `bn_groups` groups ([`split_batch_norm`]).
+    pub(crate) fn feature_map(&self, mut x: Tensor<4>, bn_groups: usize) -> Tensor<4> {
+        let k = self.kernels;
         for (c, n) in self.convs.iter().zip(&self.bns) {
-            x = relu(batch_norm(n, conv2d(c, x, self.kernels), self.kernels));
+            x = relu(split_batch_norm(n, conv2d(c, x, k), k, bn_groups));
         }
         x
     }

@@ -91,9 +91,44 @@ pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>, kernels: Kernels) -> Tensor<4> {
     }
 }
 
+/// `bn.forward(x)` with the batch in `groups` interleaved groups, each normalised by its own
+/// batch statistics (sample `b` in group `b % groups`): MoCo's `SplitBatchNorm`, which views
+/// `[B, C, H, W]` as `[B / G, G·C, H, W]` and normalises that. The running statistics take
+/// one update per call, from the mean of the groups' statistics, as `SplitBatchNorm`'s
+/// average of its groups' running statistics (which start equal) gives. Outside training
+/// mode, or with one group, it is [`batch_norm`]. `groups` must divide the batch.
+pub fn split_batch_norm(
+    bn: &BatchNorm,
+    x: Tensor<4>,
+    kernels: Kernels,
+    groups: usize,
+) -> Tensor<4> {
+    if groups <= 1 || !bn.training.is_enabled() {
+        return batch_norm(bn, x, kernels);
+    }
+    let [b, c, h, w] = x.dims();
+    assert!(b.is_multiple_of(groups), "{groups} batch-norm groups do not divide a batch of {b}");
+    let x = x.reshape([b / groups, groups * c, h, w]);
+    let (gamma, beta) = (bn.gamma.val().repeat_dim(0, groups), bn.beta.val().repeat_dim(0, groups));
+    let (y, mean, var) = if applies(kernels, &x) && x.device().is_autodiff() {
+        let (y, mean, var) = <Dispatch as CpuKernels>::own_batch_norm_train(
+            x.into_dispatch(),
+            gamma.into_dispatch(),
+            beta.into_dispatch(),
+            bn.epsilon,
+        );
+        (Tensor::<4>::from_dispatch(y), Tensor::from_dispatch(mean), Tensor::from_dispatch(var))
+    } else {
+        let out = burn::tensor::module::batch_norm_train(x, gamma, beta, bn.epsilon);
+        (out.output, out.mean, out.variance)
+    };
+    let over_groups = |t: Tensor<1>| t.detach().reshape([groups, c]).mean_dim(0).reshape([c]);
+    update_running_statistics(bn, over_groups(mean), over_groups(var));
+    y.reshape([b, c, h, w])
+}
+
 /// Our training-mode batch norm, unconditionally (the caller checked that it applies).
 fn batch_norm_own(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
-    let device = x.device();
     let (y, mean, var) = <Dispatch as CpuKernels>::own_batch_norm_train(
         x.into_dispatch(),
         bn.gamma.val().into_dispatch(),
@@ -101,12 +136,17 @@ fn batch_norm_own(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
         bn.epsilon,
     );
     let (mean, var) = (Tensor::<1>::from_dispatch(mean), Tensor::<1>::from_dispatch(var));
-    let m = bn.momentum;
+    update_running_statistics(bn, mean, var);
+    Tensor::from_dispatch(y)
+}
+
+/// burn's `BatchNorm` update of the running statistics from a batch's `mean` and `var`.
+fn update_running_statistics(bn: &BatchNorm, mean: Tensor<1>, var: Tensor<1>) {
+    let (m, device) = (bn.momentum, mean.device());
     let running_mean = bn.running_mean.value_sync().to_device(&device);
     let running_var = bn.running_var.value_sync().to_device(&device);
     let running_mean = running_mean.mul_scalar(1.0 - m).add(mean.detach().mul_scalar(m));
     let running_var = running_var.mul_scalar(1.0 - m).add(var.detach().mul_scalar(m));
     bn.running_mean.update(running_mean.detach());
     bn.running_var.update(running_var.detach());
-    Tensor::from_dispatch(y)
 }

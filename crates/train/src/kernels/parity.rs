@@ -179,3 +179,64 @@ fn our_kernels_run_without_autodiff_too() {
         "conv output without autodiff",
     );
 }
+
+/// Rows `rows` of a `[B, ...]` tensor, in that order.
+fn rows<const D: usize>(t: Tensor<D>, rows: &[usize]) -> Tensor<D> {
+    let index = Tensor::<1, Int>::from_data(
+        TensorData::new(rows.iter().map(|&r| r as i64).collect::<Vec<_>>(), [rows.len()]),
+        &t.device(),
+    );
+    t.select(0, index)
+}
+
+/// Split BN in 2 groups of a batch of 6 is plain batch norm over each interleaved group
+/// (rows 0, 2, 4 and rows 1, 3, 5) with the same affine weights; its running statistics
+/// take one update from the groups' mean; the gradients of the affine weights sum over the
+/// groups. Ours and stock flex both.
+#[test]
+fn split_batch_norm_normalises_interleaved_groups_and_averages_their_statistics() {
+    use super::{Kernels, split_batch_norm};
+    let x = tensor([6, 3, 4, 4], 11).mul_scalar(3.0).add_scalar(0.5);
+    let weights = tensor([6, 3, 4, 4], 12);
+    for kernels in [Kernels::Own, Kernels::Stock] {
+        let split = BatchNormConfig::new(3).init(&device());
+        let y = split_batch_norm(&split, x.clone(), kernels, 2);
+        let grads = (y.clone() * weights.clone()).sum().backward();
+        let gamma_grad = split.gamma.grad(&grads).unwrap();
+        let (mut expected_mean, mut expected_var) = (None, None);
+        let mut expected_gamma_grad = None;
+        for group in [[0, 2, 4], [1, 3, 5]] {
+            let alone = BatchNormConfig::new(3).init(&device());
+            let y_alone = super::batch_norm(&alone, rows(x.clone(), &group), kernels);
+            let g = (y_alone.clone() * rows(weights.clone(), &group)).sum().backward();
+            let what = format!("{kernels:?} group {group:?}");
+            assert_close(rows(y.clone(), &group), y_alone, &what);
+            let add = |sum: Option<Tensor<1>>, t: Tensor<1>| Some(sum.map_or(t.clone(), |s| s + t));
+            expected_mean = add(expected_mean, alone.running_mean.value_sync());
+            expected_var = add(expected_var, alone.running_var.value_sync());
+            expected_gamma_grad = add(expected_gamma_grad, alone.gamma.grad(&g).unwrap());
+        }
+        let half = |t: Option<Tensor<1>>| t.unwrap().div_scalar(2.0);
+        assert_close(split.running_mean.value_sync(), half(expected_mean), "running mean");
+        assert_close(split.running_var.value_sync(), half(expected_var), "running var");
+        assert_close(gamma_grad, expected_gamma_grad.unwrap(), "gamma gradient");
+    }
+}
+
+/// One group is plain batch norm, bit for bit, so runs without split BN keep their numbers.
+#[test]
+fn split_batch_norm_in_one_group_is_batch_norm_bit_for_bit() {
+    use super::{Kernels, batch_norm, split_batch_norm};
+    let x = tensor([4, 2, 3, 3], 21);
+    let (a, b) = (BatchNormConfig::new(2).init(&device()), BatchNormConfig::new(2).init(&device()));
+    let (ya, yb) =
+        (split_batch_norm(&a, x.clone(), Kernels::Own, 1), batch_norm(&b, x, Kernels::Own));
+    assert_eq!(
+        ya.into_data().try_to_vec::<f32>().unwrap(),
+        yb.into_data().try_to_vec::<f32>().unwrap()
+    );
+    assert_eq!(
+        a.running_var.value_sync().into_data().try_to_vec::<f32>().unwrap(),
+        b.running_var.value_sync().into_data().try_to_vec::<f32>().unwrap()
+    );
+}

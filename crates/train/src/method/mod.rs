@@ -13,6 +13,6 @@ pub use base::{Method, MethodOutput};
 pub use byol::{Byol, ByolConfig};
 pub use config::MethodConfig;
 pub(crate) use config::MethodVisitor;
-pub use moco_v2::{MocoV2, MocoV2Config};
+pub use moco_v2::{MocoV2, MocoV2Config, SplitBn};
 pub use momentum::update_momentum;
 pub use simclr::{Simclr, SimclrConfig};

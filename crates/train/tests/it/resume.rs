@@ -1,4 +1,4 @@
-use corruptencoder_train::{MethodConfig, MocoV2Config};
+use corruptencoder_train::{MethodConfig, MocoV2Config, SplitBn};
 
 use crate::util::{run, tiny_config, tiny_dataset};
 
@@ -6,6 +6,17 @@ use crate::util::{run, tiny_config, tiny_dataset};
 /// the same encoder bytes and the same step log as an uninterrupted run.
 #[test]
 fn resumed_run_is_bit_identical() {
+    resumed_run_is_bit_identical_with(SplitBn::Passes);
+}
+
+/// The same with MoCo's split BN inside the batch norms, whose running statistics take one
+/// update per step.
+#[test]
+fn resumed_run_is_bit_identical_with_split_batch_norms() {
+    resumed_run_is_bit_identical_with(SplitBn::BatchNorm);
+}
+
+fn resumed_run_is_bit_identical_with(split_bn: SplitBn) {
     let dir = tempfile::tempdir().unwrap();
     let list = tiny_dataset(dir.path(), 24);
     // MoCo exercises the most state: SGD buffers, key encoder, queue and its pointer.
@@ -14,6 +25,7 @@ fn resumed_run_is_bit_identical() {
         hidden_dim: Some(16),
         projection_dim: 8,
         bn_splits: 2,
+        split_bn,
         ..Default::default()
     };
     let config = tiny_config(MethodConfig::MocoV2(moco), 3);
