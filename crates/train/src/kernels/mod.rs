@@ -111,13 +111,7 @@ pub fn split_batch_norm(
     let x = x.reshape([b / groups, groups * c, h, w]);
     let (gamma, beta) = (bn.gamma.val().repeat_dim(0, groups), bn.beta.val().repeat_dim(0, groups));
     let (y, mean, var) = if applies(kernels, &x) && x.device().is_autodiff() {
-        let (y, mean, var) = <Dispatch as CpuKernels>::own_batch_norm_train(
-            x.into_dispatch(),
-            gamma.into_dispatch(),
-            beta.into_dispatch(),
-            bn.epsilon,
-        );
-        (Tensor::<4>::from_dispatch(y), Tensor::from_dispatch(mean), Tensor::from_dispatch(var))
+        own_batch_norm_train(x, gamma, beta, bn.epsilon)
     } else {
         let out = burn::tensor::module::batch_norm_train(x, gamma, beta, bn.epsilon);
         (out.output, out.mean, out.variance)
@@ -129,15 +123,26 @@ pub fn split_batch_norm(
 
 /// Our training-mode batch norm, unconditionally (the caller checked that it applies).
 fn batch_norm_own(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    let (y, mean, var) = own_batch_norm_train(x, bn.gamma.val(), bn.beta.val(), bn.epsilon);
+    update_running_statistics(bn, mean, var);
+    y
+}
+
+/// Our training-mode batch norm of `x` over its channels: the output and the batch's mean
+/// and (biased) variance per channel.
+fn own_batch_norm_train(
+    x: Tensor<4>,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+    epsilon: f64,
+) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
     let (y, mean, var) = <Dispatch as CpuKernels>::own_batch_norm_train(
         x.into_dispatch(),
-        bn.gamma.val().into_dispatch(),
-        bn.beta.val().into_dispatch(),
-        bn.epsilon,
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+        epsilon,
     );
-    let (mean, var) = (Tensor::<1>::from_dispatch(mean), Tensor::<1>::from_dispatch(var));
-    update_running_statistics(bn, mean, var);
-    Tensor::from_dispatch(y)
+    (Tensor::from_dispatch(y), Tensor::from_dispatch(mean), Tensor::from_dispatch(var))
 }
 
 /// burn's `BatchNorm` update of the running statistics from a batch's `mean` and `var`.
