@@ -25,8 +25,11 @@ Where this side cannot match ours exactly (also in docs/performance.md, "bench/a
 - Batch-norm running statistics of the BYOL/MoCo target: ours blends them with the EMA like
   every other float tensor; here too (buffers blended alongside parameters), but
   `num_batches_tracked` (an integer) is left alone.
-- MoCo split BN: the running statistics take one update per group in ours (burn's batch norm
-  updates once per call); here the same (one call per group).
+- MoCo split BN, `split_bn = "batch-norm"` (our default): both sides split each batch norm
+  into interleaved groups ([B, C, H, W] seen as [B/G, G*C, H, W]) with one running-statistics
+  update per step from the groups' mean, as MoCo's `SplitBatchNorm`; `split_bn = "passes"`:
+  one encoder call per group, whose batch norms' running statistics take one update per
+  group on both sides (burn's batch norm updates once per call).
 - Data loading: a torch DataLoader with worker processes (default one per thread), images
   decoded once into memory first (ours caches decoded images the same way); ours builds the
   views on its compute threads ahead of the step (prefetch 2), without extra processes.
@@ -110,16 +113,41 @@ class PairViews(torch.utils.data.Dataset):
         return self.t(img), self.t(img)
 
 
-class SmallCnn(nn.Module):
-    """Ours: widths w, 2w, 4w; 3x3 convs without bias, stride 1, 2, 2; BN; ReLU; mean pool."""
+class GroupedBatchNorm2d(nn.BatchNorm2d):
+    """Batch norm over `groups` interleaved groups of the batch in training (view i in group
+    i mod groups), the running statistics updated once per call by the groups' mean; plain
+    batch norm in evaluation. Ours: `split_bn = "batch-norm"`."""
 
-    def __init__(self, width):
+    def __init__(self, channels, groups):
+        super().__init__(channels)
+        self.groups = groups
+
+    def forward(self, x):
+        if not self.training:
+            return super().forward(x)
+        b, c, h, w = x.shape
+        g = self.groups
+        mean, var = self.running_mean.repeat(g), self.running_var.repeat(g)
+        y = F.batch_norm(x.reshape(b // g, g * c, h, w), mean, var, self.weight.repeat(g),
+                         self.bias.repeat(g), True, self.momentum, self.eps)
+        with torch.no_grad():
+            self.running_mean.copy_(mean.view(g, c).mean(0))
+            self.running_var.copy_(var.view(g, c).mean(0))
+        return y.reshape(b, c, h, w)
+
+
+class SmallCnn(nn.Module):
+    """Ours: widths w, 2w, 4w; 3x3 convs without bias, stride 1, 2, 2; BN (over `bn_groups`
+    interleaved groups in training); ReLU; mean pool."""
+
+    def __init__(self, width, bn_groups=1):
         super().__init__()
         chans = [3, width, 2 * width, 4 * width]
         layers = []
         for i in range(3):
+            bn = nn.BatchNorm2d(chans[i + 1]) if bn_groups == 1 else GroupedBatchNorm2d(chans[i + 1], bn_groups)
             layers += [nn.Conv2d(chans[i], chans[i + 1], 3, 1 if i == 0 else 2, 1, bias=False),
-                       nn.BatchNorm2d(chans[i + 1]), nn.ReLU()]
+                       bn, nn.ReLU()]
         self.body = nn.Sequential(*layers)
         self.dim = 4 * width
         for m in self.modules():
@@ -189,7 +217,9 @@ class Byol(nn.Module):
 class MocoV2(nn.Module):
     def __init__(self, width, cfg):
         super().__init__()
-        self.encoder = SmallCnn(width)
+        # Split BN inside the batch norms (our default) or one encoder call per group.
+        self.inside = cfg.get("split_bn", "batch-norm") == "batch-norm"
+        self.encoder = SmallCnn(width, cfg["bn_splits"] if self.inside else 1)
         d = self.encoder.dim
         h = cfg.get("hidden_dim", d)
         self.head = mlp(d, h, cfg["projection_dim"], False)
@@ -202,7 +232,9 @@ class MocoV2(nn.Module):
         return [*self.encoder.parameters(), *self.head.parameters()]
 
     def grouped(self, encoder, x):
-        return torch.cat([encoder(g) for g in x.chunk(self.splits)]) if self.splits > 1 else encoder(x)
+        if self.inside or self.splits == 1:
+            return encoder(x)
+        return torch.cat([encoder(g) for g in x.chunk(self.splits)])
 
     def loss(self, v1, v2):
         with torch.no_grad():

@@ -2,7 +2,10 @@
 //! same experiment when it agrees with the folder's on everything but the `[report]` table,
 //! which changes how the numbers are reported and none of the numbers, and the arms it adds
 //! after the folder's: every run the folder holds is then a run of the new file, so the
-//! finished ones are kept and only the new arms run.
+//! finished ones are kept and only the new arms run. The folder's file was written by this
+//! version or an earlier one, so its method tables are first brought to today's reading
+//! (`MethodConfig::upgrade_stored`): a setting added since compares as what was run.
+use corruptencoder_train::MethodConfig;
 use toml::Table;
 
 /// The experiment file's report-only table.
@@ -11,11 +14,12 @@ const REPORT_TABLE: &str = "report";
 /// The experiment file's list of arms.
 const ARMS: &str = "arms";
 
-/// Whether the experiment file `new` extends `old`: equal once the `[report]` table is
-/// taken out of both, except that `new` may list more arms after `old`'s. Text that is not
-/// TOML describes nothing.
+/// Whether the experiment file `new` extends `old`, the folder's: equal once the `[report]`
+/// table is taken out of both and `old` is upgraded, except that `new` may list more arms
+/// after `old`'s. Text that is not TOML describes nothing.
 pub(crate) fn same_runs(old: &str, new: &str) -> bool {
     let (Some(mut old), Some(mut new)) = (runs_only(old), runs_only(new)) else { return false };
+    MethodConfig::upgrade_stored(&mut old);
     let (old_arms, new_arms) = (old.remove(ARMS), new.remove(ARMS));
     let arms_kept = match (old_arms, new_arms) {
         (Some(toml::Value::Array(a)), Some(toml::Value::Array(b))) => b.starts_with(&a),
@@ -49,6 +53,23 @@ mod tests {
         config.pretrain.epochs += 1;
         assert!(!same_runs(&plain, &config.to_toml()) && !same_runs(&reported, &config.to_toml()));
         assert!(!same_runs("not = [toml", &plain));
+    }
+
+    #[test]
+    fn a_folder_written_before_split_bn_holds_the_runs_of_a_file_naming_passes() {
+        use corruptencoder_train::{MethodConfig, SplitBn};
+        let mut config = ExperimentConfig::demo();
+        let today = config.to_toml();
+        let MethodConfig::MocoV2(moco) = &mut config.pretrain.method else { panic!("MoCo") };
+        assert_eq!(moco.split_bn, SplitBn::BatchNorm, "today's default");
+        moco.split_bn = SplitBn::Passes;
+        let passes = config.to_toml();
+        let line = "split_bn = \"passes\"\n";
+        assert!(passes.contains(line), "{passes}");
+        let old = passes.replace(line, "");
+        assert!(same_runs(&old, &passes), "what the old folder ran");
+        assert!(!same_runs(&old, &today), "today's default is another run");
+        assert!(same_runs(&today, &today) && !same_runs(&passes, &today));
     }
 
     #[test]

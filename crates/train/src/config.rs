@@ -107,11 +107,23 @@ impl PretrainConfig {
         toml::to_string_pretty(self).expect("configuration serialises to TOML")
     }
 
-    /// Reads a configuration written by [`PretrainConfig::to_toml`] (or by hand).
+    /// Reads a configuration a user wrote (or handed over): a setting left out takes its
+    /// default.
     pub fn from_toml_file(path: &Path) -> Result<Self> {
         let text = fs_err::read_to_string(path).map_err(IoError::at("read configuration", path))?;
         toml::from_str(&text)
             .map_err(|source| Error::ParseConfig { path: path.to_path_buf(), source })
+    }
+
+    /// Reads the configuration a run folder recorded ([`PretrainConfig::to_toml`] of its
+    /// run, by this version or an earlier one): a setting added since reads as what the run
+    /// used ([`MethodConfig::upgrade_stored`]), not as today's default.
+    pub fn from_stored_toml_file(path: &Path) -> Result<Self> {
+        let text = fs_err::read_to_string(path).map_err(IoError::at("read configuration", path))?;
+        let parse_error = |source| Error::ParseConfig { path: path.to_path_buf(), source };
+        let mut table: toml::Table = toml::from_str(&text).map_err(parse_error)?;
+        MethodConfig::upgrade_stored(&mut table);
+        toml::Value::Table(table).try_into().map_err(parse_error)
     }
 }
 
@@ -140,6 +152,59 @@ mod tests {
         let text = c.to_toml();
         assert!(text.contains("tensorboard = true"), "{text}");
         assert_eq!(toml::from_str::<PretrainConfig>(&text).unwrap(), c);
+    }
+
+    #[test]
+    fn stored_configs_read_moco_tables_without_split_bn_as_passes_at_any_depth() {
+        let text = r#"
+            [method]
+            name = "moco-v2"
+
+            [[arms]]
+            name = "moco-v2"
+
+            [arms.pretrain.method]
+            name = "moco-v2"
+
+            [[arms]]
+            name = "named"
+
+            [arms.pretrain.method]
+            name = "moco-v2"
+            split_bn = "batch-norm"
+        "#;
+        let mut table: toml::Table = toml::from_str(text).unwrap();
+        MethodConfig::upgrade_stored(&mut table);
+        fn split(t: &toml::Table) -> Option<&str> {
+            t.get("split_bn").and_then(toml::Value::as_str)
+        }
+        assert_eq!(split(table["method"].as_table().unwrap()), Some("passes"));
+        let arms = table["arms"].as_array().unwrap();
+        let arm = |i: usize| arms[i].as_table().unwrap();
+        let method = |i: usize| arm(i)["pretrain"]["method"].as_table().unwrap();
+        assert_eq!(split(arm(0)), None, "an arm named like the method is no method table");
+        assert_eq!((split(method(0)), split(method(1))), (Some("passes"), Some("batch-norm")));
+    }
+
+    #[test]
+    fn a_run_folders_config_reads_as_run_and_a_users_file_takes_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = PretrainConfig::default();
+        let path = dir.path().join("config.toml");
+        fs_err::write(&path, config.to_toml()).unwrap();
+        assert_eq!(PretrainConfig::from_stored_toml_file(&path).unwrap(), config);
+        assert_eq!(PretrainConfig::from_toml_file(&path).unwrap(), config);
+        // The same file as written before `split_bn` existed.
+        let old = config.to_toml().replace("split_bn = \"batch-norm\"\n", "");
+        assert_ne!(old, config.to_toml());
+        fs_err::write(&path, old).unwrap();
+        assert_eq!(PretrainConfig::from_toml_file(&path).unwrap(), config);
+        let stored = PretrainConfig::from_stored_toml_file(&path).unwrap();
+        let MethodConfig::MocoV2(m) = stored.method else { panic!("MoCo-v2") };
+        assert_eq!(m.split_bn, crate::method::SplitBn::Passes);
+        fs_err::write(&path, "epochs = [").unwrap();
+        let err = PretrainConfig::from_stored_toml_file(&path).unwrap_err().to_string();
+        assert!(err.contains("config.toml"), "{err}");
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub(crate) fn set<T>(setting: &mut T, flag: Option<T>) {
 /// about fifty times the compute, and scored on inputs it never saw.
 pub(crate) fn warn_on_view_size(encoder: &std::path::Path, crop: u32) {
     let Some(config) = encoder.parent().map(|dir| dir.join("config.toml")) else { return };
-    let Ok(trained) = corruptencoder_train::PretrainConfig::from_toml_file(&config) else {
+    let Ok(trained) = corruptencoder_train::PretrainConfig::from_stored_toml_file(&config) else {
         return;
     };
     let size = trained.views.size;

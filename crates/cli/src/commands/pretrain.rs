@@ -161,7 +161,10 @@ fn resolve(args: &PretrainArgs) -> anyhow::Result<PretrainConfig> {
         (None, true) => Some(&stored),
         (None, false) => None,
     };
+    // A resume's file describes a run that exists: read as stored, a setting added since
+    // the run was written means what the run used (today's default could not resume it).
     let mut c = match file {
+        Some(path) if args.resume => PretrainConfig::from_stored_toml_file(path)?,
         Some(path) => PretrainConfig::from_toml_file(path)?,
         None => PretrainConfig::default(),
     };

@@ -86,6 +86,43 @@ fn pretrain_writes_its_outputs_and_resumes_to_the_same_encoder() {
     assert!(!whole.join("checkpoints/epoch-0002.safetensors").exists());
 }
 
+/// A MoCo-v2 run folder written before `split_bn` existed (no such key in its
+/// `config.toml`; it ran one encoder pass per group) resumes as it ran, to the encoder of an
+/// uninterrupted run with `split_bn = "passes"`.
+#[test]
+fn a_run_folder_from_before_split_bn_resumes_as_it_ran() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    cifar_batch(dir, 24);
+    let o = pretrain(dir, "probe", "2", &["--stop-after", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let probe = std::fs::read_to_string(dir.join(".probe.partial/config.toml")).unwrap();
+    let start = probe.find("[method]").expect("a method table");
+    let end = probe[start + 1..].find("\n[").map_or(probe.len(), |i| start + 1 + i);
+    let moco = "[method]\nname = \"moco-v2\"\nqueue_size = 8\nmomentum = 0.99\ntemperature = 0.2\n\
+                hidden_dim = 8\nprojection_dim = 8\nbn_splits = 2\nsplit_bn = \"passes\"\n";
+    std::fs::write(dir.join("moco.toml"), format!("{}{moco}{}", &probe[..start], &probe[end..]))
+        .unwrap();
+    let with_config = |out: &str, extra: &[&str]| {
+        let args = ["-q", "pretrain", "--data", "data_batch_1.bin", "--config", "moco.toml"];
+        let args = args.into_iter().chain(["--out", out]).chain(extra.iter().copied());
+        run(dir, &args.collect::<Vec<&str>>())
+    };
+    let o = with_config("whole", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = with_config("killed", &["--stop-after", "4"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stored = dir.join(".killed.partial/config.toml");
+    let text = std::fs::read_to_string(&stored).unwrap();
+    assert!(text.contains("split_bn = \"passes\"\n"), "{text}");
+    std::fs::write(&stored, text.replace("split_bn = \"passes\"\n", "")).unwrap();
+    let o =
+        run(dir, &["-q", "pretrain", "--data", "data_batch_1.bin", "--out", "killed", "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |p: &str| std::fs::read(dir.join(p).join("encoder.safetensors")).unwrap();
+    assert!(read("whole") == read("killed"), "resumed as another form of split BN");
+}
+
 #[test]
 fn pretrain_names_bad_input() {
     let tmp = tempfile::tempdir().unwrap();

@@ -51,6 +51,19 @@ pub(crate) fn module_tensors<M: Module>(module: &M) -> BTreeMap<String, HostTens
     v.out
 }
 
+/// Every float of `module`'s tensors, in [`module_tensors`]' order (tests compare modules
+/// value by value with it).
+#[cfg(test)]
+pub(crate) fn module_floats<M: Module>(module: &M) -> Vec<f32> {
+    module_tensors(module)
+        .into_values()
+        .flat_map(|t| match t.values {
+            HostValues::F32(v) => v,
+            HostValues::I64(_) => unreachable!("module tensors are floats"),
+        })
+        .collect()
+}
+
 struct Collect {
     path: Vec<String>,
     out: BTreeMap<String, HostTensor>,

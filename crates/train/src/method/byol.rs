@@ -145,17 +145,7 @@ impl Method for Byol {
 mod tests {
     use super::*;
     use crate::encoder::{Arch, Stem};
-    use crate::io::tensors::{HostValues, module_tensors};
-
-    fn floats<M: Module>(m: &M) -> Vec<f32> {
-        module_tensors(m)
-            .into_values()
-            .flat_map(|t| match t.values {
-                HostValues::F32(v) => v,
-                HostValues::I64(_) => unreachable!(),
-            })
-            .collect()
-    }
+    use crate::io::tensors::module_floats as floats;
 
     #[test]
     fn target_follows_the_cosine_momentum_ema() {

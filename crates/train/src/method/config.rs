@@ -95,6 +95,33 @@ impl MethodConfig {
         }
     }
 
+    /// Brings a stored configuration to today's reading, in place: `stored` is a whole TOML
+    /// file read from a run or experiment folder, whose method tables (under a `method` key,
+    /// at any depth) may predate settings added since. Each such setting is filled with the
+    /// value the file was run with, so that resuming or extending the folder compares and
+    /// trains what was run: today MoCo-v2's `split_bn`, whose default changed when it
+    /// was added (`passes` before 2026-12-07). Files a user writes are read as they are.
+    pub fn upgrade_stored(stored: &mut toml::Table) {
+        for (key, value) in stored.iter_mut() {
+            match value {
+                toml::Value::Table(table) => {
+                    if key == "method" {
+                        super::moco_v2::fill_stored_split_bn(table);
+                    }
+                    Self::upgrade_stored(table);
+                }
+                toml::Value::Array(items) => {
+                    for item in items {
+                        if let toml::Value::Table(table) = item {
+                            Self::upgrade_stored(table);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Batch-norm groups per step (MoCo's split BN; 1 for the others).
     pub(crate) fn bn_splits(&self) -> usize {
         match self {

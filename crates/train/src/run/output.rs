@@ -25,7 +25,7 @@ pub(crate) fn prepare_output(
     if dir.resumed() {
         // A run killed while writing a checkpoint left its temporary file behind.
         corruptencoder_core::remove_stale(&checkpoints_dir(staged))?;
-        let stored = PretrainConfig::from_toml_file(&staged.join("config.toml"))?;
+        let stored = PretrainConfig::from_stored_toml_file(&staged.join("config.toml"))?;
         if &stored != config {
             return Err(Error::DifferentRun { path: staged.to_path_buf() });
         }

@@ -14,8 +14,12 @@
 //! see batch statistics of different images. All keys of the batch are enqueued, as MoCo's
 //! `concat_all_gather` does. Split BN (`MocoV2Config::bn_splits` = G groups per step) is
 //! the same scheme inside a device: on one device the permuted key batch and the query batch
-//! are cut into G consecutive groups; on N devices each shard into G / N. Both form the same
-//! groups of the same images, so a run's law does not depend on the device count.
+//! are cut into G groups; on N devices each shard into G / N. With `split_bn = "passes"` the
+//! groups are consecutive rows, and the shards too; with `"batch-norm"` group g holds the
+//! rows `b` with `b % G == g` (`SplitBatchNorm`'s interleaving), so the rows are first put
+//! in group order ([`interleaved_shard_order`]) and device d's shard holds groups
+//! `d G / N ..`, in which its batch norms find the same interleaving. Either way both form
+//! the same groups of the same images, so a run does not depend on the device count.
 //!
 //! The all-reduce moves every replica's gradients to the first device with burn's
 //! `Tensor::to_device` and sums them in device order (deterministic whatever thread finishes
@@ -64,6 +68,12 @@ pub(crate) trait DataParallel: Method {
     /// Batch-norm groups per step (split BN); 1: one per device.
     fn bn_splits(&self) -> usize {
         1
+    }
+
+    /// Whether the split-BN groups interleave (row `b` in group `b % bn_splits`) rather
+    /// than follow each other.
+    fn interleaved_groups(&self) -> bool {
+        false
     }
 
     /// Keys `[B, D]` of `views2` `[B, 3, H, W]` without gradient, batch norm in `groups`
@@ -159,8 +169,18 @@ pub(crate) fn forward_backward<M: DataParallel>(
     // statistics, MoCo's queue): `fork` moves running state in place, shared by all clones.
     let copies: Vec<M> = devices[1..].iter().map(|d| method.valid().train().fork(d)).collect();
 
+    // The rows in the order whose consecutive shards hold whole groups.
+    let order = (method.interleaved_groups() && method.bn_splits() > 1)
+        .then(|| interleaved_shard_order(shape[0], method.bn_splits(), n));
+
     let (copies, keys) = if M::SHUFFLE_BN {
         let perm = permutation(shape[0], seed, step);
+        // The key batch is shuffled (shuffle-BN), then put in group order, as one device
+        // groups the shuffled batch.
+        let perm = match &order {
+            Some(order) => order.iter().map(|&j| perm[j]).collect(),
+            None => perm,
+        };
         let shuffled = shards.permute_rows(&views2, &perm);
         let inputs = devices.iter().enumerate().map(|(i, d)| shards.tensor(&shuffled, i, d));
         let (copies, parts) = fan_out(method, copies, inputs.collect(), |m, v| {
@@ -172,9 +192,18 @@ pub(crate) fn forward_backward<M: DataParallel>(
         (copies, None)
     };
 
+    // The query rows, and their keys, in the order of the groups.
+    let (views1, views2, row_keys) = match &order {
+        Some(order) => (
+            shards.permute_rows(&views1, order),
+            shards.permute_rows(&views2, order),
+            keys.clone().map(|k| select_rows(k, order)),
+        ),
+        None => (views1, views2, keys.clone()),
+    };
     let inputs = devices.iter().enumerate().map(|(i, d)| {
         let rows = i * shards.rows..(i + 1) * shards.rows;
-        let shard_keys = keys.as_ref().map(|k| k.clone().slice(rows).to_device(d));
+        let shard_keys = row_keys.as_ref().map(|k| k.clone().slice(rows).to_device(d));
         (shards.tensor(&views1, i, d), shards.tensor(&views2, i, d), shard_keys)
     });
     let (_, results) = fan_out(method, copies, inputs.collect(), |m, (v1, v2, k)| {
@@ -229,6 +258,26 @@ pub(crate) fn permutation(n: usize, seed: u64, step: u64) -> Vec<usize> {
         perm.swap(i, uniform_int(rng, 0, i as i64) as usize);
     }
     perm
+}
+
+/// The rows of a batch of `batch` in split BN's interleaved group order for `devices`
+/// devices: group by group (group g holds the rows `b` with `b % groups == g`), each group's
+/// rows in order. Device d's consecutive shard then holds groups `d * groups / devices ..`,
+/// and its local row `l` lies in its local group `l % (groups / devices)`: on every device
+/// the batch norms' interleaving forms the groups one device forms.
+fn interleaved_shard_order(batch: usize, groups: usize, devices: usize) -> Vec<usize> {
+    let per_device = (groups / devices).max(1);
+    let mut order: Vec<usize> = (0..batch).collect();
+    // Stable: rows keep their order within a device's groups.
+    order.sort_by_key(|&b| (b % groups) / per_device);
+    order
+}
+
+/// Rows `rows` of a `[B, D]` tensor, in that order.
+fn select_rows(t: Tensor<2>, rows: &[usize]) -> Tensor<2> {
+    let index = rows.iter().map(|&r| r as i64).collect::<Vec<_>>();
+    let index = Tensor::<1, Int>::from_data(TensorData::new(index, [rows.len()]), &t.device());
+    t.select(0, index)
 }
 
 /// Undoes [`Shards::permute_rows`] on a `[B, D]` tensor: row `perm[j]` of the result is row
@@ -365,6 +414,20 @@ mod tests {
         let err = check_shards(12, 4, 2).unwrap_err().to_string();
         assert!(err.contains("bn_splits = 2") && err.contains("4 devices"), "{err}");
         assert!(check_shards(9, 2, 1).unwrap_err().to_string().contains("equal shards"));
+    }
+
+    #[test]
+    fn interleaved_groups_shard_whole_onto_devices() {
+        // 16 rows in 4 interleaved groups over 2 devices: device 0 holds groups 0 and 1.
+        let order = interleaved_shard_order(16, 4, 2);
+        assert_eq!(order, [0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15]);
+        for (d, shard) in order.chunks(8).enumerate() {
+            for (l, &b) in shard.iter().enumerate() {
+                assert_eq!(b % 4, d * 2 + l % 2, "device {d}, local row {l}");
+            }
+        }
+        // One device: the rows as they are.
+        assert_eq!(interleaved_shard_order(8, 4, 1), (0..8).collect::<Vec<_>>());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use corruptencoder_train::burn::prelude::Device;
-use corruptencoder_train::{MethodConfig, MocoV2Config, PretrainConfig};
+use corruptencoder_train::{MethodConfig, MocoV2Config, PretrainConfig, SplitBn};
 
 use crate::util::{logged_losses, run_on, tiny_config, tiny_dataset};
 
@@ -54,29 +54,32 @@ fn two_replica_moco_resumes_bit_identically() {
     assert!((one - two).abs() < 1.0, "{one} vs {two}");
 }
 
-/// Split BN on one device forms the groups two devices form: the first step's loss is the
+/// Split BN on one device forms the groups two devices form, in both forms (consecutive
+/// groups in passes, interleaved ones inside the batch norms): the first step's loss is the
 /// same up to float summation order.
 #[test]
 fn split_bn_on_one_device_is_shuffle_bn_over_devices() {
     let dir = tempfile::tempdir().unwrap();
     let list = tiny_dataset(dir.path(), 24);
-    let mut config = moco(1);
-    let MethodConfig::MocoV2(m) = &mut config.method else { unreachable!() };
-    m.bn_splits = 2;
-    let first = |name: &str, replicas: &[Device]| {
-        let out = dir.path().join(name);
-        run_on(&config, &list, &out, false, Some(1), replicas).unwrap();
-        logged_losses(&corruptencoder_core::OutputDir::partial_path(&out))[0]
-    };
-    let (one, two) = (first("one", &[]), first("two", &[Device::flex()]));
-    assert!((one - two).abs() < 1e-4, "{one} vs {two}");
-    let mut unsplit = config;
-    let MethodConfig::MocoV2(m) = &mut unsplit.method else { unreachable!() };
-    m.bn_splits = 1;
-    let out = dir.path().join("unsplit");
-    run_on(&unsplit, &list, &out, false, Some(1), &[]).unwrap();
-    let plain = logged_losses(&corruptencoder_core::OutputDir::partial_path(&out))[0];
-    assert!((plain - one).abs() > 1e-4, "split BN changes the step: {plain} vs {one}");
+    for split_bn in [SplitBn::Passes, SplitBn::BatchNorm] {
+        let mut config = moco(1);
+        let MethodConfig::MocoV2(m) = &mut config.method else { unreachable!() };
+        (m.bn_splits, m.split_bn) = (4, split_bn);
+        let first = |name: &str, replicas: &[Device]| {
+            let out = dir.path().join(format!("{name}-{split_bn:?}"));
+            run_on(&config, &list, &out, false, Some(1), replicas).unwrap();
+            logged_losses(&corruptencoder_core::OutputDir::partial_path(&out))[0]
+        };
+        let (one, two) = (first("one", &[]), first("two", &[Device::flex()]));
+        assert!((one - two).abs() < 1e-4, "{split_bn:?}: {one} vs {two}");
+        let mut unsplit = config.clone();
+        let MethodConfig::MocoV2(m) = &mut unsplit.method else { unreachable!() };
+        m.bn_splits = 1;
+        let out = dir.path().join(format!("unsplit-{split_bn:?}"));
+        run_on(&unsplit, &list, &out, false, Some(1), &[]).unwrap();
+        let plain = logged_losses(&corruptencoder_core::OutputDir::partial_path(&out))[0];
+        assert!((plain - one).abs() > 1e-4, "split BN changes the step: {plain} vs {one}");
+    }
 }
 
 #[test]

@@ -6,17 +6,26 @@ use crate::util::{run, tiny_config, tiny_dataset};
 /// the same encoder bytes and the same step log as an uninterrupted run.
 #[test]
 fn resumed_run_is_bit_identical() {
-    resumed_run_is_bit_identical_with(SplitBn::Passes);
+    resumed_run_is_bit_identical_with(SplitBn::Passes, false);
 }
 
 /// The same with MoCo's split BN inside the batch norms, whose running statistics take one
 /// update per step.
 #[test]
 fn resumed_run_is_bit_identical_with_split_batch_norms() {
-    resumed_run_is_bit_identical_with(SplitBn::BatchNorm);
+    resumed_run_is_bit_identical_with(SplitBn::BatchNorm, false);
 }
 
-fn resumed_run_is_bit_identical_with(split_bn: SplitBn) {
+/// A run folder written before `split_bn` existed (its `config.toml` has no such key; it
+/// ran one encoder pass per group) resumes as it ran: a config naming `passes` resumes it
+/// bit for bit, while today's default, `batch-norm`, is refused as another run.
+#[test]
+fn a_run_written_before_split_bn_existed_resumes_as_passes() {
+    resumed_run_is_bit_identical_with(SplitBn::Passes, true);
+}
+
+/// `legacy`: the killed run's stored config loses its `split_bn` line before the resume.
+fn resumed_run_is_bit_identical_with(split_bn: SplitBn, legacy: bool) {
     let dir = tempfile::tempdir().unwrap();
     let list = tiny_dataset(dir.path(), 24);
     // MoCo exercises the most state: SGD buffers, key encoder, queue and its pointer.
@@ -35,6 +44,17 @@ fn resumed_run_is_bit_identical_with(split_bn: SplitBn) {
     let killed = dir.path().join("killed");
     let partial = run(&config, &list, &killed, false, Some(4)).unwrap();
     assert_eq!((partial.steps, partial.encoder.as_ref()), (4, None));
+    if legacy {
+        let stored = corruptencoder_core::OutputDir::partial_path(&killed).join("config.toml");
+        let text = fs_err::read_to_string(&stored).unwrap();
+        let line = "split_bn = \"passes\"\n";
+        assert!(text.contains(line), "{text}");
+        fs_err::write(&stored, text.replace(line, "")).unwrap();
+        let mut today = config.clone();
+        today.method = MethodConfig::MocoV2(MocoV2Config { split_bn: SplitBn::BatchNorm, ..moco });
+        let refused = run(&today, &list, &killed, true, None).unwrap_err().to_string();
+        assert!(refused.contains("different") || refused.contains("another"), "{refused}");
+    }
     let resumed = run(&config, &list, &killed, true, None).unwrap();
     assert_eq!(resumed.steps, 9);
 

@@ -31,7 +31,7 @@ impl ClipEncoders {
     /// Loads `clip.safetensors` and `tokenizer.json` from the run folder of a `clip`
     /// pre-training, building the model from its `config.toml`.
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
-        let config = PretrainConfig::from_toml_file(&dir.join("config.toml"))?;
+        let config = PretrainConfig::from_stored_toml_file(&dir.join("config.toml"))?;
         let MethodConfig::Clip(cc) = &config.method else {
             let method = config.method.name();
             return Err(Error::NotImageText { path: dir.to_path_buf(), method });

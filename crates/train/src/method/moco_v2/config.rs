@@ -33,15 +33,16 @@ pub struct MocoV2Config {
     /// several devices each device takes `bn_splits / devices` groups of its shard, so a run
     /// forms the same groups whatever the device count (`parallel.rs`).
     pub bn_splits: usize,
-    /// How the `bn_splits` groups get their statistics: `passes` (the default) runs the
-    /// encoder once per group of consecutive views, so every layer sees one group at a
-    /// time and each batch norm's running statistics take one update per group;
-    /// `batch-norm` runs the whole batch through each layer and splits only the batch
-    /// norms, into interleaved groups, with one running-statistics update per step from the
-    /// groups' mean, as MoCo's `SplitBatchNorm` does (1.28-1.53x faster in our measurement,
-    /// docs/performance.md). The two give different trained numbers. Left out of written
-    /// configs when it is the default, so files written before it existed read the same.
-    #[serde(skip_serializing_if = "SplitBn::is_passes")]
+    /// How the `bn_splits` groups get their statistics: `batch-norm` (the default since
+    /// 2026-12-07, docs/study/split-bn.md) runs the whole batch through each layer and
+    /// splits only the batch norms, into interleaved groups, with one running-statistics
+    /// update per step from the groups' mean, as MoCo's `SplitBatchNorm` does; `passes`
+    /// runs the encoder once per group of consecutive views, so every layer sees one group
+    /// at a time and each batch norm's running statistics take one update per group (the
+    /// only form before that date; 1.28-1.53x slower in our measurement,
+    /// docs/performance.md). The two give different trained numbers. Always written, so
+    /// a stored configuration names its form; a stored one without the key was written
+    /// before the setting existed and reads as `passes` ([`fill_stored_split_bn`]).
     pub split_bn: SplitBn,
 }
 
@@ -50,17 +51,23 @@ pub struct MocoV2Config {
 #[serde(rename_all = "kebab-case")]
 pub enum SplitBn {
     /// One encoder pass per group of consecutive views.
-    #[default]
     Passes,
     /// One encoder pass; each batch norm splits the batch into interleaved groups (MoCo's
     /// `SplitBatchNorm`).
+    #[default]
     BatchNorm,
 }
 
-impl SplitBn {
-    /// Whether this is the default, so configs leave it out.
-    pub fn is_passes(&self) -> bool {
-        *self == Self::Passes
+/// The form a stored MoCo-v2 table without a `split_bn` key was run with: such a table was
+/// written before the setting existed (2026-12-07), when one encoder pass per group was the
+/// only form. `method` is a method table (`name = "moco-v2"`, ...) read from a run or
+/// experiment folder; tables of other methods and tables that name the form are left as
+/// they are. Files a user writes never go through this: a key left out there means the
+/// default.
+pub(crate) fn fill_stored_split_bn(method: &mut toml::Table) {
+    let moco = method.get("name").and_then(toml::Value::as_str) == Some("moco-v2");
+    if moco && !method.contains_key("split_bn") {
+        method.insert("split_bn".into(), toml::Value::String("passes".into()));
     }
 }
 
@@ -73,7 +80,7 @@ impl Default for MocoV2Config {
             hidden_dim: None,
             projection_dim: 128,
             bn_splits: 8,
-            split_bn: SplitBn::Passes,
+            split_bn: SplitBn::BatchNorm,
         }
     }
 }
@@ -106,7 +113,7 @@ impl MocoV2Config {
             self.temperature,
             self.bn_splits,
             match self.split_bn {
-                SplitBn::Passes => "",
+                SplitBn::Passes => ", one encoder pass each",
                 SplitBn::BatchNorm => " inside the batch norms",
             }
         )

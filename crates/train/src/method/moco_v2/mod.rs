@@ -10,6 +10,7 @@ use crate::run::parallel::DataParallel;
 
 mod config;
 
+pub(crate) use config::fill_stored_split_bn;
 pub use config::{MocoV2Config, SplitBn};
 
 /// MoCo-v2 (Chen et al. 2020): InfoNCE between a query and its momentum-encoded key, with a
@@ -101,6 +102,10 @@ impl DataParallel for MocoV2 {
         self.bn_splits
     }
 
+    fn interleaved_groups(&self) -> bool {
+        self.split_bn == SplitBn::BatchNorm
+    }
+
     fn shuffled_keys(&self, views2: Tensor<4>, groups: usize) -> Option<Tensor<2>> {
         Some(self.keys(views2, groups))
     }
@@ -168,17 +173,7 @@ impl Method for MocoV2 {
 mod tests {
     use super::*;
     use crate::encoder::{Arch, EncoderConfig, Stem};
-    use crate::io::tensors::{HostValues, module_tensors};
-
-    fn floats<M: Module>(m: &M) -> Vec<f32> {
-        module_tensors(m)
-            .into_values()
-            .flat_map(|t| match t.values {
-                HostValues::F32(v) => v,
-                HostValues::I64(_) => unreachable!(),
-            })
-            .collect()
-    }
+    use crate::io::tensors::module_floats as floats;
 
     fn tiny(queue_size: usize) -> MocoV2 {
         seeded(queue_size, 1)
@@ -216,10 +211,11 @@ mod tests {
         }
     }
 
-    /// Split BN: a key depends on the images of its own group only.
+    /// Split BN in passes: a key depends on the images of its own group only.
     #[test]
     fn split_bn_keys_see_only_their_group() {
-        let moco = tiny(8);
+        let mut moco = tiny(8);
+        moco.split_bn = SplitBn::Passes;
         let device = moco.queue().device();
         let v: Vec<f32> =
             (0..4 * 3 * 8 * 8).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect();
@@ -262,13 +258,29 @@ mod tests {
     }
 
     #[test]
-    fn split_bn_is_left_out_of_configs_by_default() {
-        let default = MocoV2Config::default();
-        assert!(!toml::to_string(&default).unwrap().contains("split_bn"));
-        let read: MocoV2Config = toml::from_str("split_bn = \"batch-norm\"").unwrap();
-        assert_eq!(read.split_bn, SplitBn::BatchNorm);
-        assert!(toml::to_string(&read).unwrap().contains("split_bn = \"batch-norm\""));
+    fn split_bn_defaults_to_batch_norm_and_stored_tables_without_it_read_as_passes() {
+        // A file a user writes: the key left out is the default.
+        let read: MocoV2Config = toml::from_str("bn_splits = 8").unwrap();
+        assert_eq!((read.split_bn, read), (SplitBn::BatchNorm, MocoV2Config::default()));
         assert!(read.describe().ends_with("split BN in 8 groups inside the batch norms)"));
+        // Written configs name the form, whichever it is.
+        for split_bn in [SplitBn::Passes, SplitBn::BatchNorm] {
+            let config = MocoV2Config { split_bn, ..Default::default() };
+            let text = toml::to_string(&config).unwrap();
+            assert!(text.contains("split_bn = "), "{text}");
+            assert_eq!(toml::from_str::<MocoV2Config>(&text).unwrap(), config);
+        }
+        // A stored MoCo-v2 table from before the setting reads as it was run; one that
+        // names its form, and other methods' tables, stay as they are.
+        let stored = |text: &str| {
+            let mut table: toml::Table = toml::from_str(text).unwrap();
+            fill_stored_split_bn(&mut table);
+            table.get("split_bn").and_then(toml::Value::as_str).map(str::to_owned)
+        };
+        assert_eq!(stored("name = \"moco-v2\"\nbn_splits = 8").as_deref(), Some("passes"));
+        let named = "name = \"moco-v2\"\nsplit_bn = \"batch-norm\"";
+        assert_eq!(stored(named).as_deref(), Some("batch-norm"));
+        assert_eq!(stored("name = \"byol\""), None);
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub fn finetune_cleanclip(
     run: PretrainRun<'_>,
 ) -> Result<PretrainSummary> {
     settings.validate()?;
-    let base = PretrainConfig::from_toml_file(&source.join("config.toml"))?;
+    let base = PretrainConfig::from_stored_toml_file(&source.join("config.toml"))?;
     let MethodConfig::Clip(clip) = &base.method else {
         let method = base.method.name();
         return Err(Error::NotImageText { path: source.to_path_buf(), method });
