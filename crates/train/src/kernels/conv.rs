@@ -20,6 +20,7 @@ use rayon::prelude::*;
 pub(crate) use super::conv_layout::ConvShape;
 use super::conv_layout::{col2im, gather_channels, im2col, scatter_channels, transpose_channels};
 use super::matmul::{MatRef, matmul};
+use super::winograd;
 
 thread_local! {
     /// Per-thread scratch (im2col matrix, gathered gradient), kept between calls: zeroing
@@ -29,7 +30,11 @@ thread_local! {
 
 /// Runs `f` on two scratch slices of `a` and `b` elements with stale contents: `f` must
 /// write every element before reading it.
-fn with_scratch<R>(a: usize, b: usize, f: impl FnOnce(&mut [f32], &mut [f32]) -> R) -> R {
+pub(super) fn with_scratch<R>(
+    a: usize,
+    b: usize,
+    f: impl FnOnce(&mut [f32], &mut [f32]) -> R,
+) -> R {
     // Taken out of the cell, so a nested call (none today) would get fresh buffers.
     let [mut x, mut y] = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
     for (v, n) in [(&mut x, a), (&mut y, b)] {
@@ -43,10 +48,19 @@ fn with_scratch<R>(a: usize, b: usize, f: impl FnOnce(&mut [f32], &mut [f32]) ->
 }
 
 /// `y = conv(x, w)`: `x` `[B, C_in, H, W]`, `w` `[C_out, C_in, KH, KW]`, returns
-/// `[B, C_out, OH, OW]`.
+/// `[B, C_out, OH, OW]`. Wide 3x3 convolutions at stride 1 run as Winograd F(2x2, 3x3)
+/// (`winograd.rs`, chosen by the shape alone), the others as im2col and products.
 pub(crate) fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32]) -> Vec<f32> {
     assert_eq!(x.len(), s.input_len(), "input shape");
     assert_eq!(w.len(), s.weight_len(), "weight shape");
+    if winograd::applies(s) {
+        return winograd::conv3x3_forward(s, x, w);
+    }
+    im2col_forward(s, x, w)
+}
+
+/// [`conv2d_forward`] as im2col and one product per chunk of images.
+fn im2col_forward(s: &ConvShape, x: &[f32], w: &[f32]) -> Vec<f32> {
     let (p, k, nb) = (s.out_pixels(), s.patch(), s.chunk());
     let in_img = s.c_in * s.height * s.width;
     let mut y = vec![0.0; s.output_len()];
@@ -70,10 +84,20 @@ pub(crate) fn conv2d_forward(s: &ConvShape, x: &[f32], w: &[f32]) -> Vec<f32> {
     y
 }
 
-/// Gradient of [`conv2d_forward`] with respect to `x`, given `dy` `[B, C_out, OH, OW]`.
+/// Gradient of [`conv2d_forward`] with respect to `x`, given `dy` `[B, C_out, OH, OW]`:
+/// for the shapes the forward runs as Winograd, a Winograd convolution of `dy` (the adjoint
+/// of a 3x3 convolution at stride 1 and padding 1 is another); else `W^T x dY` and col2im.
 pub(crate) fn conv2d_input_grad(s: &ConvShape, w: &[f32], dy: &[f32]) -> Vec<f32> {
     assert_eq!(dy.len(), s.output_len(), "output-gradient shape");
     assert_eq!(w.len(), s.weight_len(), "weight shape");
+    if winograd::applies(s) {
+        return winograd::conv3x3_input_grad(s, w, dy);
+    }
+    col2im_input_grad(s, w, dy)
+}
+
+/// [`conv2d_input_grad`] as `W^T x dY` per chunk of images, then col2im.
+fn col2im_input_grad(s: &ConvShape, w: &[f32], dy: &[f32]) -> Vec<f32> {
     let (p, k, nb) = (s.out_pixels(), s.patch(), s.chunk());
     let in_img = s.c_in * s.height * s.width;
     let mut dx = vec![0.0; s.input_len()];
@@ -268,6 +292,74 @@ mod tests {
             assert!((dot(&dx, &x) - lhs).abs() < 1e-3 * (1.0 + lhs.abs()), "{s:?} input grad");
             assert!((dot(&dw, &w) - lhs).abs() < 1e-3 * (1.0 + lhs.abs()), "{s:?} weight grad");
         }
+    }
+
+    /// Winograd's shapes: forward and input gradient agree with im2col's to rounding,
+    /// at odd and even sizes (partial 2x2 blocks at the edges) and a 1x1 image.
+    #[test]
+    fn winograd_agrees_with_im2col_where_it_applies() {
+        for (batch, height, width) in [(3, 5, 7), (2, 4, 4), (2, 1, 1), (1, 2, 3)] {
+            let s = ConvShape {
+                batch,
+                c_in: 128,
+                height,
+                width,
+                c_out: 136,
+                kernel: [3, 3],
+                stride: [1, 1],
+                padding: [1, 1],
+            };
+            assert!(winograd::applies(&s));
+            let (x, w) = (values(s.input_len(), 9), values(s.weight_len(), 10));
+            let dy = values(s.output_len(), 11);
+            let pairs = [
+                (conv2d_forward(&s, &x, &w), im2col_forward(&s, &x, &w)),
+                (conv2d_input_grad(&s, &w, &dy), col2im_input_grad(&s, &w, &dy)),
+            ];
+            for (which, (fast, plain)) in pairs.iter().enumerate() {
+                assert_eq!(fast.len(), plain.len());
+                for (a, b) in fast.iter().zip(plain) {
+                    assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "{s:?} {which}: {a} vs {b}");
+                }
+            }
+        }
+        let narrow = ConvShape {
+            batch: 1,
+            c_in: 64,
+            height: 4,
+            width: 4,
+            c_out: 128,
+            kernel: [3, 3],
+            stride: [1, 1],
+            padding: [1, 1],
+        };
+        assert!(!winograd::applies(&narrow), "too few input channels");
+        assert!(!winograd::applies(&ConvShape { c_in: 128, stride: [2, 2], ..narrow }));
+    }
+
+    #[test]
+    fn winograd_is_bit_identical_whatever_the_thread_count() {
+        let s = ConvShape {
+            batch: 300,
+            c_in: 128,
+            height: 4,
+            width: 4,
+            c_out: 128,
+            kernel: [3, 3],
+            stride: [1, 1],
+            padding: [1, 1],
+        };
+        let (x, w, dy) =
+            (values(s.input_len(), 12), values(s.weight_len(), 13), values(s.output_len(), 14));
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| (conv2d_forward(&s, &x, &w), conv2d_input_grad(&s, &w, &dy)))
+        };
+        assert!(s.batch > winograd::images_per_chunk(&s), "the case must span several chunks");
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        let (one, three) = (run(1), run(3));
+        assert_eq!(bits(&one.0), bits(&three.0));
+        assert_eq!(bits(&one.1), bits(&three.1));
     }
 
     #[test]

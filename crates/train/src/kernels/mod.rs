@@ -2,8 +2,8 @@
 //! used by the encoders whenever their tensors live on flex; every other backend (CUDA,
 //! wgpu, LibTorch) keeps burn's stock ops.
 //!
-//! `conv.rs` and `batch_norm.rs` are the kernels over plain slices, `matmul.rs` the one
-//! `gemm` call, `backend.rs` the burn backend extension (forward on `Flex`, backward
+//! `conv.rs` and `batch_norm.rs` are the kernels over plain slices (`winograd.rs` the wide
+//! 3x3 convolutions at stride 1), `matmul.rs` the one `gemm` call, `backend.rs` the burn backend extension (forward on `Flex`, backward
 //! recorded on `Autodiff<Flex>`).
 mod backend;
 mod batch_norm;
@@ -12,6 +12,7 @@ mod conv_layout;
 mod matmul;
 #[cfg(test)]
 mod parity;
+mod winograd;
 
 use burn::backend::{Dispatch, DispatchDevice};
 use burn::nn::conv::Conv2d;

@@ -163,6 +163,27 @@ fn conv2d_matches_stock_flex_on_the_encoder_shapes() {
     }
 }
 
+/// The wide 3x3 convolutions at stride 1 that run as Winograd F(2x2, 3x3), odd and even
+/// sizes: output and both gradients agree with stock flex.
+#[test]
+fn conv2d_matches_stock_flex_where_winograd_runs() {
+    for (c_in, c_out, size) in [(128, 128, [4, 4]), (128, 136, [5, 3])] {
+        let case = ConvCase { batch: 2, c_in, c_out, size, kernel: 3, stride: 1, padding: 1 };
+        let shape = super::conv::ConvShape {
+            batch: 2,
+            c_in,
+            height: size[0],
+            width: size[1],
+            c_out,
+            kernel: [3, 3],
+            stride: [1, 1],
+            padding: [1, 1],
+        };
+        assert!(super::winograd::applies(&shape), "{case:?} must take the Winograd path");
+        check_conv(&case, 8);
+    }
+}
+
 #[test]
 fn our_kernels_run_without_autodiff_too() {
     let conv = Conv2dConfig::new([2, 3], [3, 3])
