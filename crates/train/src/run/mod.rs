@@ -16,6 +16,7 @@ pub(crate) mod monitor;
 pub(crate) mod output;
 pub(crate) mod parallel;
 pub(crate) mod reporter;
+pub(crate) mod shards;
 pub(crate) mod step_log;
 pub(crate) mod timing;
 pub(crate) mod train;
