@@ -37,7 +37,8 @@ impl ExperimentConfig {
     /// study found (63.1, 44.9, 31.8 % ASR against MoCo-v2 with three references' 79.3,
     /// 16.2, 4.4), and at seed 0 it meets every target where MoCo-v2 missed clean ASR
     /// <= 10 %. The short demo keeps MoCo-v2: in 30 epochs it forms the backdoor further
-    /// (19.6 against 10.2 %) and in half the time (docs/study/backdoor.md, s16).
+    /// (19.6 against 10.2 % at seed 0, MoCo-v2 with `split_bn = "passes"`)
+    /// and in half the time (docs/study/backdoor.md, s16).
     pub fn demo_full() -> Self {
         let mut c = Self::cpu_scale("corruptencoder demo --full (CPU scale, 150 epochs)", 150);
         // One object: every poisoned pair pulls the trigger to the same features.
