@@ -294,21 +294,18 @@ mod tests {
         }
     }
 
+    /// A 3x3 convolution at stride 1 and padding 1.
+    fn same_3x3(batch: usize, c_in: usize, [height, width]: [usize; 2], c_out: usize) -> ConvShape {
+        let (kernel, stride, padding) = ([3, 3], [1, 1], [1, 1]);
+        ConvShape { batch, c_in, height, width, c_out, kernel, stride, padding }
+    }
+
     /// Winograd's shapes: forward and input gradient agree with im2col's to rounding,
     /// at odd and even sizes (partial 2x2 blocks at the edges) and a 1x1 image.
     #[test]
     fn winograd_agrees_with_im2col_where_it_applies() {
-        for (batch, height, width) in [(3, 5, 7), (2, 4, 4), (2, 1, 1), (1, 2, 3)] {
-            let s = ConvShape {
-                batch,
-                c_in: 128,
-                height,
-                width,
-                c_out: 136,
-                kernel: [3, 3],
-                stride: [1, 1],
-                padding: [1, 1],
-            };
+        for (batch, size) in [(3, [5, 7]), (2, [4, 4]), (2, [1, 1]), (1, [2, 3])] {
+            let s = same_3x3(batch, 128, size, 136);
             assert!(winograd::applies(&s));
             let (x, w) = (values(s.input_len(), 9), values(s.weight_len(), 10));
             let dy = values(s.output_len(), 11);
@@ -323,75 +320,33 @@ mod tests {
                 }
             }
         }
-        let narrow = ConvShape {
-            batch: 1,
-            c_in: 64,
-            height: 4,
-            width: 4,
-            c_out: 128,
-            kernel: [3, 3],
-            stride: [1, 1],
-            padding: [1, 1],
-        };
+        let narrow = same_3x3(1, 64, [4, 4], 128);
         assert!(!winograd::applies(&narrow), "too few input channels");
         assert!(!winograd::applies(&ConvShape { c_in: 128, stride: [2, 2], ..narrow }));
     }
 
     #[test]
-    fn winograd_is_bit_identical_whatever_the_thread_count() {
-        let s = ConvShape {
-            batch: 300,
-            c_in: 128,
-            height: 4,
-            width: 4,
-            c_out: 128,
-            kernel: [3, 3],
-            stride: [1, 1],
-            padding: [1, 1],
-        };
-        let (x, w, dy) =
-            (values(s.input_len(), 12), values(s.weight_len(), 13), values(s.output_len(), 14));
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| (conv2d_forward(&s, &x, &w), conv2d_input_grad(&s, &w, &dy)))
-        };
-        assert!(s.batch > winograd::images_per_chunk(&s), "the case must span several chunks");
-        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-        let (one, three) = (run(1), run(3));
-        assert_eq!(bits(&one.0), bits(&three.0));
-        assert_eq!(bits(&one.1), bits(&three.1));
-    }
-
-    #[test]
     fn results_are_bit_identical_whatever_the_thread_count() {
-        // 70 images of 4x4 (64 per chunk) make two chunks, so the weight-gradient partials are summed.
-        let s = ConvShape {
-            batch: 70,
-            c_in: 3,
-            height: 4,
-            width: 4,
-            c_out: 5,
-            kernel: [3, 3],
-            stride: [1, 1],
-            padding: [1, 1],
-        };
-        let (x, w, dy) =
-            (values(s.input_len(), 4), values(s.weight_len(), 5), values(s.output_len(), 6));
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| {
-                (
-                    conv2d_forward(&s, &x, &w),
-                    conv2d_input_grad(&s, &w, &dy),
-                    conv2d_weight_grad(&s, &x, &dy),
-                )
-            })
-        };
-        assert!(s.batch > s.chunk(), "the case must span several chunks");
-        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-        let (one, three) = (run(1), run(3));
-        assert_eq!(bits(&one.0), bits(&three.0));
-        assert_eq!(bits(&one.1), bits(&three.1));
-        assert_eq!(bits(&one.2), bits(&three.2));
+        // im2col: 70 images of 4x4 (64 per chunk) make two chunks, so the weight-gradient
+        // partials are summed; Winograd: 300 images of 4x4 at 128 channels make three.
+        let im2col = same_3x3(70, 3, [4, 4], 5);
+        let wide = same_3x3(300, 128, [4, 4], 128);
+        for (s, chunk) in [(im2col, im2col.chunk()), (wide, winograd::images_per_chunk(&wide))] {
+            assert!(s.batch > chunk, "{s:?}: the case must span several chunks");
+            let (x, w, dy) =
+                (values(s.input_len(), 4), values(s.weight_len(), 5), values(s.output_len(), 6));
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                let all = || {
+                    [
+                        conv2d_forward(&s, &x, &w),
+                        conv2d_input_grad(&s, &w, &dy),
+                        conv2d_weight_grad(&s, &x, &dy),
+                    ]
+                };
+                pool.install(all).map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
+            };
+            assert_eq!(run(1), run(3), "{s:?}");
+        }
     }
 }
