@@ -74,13 +74,11 @@ pub(crate) fn select_rows(t: Tensor<2>, rows: &[usize]) -> Tensor<2> {
 /// Undoes [`Shards::permute_rows`] on a `[B, D]` tensor: row `perm[j]` of the result is row
 /// `j` of `shuffled` (MoCo's `_batch_unshuffle_ddp`).
 pub(crate) fn unpermute_rows(shuffled: Tensor<2>, perm: &[usize]) -> Tensor<2> {
-    let mut inverse = vec![0i64; perm.len()];
+    let mut inverse = vec![0; perm.len()];
     for (j, &r) in perm.iter().enumerate() {
-        inverse[r] = j as i64;
+        inverse[r] = j;
     }
-    let device = shuffled.device();
-    let index = Tensor::<1, Int>::from_data(TensorData::new(inverse, [perm.len()]), &device);
-    shuffled.select(0, index)
+    select_rows(shuffled, &inverse)
 }
 
 #[cfg(test)]
