@@ -482,6 +482,8 @@ mod report;
 mod rescore;
 // Shards sharing one folder, and the report of the runs present.
 mod shard;
+// The pre-registered study files of docs/study/paper.md.
+mod study_files;
 
 #[test]
 fn an_attack_arm_trains_from_a_path_label_list_with_relative_paths() {
