@@ -1,7 +1,8 @@
 """The figures of docs/study/paper.md from the committed runs' result.json files.
 
 Usage: python3 docs/study/paper/figure.py NAME [--svg FILE]
-NAME is one of ratio, references, layout, trigger-size, capacity. Prints a markdown table
+NAME is one of ratio, references, layout, trigger-size, capacity, or table1 (Table 1's arms
+over seeds 3-7 beside the paper's published numbers). For a figure it prints a markdown table
 (per point: the seeds found, ASR and BA as mean ± sample sd [95 % Student t interval of the
 mean], the ASR per seed) and, with --svg, draws ASR against the figure's parameter: a dot per
 seed, the mean with its interval, and the clean encoder's mean ASR at the same seeds.
@@ -197,11 +198,47 @@ def svg(name):
     return "\n".join(out) + "\n"
 
 
+# Table 1's arms beside the paper's published numbers (SPEC 7: the authors' released
+# encoders on ImageNet100-B, target hunting dog; CTRL and localized cropping not in it).
+TABLE1 = [
+    ("random-encoder", "random encoder", None),
+    ("clean", "clean", (61.2, 0.4)),
+    ("corruptencoder", "CorruptEncoder", (61.6, 92.9)),
+    ("corruptencoder-plus", "CorruptEncoder+", (61.7, 99.5)),
+    ("ssl-backdoor", "SSL-Backdoor", (61.3, 14.3)),
+    ("ctrl", "CTRL", None),
+    ("poisoned-encoder", "PoisonedEncoder", (61.1, 35.5)),
+    ("corruptencoder-localized", "CorruptEncoder, localized cropping", None),
+    ("clean-localized", "clean, localized cropping", None),
+]
+TABLE1_SEEDS = [3, 4, 5, 6, 7]
+
+
+def table1():
+    runs = load_runs("table1")
+    lines = ["| arm | seeds | CA/BA % | ASR % | seeds with ASR >= 50 % | ASR per seed (3-7) "
+             "| paper CA/BA % | paper ASR % |", "|---|---|---|---|---|---|---|---|"]
+    for arm, label, paper in TABLE1:
+        found = [r for s in TABLE1_SEEDS if (r := runs.get((arm, None, s)))]
+        if not found:
+            continue
+        asr = [r["asr"] for r in found]
+        over = sum(a >= 50 for a in asr)
+        per_seed = ", ".join(f"{a:.1f}" for a in asr)
+        ca, pa = (f"{paper[0]:.1f}", f"{paper[1]:.1f}") if paper else ("-", "-")
+        lines.append(f"| {label} | {len(found)} | {fmt([r['accuracy'] for r in found])} "
+                     f"| {fmt(asr)} | {over} of {len(found)} | {per_seed} | {ca} | {pa} |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", choices=sorted(FIGURES))
+    parser.add_argument("name", choices=sorted(FIGURES) + ["table1"])
     parser.add_argument("--svg", help="write the figure here")
     args = parser.parse_args()
+    if args.name == "table1":
+        print(table1())
+        return
     print(table(args.name))
     if args.svg:
         with open(args.svg, "w") as f:
