@@ -206,7 +206,8 @@ pub struct Provenance {
 
 impl std::fmt::Display for Provenance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "commit {}, {} ({}), {} threads", self.commit, self.cpu, self.simd, self.threads)
+        let unit = if self.threads == 1 { "thread" } else { "threads" };
+        write!(f, "commit {}, {} ({}), {} {unit}", self.commit, self.cpu, self.simd, self.threads)
     }
 }
 
@@ -414,5 +415,21 @@ mod tests {
         assert!(r.summary[0].asr_passing.is_none() && r.summary[0].knn_asr.is_none());
         let json = serde_json::to_string(&r).unwrap();
         assert!(json.contains("\"target_patch_asr\"") && !json.contains("ceiling"), "{json}");
+    }
+
+    #[test]
+    fn a_provenance_names_its_thread_count_in_the_right_number() {
+        let mut p = Provenance {
+            commit: "3cd96c4f85b9".into(),
+            cpu: "AMD EPYC (family 25 model 1)".into(),
+            simd: "avx2+fma".into(),
+            threads: 1,
+        };
+        assert_eq!(
+            p.to_string(),
+            "commit 3cd96c4f85b9, AMD EPYC (family 25 model 1) (avx2+fma), 1 thread"
+        );
+        p.threads = 2;
+        assert!(p.to_string().ends_with("(avx2+fma), 2 threads"), "{p}");
     }
 }
