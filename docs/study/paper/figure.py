@@ -106,8 +106,8 @@ def gather(name):
     return label, out, clean
 
 
-def table(name):
-    label, series, clean = gather(name)
+def table(gathered):
+    label, series, clean = gathered
     lines = [f"| series | {label} | from | seeds | ASR % | BA % | ASR per seed |",
              "|---|---|---|---|---|---|---|"]
     for series_label, rows in series:
@@ -126,8 +126,8 @@ def table(name):
     return "\n".join(lines)
 
 
-def svg(name):
-    label, series, clean = gather(name)
+def svg(gathered):
+    label, series, clean = gathered
     w, h, left, right, top, bottom = 640, 400, 60, 170, 20, 50
     pw, ph = w - left - right, h - top - bottom
     ticks = [t for t, _, _ in series[0][1]]
@@ -239,10 +239,11 @@ def main():
     if args.name == "table1":
         print(table1())
         return
-    print(table(args.name))
+    gathered = gather(args.name)
+    print(table(gathered))
     if args.svg:
         with open(args.svg, "w") as f:
-            f.write(svg(args.name))
+            f.write(svg(gathered))
 
 
 if __name__ == "__main__":
