@@ -4,8 +4,8 @@ Usage: python3 docs/study/paper/figure.py NAME [--svg FILE]
 NAME is one of ratio, references, layout, trigger-size, capacity, or table1 (Table 1's arms
 over seeds 3-7 beside the paper's published numbers). For a figure it prints a markdown table
 (per point: the seeds found, ASR and BA as mean ± sample sd [95 % Student t interval of the
-mean], the ASR per seed) and, with --svg, draws ASR against the figure's parameter: a dot per
-seed, the mean with its interval, and the clean encoder's mean ASR at the same seeds.
+mean], the ASR per seed), then each pair of points' ASR difference paired by seed, and,
+with --svg, draws ASR against the figure's parameter: a dot per seed, the mean with its interval, and the clean encoder's mean ASR at the same seeds.
 Each point is read from the experiment folder that ran it: a figure's own sweep, or Table 1
 for its default value (the same setting and seeds). Points with no runs yet are listed as
 such and left out of the drawing.
@@ -126,6 +126,25 @@ def table(gathered):
     return "\n".join(lines)
 
 
+def paired(gathered):
+    """Each later point minus each earlier one of a series, over the seeds both have."""
+    label, series, _ = gathered
+    lines = [f"| series | {label}: comparison | seeds | ASR difference, points | per seed |",
+             "|---|---|---|---|---|"]
+    for series_label, rows in series:
+        for i, (tick_a, _, found_a) in enumerate(rows):
+            for tick_b, _, found_b in rows[i + 1:]:
+                a = dict(found_a)
+                pairs = [(s, r["asr"] - a[s]["asr"]) for s, r in found_b if s in a]
+                if not pairs:
+                    continue
+                per_seed = ", ".join(f"{d:+.1f} ({s})" for s, d in pairs)
+                seeds = ", ".join(str(s) for s, _ in pairs)
+                lines.append(f"| {series_label} | {tick_b} minus {tick_a} | {seeds} "
+                             f"| {fmt([d for _, d in pairs])} | {per_seed} |")
+    return "\n".join(lines)
+
+
 def svg(gathered):
     label, series, clean = gathered
     w, h, left, right, top, bottom = 640, 400, 60, 170, 20, 50
@@ -241,6 +260,8 @@ def main():
         return
     gathered = gather(args.name)
     print(table(gathered))
+    print()
+    print(paired(gathered))
     if args.svg:
         with open(args.svg, "w") as f:
             f.write(svg(gathered))
