@@ -4,7 +4,8 @@ Usage: python3 docs/study/paper/figure.py NAME [--svg FILE]
 NAME is one of ratio, references, layout, trigger-size, capacity, or table1 (Table 1's arms
 over seeds 3-7 beside the paper's published numbers). For a figure it prints a markdown table
 (per point: the seeds found, ASR and BA as mean ± sample sd [95 % Student t interval of the
-mean], the ASR per seed), then each pair of points' ASR difference paired by seed, and,
+mean], the ASR per seed), then each pair of points' ASR difference paired by seed (and each
+point minus Table 1's clean encoder, where the figure draws that level), and,
 with --svg, draws ASR against the figure's parameter: a dot per seed, the mean with its interval, and the clean encoder's mean ASR at the same seeds.
 Each point is read from the experiment folder that ran it: a figure's own sweep, or Table 1
 for its default value (the same setting and seeds). Points with no runs yet are listed as
@@ -102,7 +103,7 @@ def gather(name):
         out.append((series_label, rows))
     clean = None
     if name in CLEAN_LEVEL:
-        clean = [r["asr"] for s in SEEDS if (r := runs("table1").get(("clean", None, s)))]
+        clean = [(s, r) for s in SEEDS if (r := runs("table1").get(("clean", None, s)))]
     return label, out, clean
 
 
@@ -122,26 +123,35 @@ def table(gathered):
             lines.append(f"| {series_label} | {tick} | `paper/{folder}` | {seeds} | {fmt(asr)} "
                          f"| {fmt(ba)} | {per_seed} |")
     if clean:
-        lines.append(f"\nClean encoder (Table 1's clean arm, same seeds): ASR {fmt(clean)} %.")
+        asr = [r["asr"] for _, r in clean]
+        lines.append(f"\nClean encoder (Table 1's clean arm, same seeds): ASR {fmt(asr)} %.")
     return "\n".join(lines)
 
 
 def paired(gathered):
-    """Each later point minus each earlier one of a series, over the seeds both have."""
-    label, series, _ = gathered
+    """Each later point minus each earlier one of a series, then each point minus the clean
+    encoder where the figure has a clean level, over the seeds both sides have."""
+    label, series, clean = gathered
     lines = [f"| series | {label}: comparison | seeds | ASR difference, points | per seed |",
              "|---|---|---|---|---|"]
+
+    def row(series_label, what, found_b, found_a):
+        a = dict(found_a)
+        pairs = [(s, r["asr"] - a[s]["asr"]) for s, r in found_b if s in a]
+        if pairs:
+            per_seed = ", ".join(f"{d:+.1f} ({s})" for s, d in pairs)
+            seeds = ", ".join(str(s) for s, _ in pairs)
+            lines.append(f"| {series_label} | {what} | {seeds} "
+                         f"| {fmt([d for _, d in pairs])} | {per_seed} |")
+
     for series_label, rows in series:
         for i, (tick_a, _, found_a) in enumerate(rows):
             for tick_b, _, found_b in rows[i + 1:]:
-                a = dict(found_a)
-                pairs = [(s, r["asr"] - a[s]["asr"]) for s, r in found_b if s in a]
-                if not pairs:
-                    continue
-                per_seed = ", ".join(f"{d:+.1f} ({s})" for s, d in pairs)
-                seeds = ", ".join(str(s) for s, _ in pairs)
-                lines.append(f"| {series_label} | {tick_b} minus {tick_a} | {seeds} "
-                             f"| {fmt([d for _, d in pairs])} | {per_seed} |")
+                row(series_label, f"{tick_b} minus {tick_a}", found_b, found_a)
+    if clean:
+        for series_label, rows in series:
+            for tick, _, found in rows:
+                row(series_label, f"{tick} minus the clean encoder", found, clean)
     return "\n".join(lines)
 
 
@@ -172,7 +182,7 @@ def svg(gathered):
                f'stroke="#333"/>')
     legend = []
     if clean:
-        cy = y(statistics.fmean(clean))
+        cy = y(statistics.fmean(r["asr"] for _, r in clean))
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{cy:.1f}" y2="{cy:.1f}" '
                    f'stroke="#777" stroke-dasharray="5,4"/>')
         legend.append(("clean encoder", "#777", True))
