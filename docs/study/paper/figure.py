@@ -5,8 +5,9 @@ NAME is one of ratio, references, layout, trigger-size, capacity, or table1 (Tab
 over seeds 3-7 beside the paper's published numbers). For a figure it prints a markdown table
 (per point: the seeds found, ASR and BA as mean ± sample sd [95 % Student t interval of the
 mean], the ASR per seed), then each pair of points' ASR difference paired by seed (and each
-point minus Table 1's clean encoder, where the figure draws that level), and,
-with --svg, draws ASR against the figure's parameter: a dot per seed, the mean with its interval, and the clean encoder's mean ASR at the same seeds.
+point minus Table 1's clean encoder, where the figure draws that level), and, with --svg,
+draws ASR against the figure's parameter: a dot per seed, the mean with its interval, and
+the clean encoder's mean ASR at the same seeds.
 Each point is read from the experiment folder that ran it: a figure's own sweep, or Table 1
 for its default value (the same setting and seeds). Points with no runs yet are listed as
 such and left out of the drawing.
